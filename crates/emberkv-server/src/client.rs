@@ -1,0 +1,54 @@
+//! Per-connection state: the part only the owning worker touches
+//! ([`Client`]) and the part other threads read for CLIENT LIST / KILL
+//! ([`ClientShared`]), updated with relaxed stores.
+
+use emberkv_protocol::Resp;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicU8};
+use std::sync::Arc;
+
+pub struct ClientShared {
+    pub id: u64,
+    pub addr: String,
+    pub laddr: String,
+    pub fd: i32,
+    pub worker: usize,
+    pub created_ms: i64,
+    pub last_ms: AtomicI64,
+    pub db: AtomicU32,
+    pub resp: AtomicU8,
+    /// Registry id of the last command, +1 (0: none yet).
+    pub last_cmd: AtomicU32,
+    pub qbuf: AtomicU64,
+    pub qbuf_cap: AtomicU64,
+    pub obuf: AtomicU64,
+    pub name: Mutex<Option<Vec<u8>>>,
+    pub no_evict: AtomicBool,
+    pub no_touch: AtomicBool,
+    pub killed: AtomicBool,
+}
+
+pub struct Client {
+    pub id: u64,
+    pub db: usize,
+    pub resp: Resp,
+    pub authenticated: bool,
+    /// Reply, then close (QUIT, protocol errors, CLIENT KILL of self).
+    pub close_after_reply: bool,
+    pub no_touch: bool,
+    pub shared: Arc<ClientShared>,
+}
+
+impl Client {
+    pub fn new(shared: Arc<ClientShared>, authenticated: bool) -> Self {
+        Client {
+            id: shared.id,
+            db: 0,
+            resp: Resp::V2,
+            authenticated,
+            close_after_reply: false,
+            no_touch: false,
+            shared,
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! COMMAND and its subcommands, generated from the command table.
+
+use super::keys::help;
+use super::{acl, flags, flags::*, Args, Command, Ctx, Group};
+use crate::store::glob::glob_match;
+
+/// ACL categories in Redis's order, derived from flags, group and extras.
+fn acl_categories(c: &Command) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    if c.acl & acl::KEYSPACE != 0 {
+        v.push("@keyspace");
+    }
+    if c.has(READONLY) {
+        v.push("@read");
+    }
+    if c.has(WRITE) {
+        v.push("@write");
+    }
+    if c.group == Group::String {
+        v.push("@string");
+    }
+    if c.has(PUBSUB) {
+        v.push("@pubsub");
+    }
+    if c.has(ADMIN) {
+        v.push("@admin");
+    }
+    v.push(if c.has(FAST) { "@fast" } else { "@slow" });
+    if c.has(BLOCKING) {
+        v.push("@blocking");
+    }
+    if c.has(ADMIN) || c.acl & acl::DANGEROUS != 0 {
+        v.push("@dangerous");
+    }
+    if c.group == Group::Connection {
+        v.push("@connection");
+    }
+    v
+}
+
+/// The 10-element reply of COMMAND INFO for one command.
+fn write_info(ctx: &mut Ctx<'_>, full_name: &str, c: &Command) {
+    let o = &mut ctx.out;
+    o.array(10);
+    o.bulk(full_name.as_bytes());
+    o.int(c.arity as i64);
+    let fl: Vec<&str> = flags::NAMES.iter().filter(|(f, _)| c.has(*f)).map(|(_, n)| *n).collect();
+    o.set(fl.len());
+    for f in fl {
+        o.simple(f);
+    }
+    o.int(c.keys.0 as i64);
+    o.int(c.keys.1 as i64);
+    o.int(c.keys.2 as i64);
+    let cats = acl_categories(c);
+    o.set(cats.len());
+    for cat in cats {
+        o.simple(cat);
+    }
+    o.set(0); // tips
+    if c.keys.0 > 0 {
+        o.array(1);
+        o.map(3);
+        o.bulk(b"flags");
+        if c.has(WRITE) {
+            o.set(2);
+            o.simple("RW");
+            o.simple("update");
+        } else {
+            o.set(2);
+            o.simple("RO");
+            o.simple("access");
+        }
+        o.bulk(b"begin_search");
+        o.map(2);
+        o.bulk(b"type");
+        o.bulk(b"index");
+        o.bulk(b"spec");
+        o.map(1);
+        o.bulk(b"index");
+        o.int(c.keys.0 as i64);
+        o.bulk(b"find_keys");
+        o.map(2);
+        o.bulk(b"type");
+        o.bulk(b"range");
+        o.bulk(b"spec");
+        o.map(3);
+        o.bulk(b"lastkey");
+        o.int(if c.keys.1 < 0 { c.keys.1 as i64 } else { (c.keys.1 - c.keys.0) as i64 });
+        o.bulk(b"keystep");
+        o.int(c.keys.2 as i64);
+        o.bulk(b"limit");
+        o.int(0);
+    } else {
+        o.array(0);
+    }
+    let subs = c.subcommands;
+    ctx.out.array(subs.len());
+    for s in subs {
+        write_info(ctx, &format!("{}|{}", c.name, s.name), s);
+    }
+}
+
+/// COMMAND (no arguments): every command's info.
+fn command_all(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
+    let reg = &ctx.srv.commands;
+    ctx.out.array(reg.top.len());
+    for &id in &reg.top {
+        let e = &reg.entries[id];
+        write_info(ctx, &e.full_name, e.cmd);
+    }
+}
+
+/// COMMAND COUNT
+fn count(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
+    ctx.out.int(ctx.srv.commands.top.len() as i64);
+}
+
+/// Looks up `name` or `container|sub`.
+fn find(ctx: &Ctx<'_>, name: &[u8]) -> Option<usize> {
+    let reg = &ctx.srv.commands;
+    match name.iter().position(|&c| c == b'|') {
+        Some(p) => reg.lookup_sub(reg.lookup(&name[..p])?, &name[p + 1..]),
+        None => reg.lookup(name),
+    }
+}
+
+/// COMMAND INFO [command-name ...]
+fn info(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    if args.len() == 2 {
+        return command_all(ctx, args);
+    }
+    ctx.out.array(args.len() - 2);
+    for a in args.iter().skip(2) {
+        match find(ctx, a) {
+            Some(id) => {
+                let e = &ctx.srv.commands.entries[id];
+                write_info(ctx, &e.full_name, e.cmd);
+            }
+            None => ctx.out.null(),
+        }
+    }
+}
+
+/// COMMAND DOCS [command-name ...]
+fn docs(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let reg = &ctx.srv.commands;
+    let ids: Vec<usize> = if args.len() == 2 {
+        reg.top.clone()
+    } else {
+        args.iter().skip(2).filter_map(|a| find(ctx, a)).collect()
+    };
+    ctx.out.map(ids.len());
+    for id in ids {
+        let e = &reg.entries[id];
+        let c = e.cmd;
+        ctx.out.bulk(e.full_name.as_bytes());
+        ctx.out.map(4);
+        ctx.out.bulk(b"summary");
+        ctx.out.bulk(c.summary.as_bytes());
+        ctx.out.bulk(b"since");
+        ctx.out.bulk(c.since.as_bytes());
+        ctx.out.bulk(b"group");
+        ctx.out.bulk(c.group.name().as_bytes());
+        ctx.out.bulk(b"complexity");
+        ctx.out.bulk(c.complexity.as_bytes());
+    }
+}
+
+/// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]
+fn list(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let reg = &ctx.srv.commands;
+    let filter: Option<(String, Vec<u8>)> = match args.len() {
+        2 => None,
+        5 if args.is(2, "filterby") => Some((String::from_utf8_lossy(args.get(3)).to_ascii_lowercase(), args.get(4).to_vec())),
+        _ => return ctx.syntax(),
+    };
+    let names: Vec<&str> = reg
+        .entries
+        .iter()
+        .filter(|e| match &filter {
+            None => true,
+            Some((k, v)) if k == "pattern" => glob_match(v, e.full_name.as_bytes(), true),
+            Some((k, v)) if k == "aclcat" => {
+                let want = format!("@{}", String::from_utf8_lossy(v).to_ascii_lowercase());
+                acl_categories(e.cmd).contains(&want.as_str())
+            }
+            Some(_) => false, // no modules
+        })
+        .map(|e| e.full_name.as_str())
+        .collect();
+    ctx.out.array(names.len());
+    for n in names {
+        ctx.out.bulk(n.as_bytes());
+    }
+}
+
+/// Key positions of a full command line, from the table.
+fn key_positions(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Option<Vec<usize>> {
+    let line: Vec<&[u8]> = args.iter().skip(2).collect();
+    let Some(id) = ctx.srv.commands.resolve(&line) else {
+        ctx.err("ERR Invalid command specified");
+        return None;
+    };
+    let c = ctx.srv.commands.entries[id].cmd;
+    let argc = line.len() as i32;
+    if (c.arity > 0 && argc != c.arity) || argc < -c.arity {
+        ctx.err("ERR Invalid number of arguments specified for command");
+        return None;
+    }
+    let (first, last, step) = c.keys;
+    if first == 0 {
+        ctx.err("ERR The command has no key arguments");
+        return None;
+    }
+    let last = if last < 0 { argc + last } else { last };
+    Some((first..=last.min(argc - 1)).step_by(step.max(1) as usize).map(|i| i as usize).collect())
+}
+
+/// COMMAND GETKEYS command [arg ...]
+fn getkeys(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let Some(pos) = key_positions(ctx, args) else {
+        return;
+    };
+    ctx.out.array(pos.len());
+    for p in pos {
+        ctx.out.bulk(args.get(p + 2));
+    }
+}
+
+/// COMMAND GETKEYSANDFLAGS command [arg ...]
+fn getkeysandflags(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let Some(pos) = key_positions(ctx, args) else {
+        return;
+    };
+    let write = ctx.srv.commands.resolve(&args.iter().skip(2).collect::<Vec<_>>()).map(|id| ctx.srv.commands.entries[id].cmd.has(WRITE)).unwrap_or(false);
+    ctx.out.array(pos.len());
+    for p in pos {
+        ctx.out.array(2);
+        ctx.out.bulk(args.get(p + 2));
+        ctx.out.set(2);
+        if write {
+            ctx.out.simple("RW");
+            ctx.out.simple("update");
+        } else {
+            ctx.out.simple("RO");
+            ctx.out.simple("access");
+        }
+    }
+}
+
+fn command_help(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
+    help(
+        ctx,
+        &[
+            "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "(no subcommand)",
+            "    Return details about all commands.",
+            "COUNT",
+            "    Return the total number of commands in this server.",
+            "LIST",
+            "    Return a list of all commands in this server.",
+            "INFO [<command-name> ...]",
+            "    Return details about multiple commands.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple commands.",
+            "GETKEYS <full-command>",
+            "    Return the keys from a full command.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full command.",
+            "HELP",
+            "    Print this help.",
+        ],
+    );
+}
+
+const S: Group = Group::Server;
+const F: u32 = LOADING | STALE;
+
+static SUBS: &[Command] = &[
+    Command::new("count", 2, F, count).doc(S, "2.8.13", "O(1)", "Returns a count of commands."),
+    Command::new("info", -2, F, info).doc(S, "2.8.13", "O(N) where N is the number of commands to look up", "Returns information about one, multiple or all commands."),
+    Command::new("docs", -2, F, docs).doc(S, "7.0.0", "O(N) where N is the number of commands to look up", "Returns documentary information about one, multiple or all commands."),
+    Command::new("list", -2, F, list).doc(S, "7.0.0", "O(N) where N is the total number of commands", "Returns a list of command names."),
+    Command::new("getkeys", -3, F, getkeys).doc(S, "2.8.13", "O(N) where N is the number of arguments to the command", "Extracts the key names from an arbitrary command."),
+    Command::new("getkeysandflags", -3, F, getkeysandflags).doc(S, "7.0.0", "O(N) where N is the number of arguments to the command", "Extracts the key names and access flags for an arbitrary command."),
+    Command::new("help", 2, F, command_help).doc(S, "5.0.0", "O(1)", "Returns helpful text about the different subcommands."),
+];
+
+pub static COMMANDS: &[Command] = &[{
+    // COMMAND alone lists everything, so unlike other containers it runs
+    // its own handler when called without a subcommand.
+    let mut c = Command::new("command", -1, F, command_all).doc(S, "2.8.13", "O(N) where N is the total number of Redis commands", "Returns detailed information about all commands.");
+    c.subcommands = SUBS;
+    c
+}];

@@ -1,0 +1,252 @@
+//! Whole-database commands: KEYS, SCAN, RANDOMKEY, DBSIZE, SWAPDB, FLUSHDB,
+//! FLUSHALL.
+
+use super::keys::type_name;
+use super::{acl, flags::*, Args, Command, Ctx, Group};
+use crate::errors;
+use crate::store::glob::glob_match;
+use crate::store::table::CURSOR_BITS;
+use crate::store::{EntryPtr, Table};
+
+/// KEYS pattern
+fn keys(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let pat = args.get(1);
+    let all = pat == b"*";
+    let now = ctx.now_ms;
+    let db = ctx.client.db;
+    let mut found: Vec<Vec<u8>> = Vec::new();
+    let mut locked = ctx.srv.store.lock_all();
+    for shard in locked.shards() {
+        shard.dbs[db].for_each(|e| {
+            if matches!(e.expire_at(), Some(t) if t <= now) {
+                return;
+            }
+            let k = e.key();
+            if all || glob_match(pat, k, false) {
+                found.push(k.to_vec());
+            }
+        });
+    }
+    drop(locked);
+    ctx.out.array(found.len());
+    for k in &found {
+        ctx.out.bulk(k);
+    }
+}
+
+/// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+///
+/// The cursor packs the shard index above the table's own cursor; each
+/// shard is scanned with the table's Redis-style cursor, so the SCAN
+/// guarantees hold across table growth.
+fn scan(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let Some(cursor) = std::str::from_utf8(args.get(1)).ok().and_then(|s| s.parse::<u64>().ok()) else {
+        return ctx.err(errors::INVALID_CURSOR);
+    };
+    let mut pat: Option<&[u8]> = None;
+    let mut count: usize = 10;
+    let mut typ: Option<&[u8]> = None;
+    let mut j = 2;
+    while j < args.len() {
+        if j + 1 >= args.len() {
+            return ctx.syntax();
+        }
+        if args.is(j, "count") {
+            match crate::util::parse_i64(args.get(j + 1)) {
+                None => return ctx.err(errors::NOT_INT),
+                Some(n) if n < 1 => return ctx.syntax(),
+                Some(n) => count = n as usize,
+            }
+        } else if args.is(j, "match") {
+            let p = args.get(j + 1);
+            pat = if p == b"*" { None } else { Some(p) };
+        } else if args.is(j, "type") {
+            typ = Some(args.get(j + 1));
+        } else {
+            return ctx.syntax();
+        }
+        j += 2;
+    }
+    let store = &ctx.srv.store;
+    let nshards = store.nshards() as u64;
+    let mut shard = cursor >> CURSOR_BITS;
+    let mut local = cursor & ((1u64 << CURSOR_BITS) - 1);
+    let now = ctx.now_ms;
+    let db = ctx.client.db;
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    let mut budget = count.saturating_mul(10);
+    while shard < nshards && keys.len() < count && budget > 0 {
+        let g = store.lock_index(shard as usize);
+        let t: &Table = &g.dbs[db];
+        loop {
+            local = t.scan_step(local, |e| {
+                if matches!(e.expire_at(), Some(x) if x <= now) {
+                    return;
+                }
+                if let Some(want) = typ {
+                    if !want.eq_ignore_ascii_case(type_name(e.kind()).as_bytes()) {
+                        return;
+                    }
+                }
+                let k = e.key();
+                if pat.is_none_or(|p| glob_match(p, k, false)) {
+                    keys.push(k.to_vec());
+                }
+            });
+            budget -= 1;
+            if local == 0 || keys.len() >= count || budget == 0 {
+                break;
+            }
+        }
+        drop(g);
+        if local == 0 {
+            shard += 1;
+        }
+    }
+    let next = if shard >= nshards { 0 } else { shard << CURSOR_BITS | local };
+    ctx.out.array(2);
+    let mut b = itoa::Buffer::new();
+    ctx.out.bulk(b.format(next).as_bytes());
+    ctx.out.array(keys.len());
+    for k in &keys {
+        ctx.out.bulk(k);
+    }
+}
+
+/// RANDOMKEY
+fn randomkey(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
+    let store = &ctx.srv.store;
+    let db = ctx.client.db;
+    // Up to a bounded number of tries, like Redis, in case most keys are
+    // logically expired but not yet collected.
+    for _ in 0..100 {
+        let sizes: Vec<usize> = (0..store.nshards()).map(|i| store.lock_index(i).dbs[db].len()).collect();
+        let total: usize = sizes.iter().sum();
+        if total == 0 {
+            break;
+        }
+        let mut r = fastrand::usize(..total);
+        let si = sizes
+            .iter()
+            .position(|&n| {
+                if r < n {
+                    true
+                } else {
+                    r -= n;
+                    false
+                }
+            })
+            .unwrap_or(0);
+        let mut g = store.lock_index(si);
+        let t = &mut g.dbs[db];
+        let Some(e) = t.random() else { continue };
+        let key = e.key().to_vec();
+        if matches!(e.expire_at(), Some(x) if x <= ctx.now_ms) {
+            let h = store.hash(&key);
+            t.remove(h, &key).map(EntryPtr::free);
+            t.expired += 1;
+            continue;
+        }
+        return ctx.out.bulk(&key);
+    }
+    ctx.out.null();
+}
+
+/// DBSIZE
+fn dbsize(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
+    let db = ctx.client.db;
+    let mut locked = ctx.srv.store.lock_all();
+    let n: usize = locked.shards().map(|s| s.dbs[db].len()).sum();
+    ctx.out.int(n as i64);
+}
+
+/// SWAPDB index1 index2
+fn swapdb(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let parse = |a: &[u8]| crate::util::parse_i64(a).filter(|&v| (0..=i32::MAX as i64).contains(&v));
+    let Some(a) = parse(args.get(1)) else {
+        return ctx.err("ERR invalid first DB index");
+    };
+    let Some(b) = parse(args.get(2)) else {
+        return ctx.err("ERR invalid second DB index");
+    };
+    let n = ctx.srv.store.ndbs as i64;
+    if a >= n || b >= n {
+        return ctx.err(errors::DB_RANGE);
+    }
+    if a != b {
+        let mut locked = ctx.srv.store.lock_all();
+        for shard in locked.shards() {
+            shard.dbs.swap(a as usize, b as usize);
+        }
+    }
+    ctx.out.ok();
+}
+
+/// Parses FLUSHDB/FLUSHALL's optional ASYNC|SYNC; Some(async).
+fn flush_mode(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Option<bool> {
+    match args.len() {
+        1 => Some(false),
+        2 if args.is(1, "async") => Some(true),
+        2 if args.is(1, "sync") => Some(false),
+        _ => {
+            ctx.syntax();
+            None
+        }
+    }
+}
+
+/// Empties databases. ASYNC hands the old tables to a background thread,
+/// so the client waits only for the swap.
+fn flush(ctx: &mut Ctx<'_>, dbs: std::ops::Range<usize>, asynchronous: bool) {
+    let store = &ctx.srv.store;
+    let mut old: Vec<Table> = Vec::new();
+    {
+        let mut locked = store.lock_all();
+        for shard in locked.shards() {
+            for db in dbs.clone() {
+                let expired = shard.dbs[db].expired;
+                let mut fresh = Table::new(store.hasher);
+                fresh.expired = expired;
+                old.push(std::mem::replace(&mut shard.dbs[db], fresh));
+            }
+        }
+    }
+    if asynchronous && old.iter().any(|t| !t.is_empty()) {
+        let _ = std::thread::Builder::new()
+            .name("emberkv-lazyfree".into())
+            .spawn(move || drop(old));
+    } else {
+        drop(old);
+    }
+    ctx.out.ok();
+}
+
+/// FLUSHDB [ASYNC|SYNC]
+fn flushdb(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    if let Some(a) = flush_mode(ctx, args) {
+        let db = ctx.client.db;
+        flush(ctx, db..db + 1, a);
+    }
+}
+
+/// FLUSHALL [ASYNC|SYNC]
+fn flushall(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    if let Some(a) = flush_mode(ctx, args) {
+        let n = ctx.srv.store.ndbs;
+        flush(ctx, 0..n, a);
+    }
+}
+
+const G: Group = Group::Generic;
+const K: u32 = acl::KEYSPACE;
+const S: Group = Group::Server;
+
+pub static COMMANDS: &[Command] = &[
+    Command::new("keys", 2, READONLY, keys).acl(K | acl::DANGEROUS).doc(G, "1.0.0", "O(N)", "Returns all key names that match a pattern."),
+    Command::new("scan", -2, READONLY, scan).acl(K).doc(G, "2.8.0", "O(1) per call, O(N) for a full iteration", "Iterates over the key names in the database."),
+    Command::new("randomkey", 1, READONLY, randomkey).acl(K).doc(G, "1.0.0", "O(1)", "Returns a random key name from the database."),
+    Command::new("dbsize", 1, READONLY | FAST, dbsize).acl(K).doc(S, "1.0.0", "O(1)", "Returns the number of keys in the database."),
+    Command::new("swapdb", 3, WRITE | FAST, swapdb).acl(K | acl::DANGEROUS).doc(S, "4.0.0", "O(N)", "Swaps two Redis databases."),
+    Command::new("flushdb", -1, WRITE, flushdb).acl(K | acl::DANGEROUS).doc(S, "1.0.0", "O(N)", "Removes all keys from the current database."),
+    Command::new("flushall", -1, WRITE, flushall).acl(K | acl::DANGEROUS).doc(S, "1.0.0", "O(N)", "Removes all keys from all databases."),
+];

@@ -1,0 +1,358 @@
+//! The command table and what a handler sees.
+//!
+//! Each family module ends with a `COMMANDS` table: name, arity (negative =
+//! at least), flags, key positions, docs and handler. [`Registry`] gathers
+//! them; dispatch and `COMMAND` read nothing else, so the table is the single
+//! source of truth. Handlers parse their arguments, call a data operation on
+//! the locked table and write one reply.
+
+pub mod client;
+pub mod config;
+pub mod connection;
+pub mod expire;
+pub mod info;
+pub mod introspect;
+pub mod keys;
+pub mod keyspace;
+pub mod server;
+pub mod strings;
+
+use crate::client::Client;
+use crate::errors;
+use crate::server::{Server, WorkerStats};
+use emberkv_protocol::{ReplyWriter, RequestParser};
+use std::collections::HashMap;
+
+pub mod flags {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const ADMIN: u32 = 1 << 3;
+    pub const PUBSUB: u32 = 1 << 4;
+    pub const NOSCRIPT: u32 = 1 << 5;
+    pub const BLOCKING: u32 = 1 << 6;
+    pub const LOADING: u32 = 1 << 7;
+    pub const STALE: u32 = 1 << 8;
+    pub const SKIP_MONITOR: u32 = 1 << 9;
+    pub const SKIP_SLOWLOG: u32 = 1 << 10;
+    pub const FAST: u32 = 1 << 11;
+    pub const NO_AUTH: u32 = 1 << 12;
+    pub const MAY_REPLICATE: u32 = 1 << 13;
+    pub const NO_MULTI: u32 = 1 << 14;
+    pub const ALLOW_BUSY: u32 = 1 << 15;
+    pub const MOVABLE_KEYS: u32 = 1 << 16;
+
+    /// Names as `COMMAND INFO` prints them.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (NO_MULTI, "no_multi"),
+        (ALLOW_BUSY, "allow_busy"),
+        (MOVABLE_KEYS, "movablekeys"),
+    ];
+}
+
+/// Extra ACL categories beyond those derived from flags and group.
+pub mod acl {
+    pub const DANGEROUS: u32 = 1 << 0;
+    pub const KEYSPACE: u32 = 1 << 1;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    String,
+    Generic,
+    Connection,
+    Server,
+}
+
+impl Group {
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::String => "string",
+            Group::Generic => "generic",
+            Group::Connection => "connection",
+            Group::Server => "server",
+        }
+    }
+}
+
+pub type Handler = fn(&mut Ctx<'_>, &Args<'_>);
+
+pub struct Command {
+    pub name: &'static str,
+    pub arity: i32,
+    pub flags: u32,
+    /// (first key, last key, step): 0 = no keys; last -1 = up to the end.
+    pub keys: (i32, i32, i32),
+    pub acl: u32,
+    pub group: Group,
+    pub since: &'static str,
+    pub summary: &'static str,
+    pub complexity: &'static str,
+    pub handler: Handler,
+    pub subcommands: &'static [Command],
+}
+
+fn no_handler(_: &mut Ctx<'_>, _: &Args<'_>) {}
+
+impl Command {
+    /// A command row; docs and extras are added with the builder methods.
+    pub const fn new(name: &'static str, arity: i32, flags: u32, handler: Handler) -> Self {
+        Command {
+            name,
+            arity,
+            flags,
+            keys: (0, 0, 0),
+            acl: 0,
+            group: Group::Generic,
+            since: "1.0.0",
+            summary: "",
+            complexity: "O(1)",
+            handler,
+            subcommands: &[],
+        }
+    }
+    /// A container (CLIENT, CONFIG, OBJECT, COMMAND) dispatching on its
+    /// first argument.
+    pub const fn container(name: &'static str, subs: &'static [Command]) -> Self {
+        let mut c = Command::new(name, -2, 0, no_handler);
+        c.subcommands = subs;
+        c
+    }
+    pub const fn keys(mut self, first: i32, last: i32, step: i32) -> Self {
+        self.keys = (first, last, step);
+        self
+    }
+    pub const fn acl(mut self, acl: u32) -> Self {
+        self.acl = acl;
+        self
+    }
+    pub const fn doc(
+        mut self,
+        group: Group,
+        since: &'static str,
+        complexity: &'static str,
+        summary: &'static str,
+    ) -> Self {
+        self.group = group;
+        self.since = since;
+        self.complexity = complexity;
+        self.summary = summary;
+        self
+    }
+    pub fn has(&self, f: u32) -> bool {
+        self.flags & f != 0
+    }
+    pub fn is_container(&self) -> bool {
+        !self.subcommands.is_empty()
+    }
+}
+
+/// A command with its registry id (index into per-command statistics).
+pub struct Entry {
+    pub cmd: &'static Command,
+    /// `get`, or `client|list` for subcommands.
+    pub full_name: String,
+    pub parent: Option<usize>,
+    /// For containers: (lowercase subcommand name, entry id).
+    pub subs: Vec<(&'static str, usize)>,
+}
+
+pub struct Registry {
+    pub entries: Vec<Entry>,
+    /// Top-level ids in table order.
+    pub top: Vec<usize>,
+    by_name: HashMap<&'static [u8], usize, foldhash::fast::RandomState>,
+}
+
+/// Longest command name we look up; longer names are unknown anyway.
+const MAX_NAME: usize = 32;
+
+impl Registry {
+    pub fn new() -> Self {
+        let families: &[&'static [Command]] = &[
+            strings::COMMANDS,
+            keys::COMMANDS,
+            expire::COMMANDS,
+            keyspace::COMMANDS,
+            connection::COMMANDS,
+            client::COMMANDS,
+            server::COMMANDS,
+            config::COMMANDS,
+            info::COMMANDS,
+            introspect::COMMANDS,
+        ];
+        let mut r = Registry {
+            entries: Vec::new(),
+            top: Vec::new(),
+            by_name: HashMap::default(),
+        };
+        for fam in families {
+            for cmd in fam.iter() {
+                let id = r.entries.len();
+                assert!(cmd.name.len() <= MAX_NAME);
+                r.entries.push(Entry {
+                    cmd,
+                    full_name: cmd.name.to_string(),
+                    parent: None,
+                    subs: Vec::new(),
+                });
+                r.top.push(id);
+                let dup = r.by_name.insert(cmd.name.as_bytes(), id);
+                assert!(dup.is_none(), "duplicate command {}", cmd.name);
+                for sub in cmd.subcommands {
+                    let sid = r.entries.len();
+                    r.entries.push(Entry {
+                        cmd: sub,
+                        full_name: format!("{}|{}", cmd.name, sub.name),
+                        parent: Some(id),
+                        subs: Vec::new(),
+                    });
+                    r.entries[id].subs.push((sub.name, sid));
+                }
+            }
+        }
+        r
+    }
+
+    /// Case-insensitive lookup of a top-level command, without allocating.
+    #[inline]
+    pub fn lookup(&self, name: &[u8]) -> Option<usize> {
+        if name.len() > MAX_NAME {
+            return None;
+        }
+        let mut buf = [0u8; MAX_NAME];
+        for (d, s) in buf.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        self.by_name.get(&buf[..name.len()]).copied()
+    }
+
+    pub fn lookup_sub(&self, parent: usize, name: &[u8]) -> Option<usize> {
+        self.entries[parent]
+            .subs
+            .iter()
+            .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
+            .map(|&(_, id)| id)
+    }
+
+    /// Resolves `args` (name first) to an entry id, descending into
+    /// containers; None if unknown.
+    pub fn resolve(&self, args: &[&[u8]]) -> Option<usize> {
+        let id = self.lookup(args.first()?)?;
+        if self.entries[id].cmd.is_container() {
+            return self.lookup_sub(id, args.get(1)?);
+        }
+        Some(id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The arguments of one request (name included), borrowed from the
+/// connection's query buffer.
+pub struct Args<'a> {
+    parser: &'a RequestParser,
+    buf: &'a [u8],
+}
+
+impl<'a> Args<'a> {
+    #[inline]
+    pub fn new(parser: &'a RequestParser, buf: &'a [u8]) -> Self {
+        Args { parser, buf }
+    }
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.parser.argc()
+    }
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    #[inline]
+    pub fn get(&self, i: usize) -> &'a [u8] {
+        self.parser.arg(self.buf, i)
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        (0..self.len()).map(move |i| self.get(i))
+    }
+    pub fn to_vec(&self) -> Vec<&'a [u8]> {
+        self.iter().collect()
+    }
+    /// Argument `i` equals `s`, ignoring ASCII case.
+    #[inline]
+    pub fn is(&self, i: usize, s: &str) -> bool {
+        self.get(i).eq_ignore_ascii_case(s.as_bytes())
+    }
+}
+
+/// Everything a handler may touch for one command.
+pub struct Ctx<'a> {
+    pub srv: &'a Server,
+    pub client: &'a mut Client,
+    pub out: ReplyWriter<'a>,
+    /// Time of this event-loop iteration (ms since the epoch): every key
+    /// checked by one command sees the same "now", as in Redis.
+    pub now_ms: i64,
+    pub stats: &'a WorkerStats,
+    /// The entry being run (for its name in error texts).
+    pub cmd: &'a Entry,
+}
+
+impl Ctx<'_> {
+    #[inline]
+    pub fn err(&mut self, msg: &str) {
+        self.out.error(msg);
+    }
+    #[inline]
+    pub fn wrongtype(&mut self) {
+        self.out.error(errors::WRONGTYPE);
+    }
+    #[inline]
+    pub fn syntax(&mut self) {
+        self.out.error(errors::SYNTAX);
+    }
+    /// The selected database.
+    #[inline]
+    pub fn db(&self) -> usize {
+        self.client.db
+    }
+    /// The LRU clock stamped on keys this command touches (seconds, 24 bits).
+    #[inline]
+    pub fn lru_clock(&self) -> u32 {
+        ((self.now_ms / 1000) as u32) & 0xff_ffff
+    }
+    /// Parses an integer argument or replies with Redis's error.
+    pub fn int_arg(&mut self, a: &[u8]) -> Option<i64> {
+        let v = crate::util::parse_i64(a);
+        if v.is_none() {
+            self.err(errors::NOT_INT);
+        }
+        v
+    }
+}

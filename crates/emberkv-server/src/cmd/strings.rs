@@ -1,0 +1,703 @@
+//! String commands.
+
+use super::keys::read_entry;
+use super::{flags::*, Args, Command, Ctx, Group};
+use crate::errors;
+use crate::store::entry::{EntryPtr, F_RAW, T_STRING};
+use crate::store::Table;
+use crate::util::longdouble::LongDouble;
+use crate::util::parse_i64;
+
+/// Reads a string value: Ok(None) if missing, Err(()) if another type.
+fn get_str<'t>(ctx: &mut Ctx<'_>, t: &'t mut Table, h: u64, key: &[u8]) -> Result<Option<&'t [u8]>, ()> {
+    match read_entry(ctx, t, h, key) {
+        None => Ok(None),
+        Some(e) if e.kind() != T_STRING => Err(()),
+        Some(e) => Ok(Some(e.str_value())),
+    }
+}
+
+/// Writes `val` under `key`: keeps the TTL if `expire` is `Keep`, in place
+/// when the size allows (no allocation for same-length overwrites).
+pub(crate) fn write_string(t: &mut Table, h: u64, key: &[u8], val: &[u8], expire: Expire, flags: u8, lru: u32) {
+    match t.find_mut(h, key) {
+        Some(f) => {
+            let e = f.entry();
+            let exp = match expire {
+                Expire::Keep => e.expire_at(),
+                Expire::At(t) => Some(t),
+                Expire::None => None,
+            };
+            if e.kind() == T_STRING
+                && e.str_value().len() == val.len()
+                && e.expire_at().is_some() == exp.is_some()
+            {
+                e.overwrite_str_same_len(val, flags);
+                if let Some(t) = exp {
+                    e.set_expire_in_place(t);
+                }
+                e.set_lru(lru);
+            } else {
+                f.replace(EntryPtr::new_string(key, val, exp, flags, lru)).free();
+            }
+        }
+        None => {
+            let exp = match expire {
+                Expire::At(t) => Some(t),
+                _ => None,
+            };
+            t.insert(h, EntryPtr::new_string(key, val, exp, flags, lru));
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Expire {
+    /// Remove any TTL.
+    None,
+    /// Keep the current TTL (KEEPTTL, APPEND, INCR...).
+    Keep,
+    /// Absolute time in ms.
+    At(i64),
+}
+
+/// Options shared by SET and GETEX.
+#[derive(Default)]
+struct SetOpts {
+    nx: bool,
+    xx: bool,
+    get: bool,
+    keepttl: bool,
+    persist: bool,
+    expire: Option<i64>,
+}
+
+/// Parses `[NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL|PERSIST]` from
+/// argument `from` on. `set` selects SET's options, else GETEX's.
+fn parse_set_opts(ctx: &mut Ctx<'_>, args: &Args<'_>, from: usize, set: bool) -> Option<SetOpts> {
+    let mut o = SetOpts::default();
+    let mut unit: Option<(bool, bool)> = None; // (milliseconds, absolute)
+    let mut raw_exp: &[u8] = b"";
+    let mut j = from;
+    while j < args.len() {
+        let a = args.get(j);
+        let has_next = j + 1 < args.len();
+        let is = |s: &str| a.eq_ignore_ascii_case(s.as_bytes());
+        let expire_free = unit.is_none() && !o.keepttl && !o.persist;
+        if set && is("nx") && !o.xx {
+            o.nx = true;
+        } else if set && is("xx") && !o.nx {
+            o.xx = true;
+        } else if set && is("get") {
+            o.get = true;
+        } else if set && is("keepttl") && expire_free {
+            o.keepttl = true;
+        } else if !set && is("persist") && expire_free {
+            o.persist = true;
+        } else if (is("ex") || is("px") || is("exat") || is("pxat")) && expire_free && has_next {
+            unit = Some((is("px") || is("pxat"), is("exat") || is("pxat")));
+            raw_exp = args.get(j + 1);
+            j += 1;
+        } else {
+            ctx.syntax();
+            return None;
+        }
+        j += 1;
+    }
+    if let Some((ms, absolute)) = unit {
+        let v = ctx.int_arg(raw_exp)?;
+        let name = if set { "set" } else { "getex" };
+        if v <= 0 || (!ms && v > i64::MAX / 1000) {
+            ctx.err(&errors::invalid_expire(name));
+            return None;
+        }
+        let v = if ms { v } else { v * 1000 };
+        let at = if absolute { Some(v) } else { v.checked_add(ctx.now_ms) };
+        match at {
+            Some(at) if at > 0 => o.expire = Some(at),
+            _ => {
+                ctx.err(&errors::invalid_expire(name));
+                return None;
+            }
+        }
+    }
+    Some(o)
+}
+
+/// SET key value [NX|XX] [GET] [EX|PX|EXAT|PXAT t|KEEPTTL]
+fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let Some(o) = parse_set_opts(ctx, args, 3, true) else {
+        return;
+    };
+    let expire = match (o.expire, o.keepttl) {
+        (Some(t), _) => Expire::At(t),
+        (None, true) => Expire::Keep,
+        (None, false) => Expire::None,
+    };
+    set_generic(ctx, args.get(1), args.get(2), expire, o.nx, o.xx, o.get);
+}
+
+/// Shared by SET, SETNX, SETEX, PSETEX, GETSET.
+fn set_generic(ctx: &mut Ctx<'_>, key: &[u8], val: &[u8], expire: Expire, nx: bool, xx: bool, get: bool) -> bool {
+    let h = ctx.srv.store.hash(key);
+    let mut shard = ctx.srv.store.lock(h);
+    let t = &mut shard.dbs[ctx.client.db];
+    let lru = ctx.lru_clock();
+    let found = match t.lookup(h, key, ctx.now_ms) {
+        Some(e) if get && e.kind() != T_STRING => {
+            ctx.wrongtype();
+            return false;
+        }
+        Some(e) => {
+            if get {
+                ctx.out.bulk(e.str_value());
+            }
+            true
+        }
+        None => {
+            if get {
+                ctx.out.null();
+            }
+            false
+        }
+    };
+    if (nx && found) || (xx && !found) {
+        if !get {
+            ctx.out.null();
+        }
+        return false;
+    }
+    write_string(t, h, key, val, expire, 0, lru);
+    if !get {
+        ctx.out.ok();
+    }
+    true
+}
+
+/// SETNX key value
+fn setnx(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let mut scratch = Vec::new();
+    let ok = {
+        // SETNX replies with an integer, so run SET NX into a scratch buffer.
+        let mut sub = Ctx {
+            srv: ctx.srv,
+            client: ctx.client,
+            out: emberkv_protocol::ReplyWriter::new(&mut scratch, ctx.out.resp),
+            now_ms: ctx.now_ms,
+            stats: ctx.stats,
+            cmd: ctx.cmd,
+        };
+        set_generic(&mut sub, args.get(1), args.get(2), Expire::None, true, false, false)
+    };
+    ctx.out.int(ok as i64);
+}
+
+/// SETEX key seconds value / PSETEX key milliseconds value
+fn setex_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ms: bool) {
+    let Some(v) = ctx.int_arg(args.get(2)) else {
+        return;
+    };
+    let name = if ms { "psetex" } else { "setex" };
+    let at = if v <= 0 || (!ms && v > i64::MAX / 1000) {
+        None
+    } else {
+        (if ms { v } else { v * 1000 }).checked_add(ctx.now_ms)
+    };
+    let Some(at) = at else {
+        ctx.err(&errors::invalid_expire(name));
+        return;
+    };
+    set_generic(ctx, args.get(1), args.get(3), Expire::At(at), false, false, false);
+}
+
+fn setex(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    setex_generic(ctx, args, false)
+}
+
+fn psetex(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    setex_generic(ctx, args, true)
+}
+
+/// GETSET key value
+fn getset(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    set_generic(ctx, args.get(1), args.get(2), Expire::None, false, false, true);
+}
+
+/// GET key
+fn get(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let key = args.get(1);
+    let h = ctx.srv.store.hash(key);
+    let mut shard = ctx.srv.store.lock(h);
+    match get_str(ctx, &mut shard.dbs[ctx.client.db], h, key) {
+        Ok(Some(v)) => ctx.out.bulk(v),
+        Ok(None) => ctx.out.null(),
+        Err(()) => ctx.wrongtype(),
+    }
+}
+
+/// GETDEL key
+fn getdel(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let key = args.get(1);
+    let h = ctx.srv.store.hash(key);
+    let mut shard = ctx.srv.store.lock(h);
+    let t = &mut shard.dbs[ctx.client.db];
+    match get_str(ctx, t, h, key) {
+        Ok(Some(v)) => {
+            ctx.out.bulk(v);
+            if let Some(e) = t.remove(h, key) {
+                e.free();
+            }
+        }
+        Ok(None) => ctx.out.null(),
+        Err(()) => ctx.wrongtype(),
+    }
+}
+
+/// GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST]
+fn getex(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let Some(o) = parse_set_opts(ctx, args, 2, false) else {
+        return;
+    };
+    let key = args.get(1);
+    let h = ctx.srv.store.hash(key);
+    let mut shard = ctx.srv.store.lock(h);
+    let t = &mut shard.dbs[ctx.client.db];
+    let val = match get_str(ctx, t, h, key) {
+        Ok(Some(v)) => v.to_vec(),
+        Ok(None) => return ctx.out.null(),
+        Err(()) => return ctx.wrongtype(),
+    };
+    ctx.out.bulk(&val);
+    if let Some(at) = o.expire {
+        if at <= ctx.now_ms {
+            if let Some(e) = t.remove(h, key) {
+                e.free();
+            }
+        } else {
+            super::expire::set_expire(t, h, key, Some(at));
+        }
+    } else if o.persist {
+        super::expire::set_expire(t, h, key, None);
+    }
+}
+
+/// MGET key [key ...]
+fn mget(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let store = &ctx.srv.store;
+    let n = args.len() - 1;
+    let hashes: Vec<u64> = (1..args.len()).map(|i| store.hash(args.get(i))).collect();
+    let mut locked = store.lock_many(hashes.iter().copied());
+    ctx.out.array(n);
+    for (i, &h) in hashes.iter().enumerate() {
+        let t = locked.table(h, ctx.client.db);
+        match get_str(ctx, t, h, args.get(i + 1)) {
+            Ok(Some(v)) => ctx.out.bulk(v),
+            _ => ctx.out.null(),
+        }
+    }
+}
+
+/// MSET key value [key value ...] / MSETNX
+fn mset_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, nx: bool) {
+    if args.len() % 2 == 0 {
+        ctx.err(&errors::wrong_args(&ctx.cmd.full_name));
+        return;
+    }
+    let store = &ctx.srv.store;
+    let hashes: Vec<u64> = (1..args.len()).step_by(2).map(|i| store.hash(args.get(i))).collect();
+    let mut locked = store.lock_many(hashes.iter().copied());
+    let db = ctx.client.db;
+    if nx {
+        for (k, &h) in hashes.iter().enumerate() {
+            if locked.table(h, db).lookup(h, args.get(1 + 2 * k), ctx.now_ms).is_some() {
+                ctx.out.int(0);
+                return;
+            }
+        }
+    }
+    let lru = ctx.lru_clock();
+    for (k, &h) in hashes.iter().enumerate() {
+        let key = args.get(1 + 2 * k);
+        write_string(locked.table(h, db), h, key, args.get(2 + 2 * k), Expire::None, 0, lru);
+    }
+    if nx {
+        ctx.out.int(1);
+    } else {
+        ctx.out.ok();
+    }
+}
+
+fn mset(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    mset_generic(ctx, args, false)
+}
+
+fn msetnx(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    mset_generic(ctx, args, true)
+}
+
+/// APPEND key value
+fn append(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let (key, add) = (args.get(1), args.get(2));
+    let h = ctx.srv.store.hash(key);
+    let mut shard = ctx.srv.store.lock(h);
+    let t = &mut shard.dbs[ctx.client.db];
+    let lru = ctx.lru_clock();
+    let max = ctx.srv.max_bulk_len.load(std::sync::atomic::Ordering::Relaxed) as usize;
+    let new = match t.lookup(h, key, ctx.now_ms) {
+        None => {
+            t.insert(h, EntryPtr::new_string(key, add, None, 0, lru));
+            return ctx.out.int(add.len() as i64);
+        }
+        Some(e) if e.kind() != T_STRING => return ctx.wrongtype(),
+        Some(e) => {
+            let old = e.str_value();
+            if old.len() + add.len() > max {
+                return ctx.err(errors::STRING_TOO_BIG);
+            }
+            let mut v = Vec::with_capacity(old.len() + add.len());
+            v.extend_from_slice(old);
+            v.extend_from_slice(add);
+            v
+        }
+    };
+    write_string(t, h, key, &new, Expire::Keep, F_RAW, lru);
+    ctx.out.int(new.len() as i64);
+}
+
+/// STRLEN key
+fn strlen(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let key = args.get(1);
+    let h = ctx.srv.store.hash(key);
+    let mut shard = ctx.srv.store.lock(h);
+    match get_str(ctx, &mut shard.dbs[ctx.client.db], h, key) {
+        Ok(v) => ctx.out.int(v.map_or(0, |v| v.len()) as i64),
+        Err(()) => ctx.wrongtype(),
+    }
+}
+
+/// GETRANGE key start end (and its old name SUBSTR)
+fn getrange(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let Some(start) = ctx.int_arg(args.get(2)) else {
+        return;
+    };
+    let Some(end) = ctx.int_arg(args.get(3)) else {
+        return;
+    };
+    let key = args.get(1);
+    let h = ctx.srv.store.hash(key);
+    let mut shard = ctx.srv.store.lock(h);
+    let v = match get_str(ctx, &mut shard.dbs[ctx.client.db], h, key) {
+        Ok(Some(v)) => v,
+        Ok(None) => return ctx.out.bulk(b""),
+        Err(()) => return ctx.wrongtype(),
+    };
+    match clamp_range(start, end, v.len()) {
+        Some((s, e)) => ctx.out.bulk(&v[s..=e]),
+        None => ctx.out.bulk(b""),
+    }
+}
+
+/// Redis's GETRANGE index rules; None for an empty result.
+fn clamp_range(mut start: i64, mut end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    if start < 0 && end < 0 && start > end {
+        return None;
+    }
+    if start < 0 {
+        start += len;
+    }
+    if end < 0 {
+        end += len;
+    }
+    start = start.max(0);
+    end = end.max(0);
+    if end >= len {
+        end = len - 1;
+    }
+    if start > end || len == 0 {
+        return None;
+    }
+    Some((start as usize, end as usize))
+}
+
+/// SETRANGE key offset value
+fn setrange(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let Some(offset) = ctx.int_arg(args.get(2)) else {
+        return;
+    };
+    if offset < 0 {
+        return ctx.err("ERR offset is out of range");
+    }
+    let (key, patch) = (args.get(1), args.get(3));
+    let h = ctx.srv.store.hash(key);
+    let mut shard = ctx.srv.store.lock(h);
+    let t = &mut shard.dbs[ctx.client.db];
+    let lru = ctx.lru_clock();
+    let max = ctx.srv.max_bulk_len.load(std::sync::atomic::Ordering::Relaxed);
+    let old: &[u8] = match t.lookup(h, key, ctx.now_ms) {
+        Some(e) if e.kind() != T_STRING => return ctx.wrongtype(),
+        Some(e) => e.str_value(),
+        None => b"",
+    };
+    if patch.is_empty() {
+        return ctx.out.int(old.len() as i64);
+    }
+    if offset as u64 + patch.len() as u64 > max {
+        return ctx.err(errors::STRING_TOO_BIG);
+    }
+    let off = offset as usize;
+    let mut v = old.to_vec();
+    if v.len() < off + patch.len() {
+        v.resize(off + patch.len(), 0);
+    }
+    v[off..off + patch.len()].copy_from_slice(patch);
+    write_string(t, h, key, &v, Expire::Keep, F_RAW, lru);
+    ctx.out.int(v.len() as i64);
+}
+
+/// INCR / DECR / INCRBY / DECRBY
+fn incr_generic(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) {
+    let h = ctx.srv.store.hash(key);
+    let mut shard = ctx.srv.store.lock(h);
+    let t = &mut shard.dbs[ctx.client.db];
+    let lru = ctx.lru_clock();
+    let cur = match t.lookup(h, key, ctx.now_ms) {
+        None => 0,
+        Some(e) if e.kind() != T_STRING => return ctx.wrongtype(),
+        Some(e) => match parse_i64(e.str_value()) {
+            Some(v) => v,
+            None => return ctx.err(errors::NOT_INT),
+        },
+    };
+    let Some(new) = cur.checked_add(delta) else {
+        return ctx.err(errors::OVERFLOW);
+    };
+    let mut buf = itoa::Buffer::new();
+    write_string(t, h, key, buf.format(new).as_bytes(), Expire::Keep, 0, lru);
+    ctx.out.int(new);
+}
+
+fn incr(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    incr_generic(ctx, args.get(1), 1)
+}
+
+fn decr(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    incr_generic(ctx, args.get(1), -1)
+}
+
+fn incrby(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    if let Some(d) = ctx.int_arg(args.get(2)) {
+        incr_generic(ctx, args.get(1), d)
+    }
+}
+
+fn decrby(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let Some(d) = ctx.int_arg(args.get(2)) else {
+        return;
+    };
+    if d == i64::MIN {
+        return ctx.err("ERR decrement would overflow");
+    }
+    incr_generic(ctx, args.get(1), -d)
+}
+
+/// INCRBYFLOAT key increment (long double arithmetic, as Redis)
+fn incrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let Some(incr) = LongDouble::parse(args.get(2)) else {
+        return ctx.err(errors::NOT_FLOAT);
+    };
+    let key = args.get(1);
+    let h = ctx.srv.store.hash(key);
+    let mut shard = ctx.srv.store.lock(h);
+    let t = &mut shard.dbs[ctx.client.db];
+    let lru = ctx.lru_clock();
+    let cur = match t.lookup(h, key, ctx.now_ms) {
+        None => LongDouble::Finite { neg: false, m: 0, e: 0 },
+        Some(e) if e.kind() != T_STRING => return ctx.wrongtype(),
+        Some(e) => match LongDouble::parse(e.str_value()) {
+            Some(v) => v,
+            None => return ctx.err(errors::NOT_FLOAT),
+        },
+    };
+    let (a_inf, b_inf) = (!cur.is_finite(), !incr.is_finite());
+    let sum = cur.add(&incr);
+    if a_inf || b_inf || !sum.is_finite() {
+        return ctx.err(errors::NAN_OR_INF);
+    }
+    let s = sum.to_human();
+    write_string(t, h, key, s.as_bytes(), Expire::Keep, 0, lru);
+    ctx.out.bulk(s.as_bytes());
+}
+
+/// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]
+fn lcs(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let (mut len_only, mut idx, mut withlen, mut minlen) = (false, false, false, 0i64);
+    let mut j = 3;
+    while j < args.len() {
+        if args.is(j, "len") {
+            len_only = true;
+        } else if args.is(j, "idx") {
+            idx = true;
+        } else if args.is(j, "withmatchlen") {
+            withlen = true;
+        } else if args.is(j, "minmatchlen") && j + 1 < args.len() {
+            let Some(v) = ctx.int_arg(args.get(j + 1)) else {
+                return;
+            };
+            minlen = v.max(0);
+            j += 1;
+        } else {
+            return ctx.syntax();
+        }
+        j += 1;
+    }
+    if len_only && idx {
+        return ctx.err("ERR If you want both the length and indexes, please just use IDX.");
+    }
+    let store = &ctx.srv.store;
+    let (ka, kb) = (args.get(1), args.get(2));
+    let (ha, hb) = (store.hash(ka), store.hash(kb));
+    let mut locked = store.lock_many([ha, hb]);
+    let db = ctx.client.db;
+    let mut fetch = |h: u64, k: &[u8]| -> Result<Vec<u8>, ()> {
+        match locked.table(h, db).lookup(h, k, ctx.now_ms) {
+            None => Ok(Vec::new()),
+            Some(e) if e.kind() != T_STRING => Err(()),
+            Some(e) => Ok(e.str_value().to_vec()),
+        }
+    };
+    let (Ok(a), Ok(b)) = (fetch(ha, ka), fetch(hb, kb)) else {
+        return ctx.err("ERR The specified keys must contain string values");
+    };
+    drop(locked);
+    let cells = (a.len() as u64 + 1).saturating_mul(b.len() as u64 + 1).saturating_mul(4);
+    if cells > ctx.srv.max_bulk_len.load(std::sync::atomic::Ordering::Relaxed) {
+        return ctx.err("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+    }
+    let m = lcs_table(&a, &b);
+    let w = b.len() + 1;
+    let total = m[a.len() * w + b.len()] as usize;
+    if len_only {
+        return ctx.out.int(total as i64);
+    }
+    // Walk back from the end, collecting the LCS and its matching ranges.
+    let mut out = vec![0u8; total];
+    let mut ranges: Vec<[usize; 5]> = Vec::new();
+    let (mut i, mut k, mut pos) = (a.len(), b.len(), total);
+    let mut cur: Option<[usize; 4]> = None; // a_start, a_end, b_start, b_end
+    while i > 0 && k > 0 {
+        let mut emit = false;
+        if a[i - 1] == b[k - 1] {
+            pos -= 1;
+            out[pos] = a[i - 1];
+            match cur.as_mut() {
+                None => cur = Some([i - 1, i - 1, k - 1, k - 1]),
+                // Walking backwards, a match right before the range extends it.
+                Some(r) if r[0] == i && r[2] == k => {
+                    r[0] -= 1;
+                    r[2] -= 1;
+                }
+                Some(_) => emit = true,
+            }
+            if let Some(r) = cur {
+                if r[0] == 0 || r[2] == 0 {
+                    emit = true;
+                }
+            }
+            i -= 1;
+            k -= 1;
+        } else {
+            if m[(i - 1) * w + k] > m[i * w + k - 1] {
+                i -= 1;
+            } else {
+                k -= 1;
+            }
+            emit = cur.is_some();
+        }
+        if emit {
+            if let Some(r) = cur.take() {
+                let len = r[1] - r[0] + 1;
+                if minlen == 0 || len as i64 >= minlen {
+                    ranges.push([r[0], r[1], r[2], r[3], len]);
+                }
+            }
+        }
+    }
+    if !idx {
+        return ctx.out.bulk(&out);
+    }
+    ctx.out.map(2);
+    ctx.out.bulk(b"matches");
+    ctx.out.array(ranges.len());
+    for r in &ranges {
+        ctx.out.array(if withlen { 3 } else { 2 });
+        ctx.out.array(2);
+        ctx.out.int(r[0] as i64);
+        ctx.out.int(r[1] as i64);
+        ctx.out.array(2);
+        ctx.out.int(r[2] as i64);
+        ctx.out.int(r[3] as i64);
+        if withlen {
+            ctx.out.int(r[4] as i64);
+        }
+    }
+    ctx.out.bulk(b"len");
+    ctx.out.int(total as i64);
+}
+
+/// Classic O(n*m) LCS length table, row-major with `b.len() + 1` columns.
+fn lcs_table(a: &[u8], b: &[u8]) -> Vec<u32> {
+    let w = b.len() + 1;
+    let mut m = vec![0u32; (a.len() + 1) * w];
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            m[i * w + j] = if a[i - 1] == b[j - 1] {
+                m[(i - 1) * w + j - 1] + 1
+            } else {
+                m[(i - 1) * w + j].max(m[i * w + j - 1])
+            };
+        }
+    }
+    m
+}
+
+const S: Group = Group::String;
+
+pub static COMMANDS: &[Command] = &[
+    Command::new("get", 2, READONLY | FAST, get).keys(1, 1, 1).doc(S, "1.0.0", "O(1)", "Returns the string value of a key."),
+    Command::new("set", -3, WRITE | DENYOOM, set).keys(1, 1, 1).doc(S, "1.0.0", "O(1)", "Sets the string value of a key, with options for conditions and expiry."),
+    Command::new("setnx", 3, WRITE | DENYOOM | FAST, setnx).keys(1, 1, 1).doc(S, "1.0.0", "O(1)", "Sets a key only if it does not exist."),
+    Command::new("setex", 4, WRITE | DENYOOM, setex).keys(1, 1, 1).doc(S, "2.0.0", "O(1)", "Sets a key with a time to live in seconds."),
+    Command::new("psetex", 4, WRITE | DENYOOM, psetex).keys(1, 1, 1).doc(S, "2.6.0", "O(1)", "Sets a key with a time to live in milliseconds."),
+    Command::new("getset", 3, WRITE | DENYOOM | FAST, getset).keys(1, 1, 1).doc(S, "1.0.0", "O(1)", "Sets a key and returns its previous value."),
+    Command::new("getdel", 2, WRITE | FAST, getdel).keys(1, 1, 1).doc(S, "6.2.0", "O(1)", "Returns a key's value and deletes the key."),
+    Command::new("getex", -2, WRITE | FAST, getex).keys(1, 1, 1).doc(S, "6.2.0", "O(1)", "Returns a key's value and changes its expiry."),
+    Command::new("mget", -2, READONLY | FAST, mget).keys(1, -1, 1).doc(S, "1.0.0", "O(N)", "Returns the values of several keys."),
+    Command::new("mset", -3, WRITE | DENYOOM, mset).keys(1, -1, 2).doc(S, "1.0.1", "O(N)", "Sets several keys atomically."),
+    Command::new("msetnx", -3, WRITE | DENYOOM, msetnx).keys(1, -1, 2).doc(S, "1.0.1", "O(N)", "Sets several keys atomically only if none of them exists."),
+    Command::new("append", 3, WRITE | DENYOOM | FAST, append).keys(1, 1, 1).doc(S, "2.0.0", "O(1)", "Appends to a string value, creating the key if needed."),
+    Command::new("strlen", 2, READONLY | FAST, strlen).keys(1, 1, 1).doc(S, "2.2.0", "O(1)", "Returns the length of a string value."),
+    Command::new("getrange", 4, READONLY, getrange).keys(1, 1, 1).doc(S, "2.4.0", "O(N)", "Returns a substring of a string value."),
+    Command::new("substr", 4, READONLY, getrange).keys(1, 1, 1).doc(S, "1.0.0", "O(N)", "Returns a substring of a string value (old name of GETRANGE)."),
+    Command::new("setrange", 4, WRITE | DENYOOM, setrange).keys(1, 1, 1).doc(S, "2.2.0", "O(1)", "Overwrites part of a string value at an offset."),
+    Command::new("incr", 2, WRITE | DENYOOM | FAST, incr).keys(1, 1, 1).doc(S, "1.0.0", "O(1)", "Increments an integer value by one."),
+    Command::new("decr", 2, WRITE | DENYOOM | FAST, decr).keys(1, 1, 1).doc(S, "1.0.0", "O(1)", "Decrements an integer value by one."),
+    Command::new("incrby", 3, WRITE | DENYOOM | FAST, incrby).keys(1, 1, 1).doc(S, "1.0.0", "O(1)", "Increments an integer value by a number."),
+    Command::new("decrby", 3, WRITE | DENYOOM | FAST, decrby).keys(1, 1, 1).doc(S, "1.0.0", "O(1)", "Decrements an integer value by a number."),
+    Command::new("incrbyfloat", 3, WRITE | DENYOOM | FAST, incrbyfloat).keys(1, 1, 1).doc(S, "2.6.0", "O(1)", "Increments a floating point value by a number."),
+    Command::new("lcs", -3, READONLY, lcs).keys(1, 2, 1).doc(S, "7.0.0", "O(N*M)", "Finds the longest common subsequence of two strings."),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::clamp_range;
+
+    #[test]
+    fn getrange_indexes() {
+        assert_eq!(clamp_range(0, -1, 5), Some((0, 4)));
+        assert_eq!(clamp_range(-3, -1, 5), Some((2, 4)));
+        assert_eq!(clamp_range(3, 100, 5), Some((3, 4)));
+        assert_eq!(clamp_range(-1, -5, 5), None);
+        assert_eq!(clamp_range(0, 0, 0), None);
+    }
+}

@@ -1,0 +1,98 @@
+//! The one place where generic checks happen, in Redis's order, before any
+//! handler runs: lookup (unknown command / subcommand), arity, then
+//! authentication. Handlers never repeat these checks.
+
+use crate::client::Client;
+use crate::cmd::{flags, Args, Ctx};
+use crate::errors;
+use crate::server::{Server, WorkerStats};
+use emberkv_protocol::ReplyWriter;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
+
+/// Runs one request and appends its reply to `out`.
+pub fn dispatch(
+    srv: &Server,
+    client: &mut Client,
+    out: &mut Vec<u8>,
+    args: &Args<'_>,
+    now_ms: i64,
+    stats: &WorkerStats,
+) {
+    let reg = &srv.commands;
+    let mut w = ReplyWriter::new(out, client.resp);
+
+    // 1. Lookup.
+    let Some(mut id) = reg.lookup(args.get(0)) else {
+        let rest: Vec<&[u8]> = args.iter().skip(1).take(64).collect();
+        w.error(&errors::unknown_command(args.get(0), &rest));
+        stats.error_replies.add(1);
+        return;
+    };
+    if reg.entries[id].cmd.is_container() && args.len() >= 2 {
+        match reg.lookup_sub(id, args.get(1)) {
+            Some(sub) => id = sub,
+            None => {
+                w.error(&errors::unknown_subcommand(args.get(1), reg.entries[id].cmd.name));
+                stats.error_replies.add(1);
+                return;
+            }
+        }
+    }
+    let entry = &reg.entries[id];
+    let cmd = entry.cmd;
+    let cs = &stats.cmd[id];
+
+    // 2. Arity.
+    let argc = args.len() as i32;
+    if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
+        w.error(&errors::wrong_args(&entry.full_name));
+        cs.rejected.add(1);
+        stats.error_replies.add(1);
+        return;
+    }
+
+    // 3. Authentication.
+    if !client.authenticated && !cmd.has(flags::NO_AUTH) && srv.auth_required.load(Relaxed) {
+        w.error(errors::NOAUTH);
+        cs.rejected.add(1);
+        stats.error_replies.add(1);
+        return;
+    }
+
+    // Later checks go here, in this order (Redis's processCommand):
+    //  - cluster redirection (-MOVED/-ASK) for commands with keys;
+    //  - out-of-memory refusal of DENYOOM commands once maxmemory exists;
+    //  - read-only replica refusal of WRITE commands;
+    //  - subscriber mode: only (P|S)SUBSCRIBE, PING, QUIT, RESET in RESP2;
+    //  - MULTI: queue everything but EXEC/DISCARD/MULTI/WATCH and reply QUEUED.
+
+    // 4. Execute.
+    client.shared.last_cmd.store(id as u32 + 1, Relaxed);
+    let start = Instant::now();
+    let reply_at = w.buf.len();
+    {
+        let mut ctx = Ctx {
+            srv,
+            client,
+            out: w,
+            now_ms,
+            stats,
+            cmd: entry,
+        };
+        (cmd.handler)(&mut ctx, args);
+    }
+    let usec = start.elapsed().as_micros() as u64;
+    cs.calls.add(1);
+    cs.usec.add(usec);
+    stats.commands.add(1);
+    if out.get(reply_at) == Some(&b'-') {
+        cs.failed.add(1);
+        stats.error_replies.add(1);
+    }
+
+    // Propagation hook: once the AOF and replicas exist, write commands that
+    // changed the dataset are fed to them here, with relative expiries
+    // rewritten to absolute times (SET .. EX → SET .. PXAT, EXPIRE →
+    // PEXPIREAT) by the command that knows its arguments.
+}

@@ -1,0 +1,65 @@
+//! Canonical error replies, byte for byte as Redis 7.0 words them
+//! (without the leading `-` and the trailing CRLF).
+
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub const SYNTAX: &str = "ERR syntax error";
+pub const NOT_INT: &str = "ERR value is not an integer or out of range";
+pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
+pub const NO_SUCH_KEY: &str = "ERR no such key";
+pub const DB_RANGE: &str = "ERR DB index is out of range";
+pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";
+pub const NOAUTH: &str = "NOAUTH Authentication required.";
+pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
+pub const NOPASS: &str = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";
+pub const STRING_TOO_BIG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+pub const INVALID_CURSOR: &str = "ERR invalid cursor";
+pub const MAX_CLIENTS: &str = "ERR max number of clients reached";
+pub const NAN_OR_INF: &str = "ERR increment would produce NaN or Infinity";
+
+pub fn invalid_expire(cmd: &str) -> String {
+    format!("ERR invalid expire time in '{cmd}' command")
+}
+
+pub fn wrong_args(cmd: &str) -> String {
+    format!("ERR wrong number of arguments for '{cmd}' command")
+}
+
+pub fn unknown_subcommand(sub: &[u8], cmd: &str) -> String {
+    format!(
+        "ERR unknown subcommand '{}'. Try {} HELP.",
+        truncate(&String::from_utf8_lossy(sub), 128),
+        cmd.to_ascii_uppercase()
+    )
+}
+
+/// Redis's unknown-command text: the name and up to ~128 bytes of arguments.
+pub fn unknown_command(name: &[u8], args: &[&[u8]]) -> String {
+    let mut list = String::new();
+    for a in args {
+        if list.len() >= 128 {
+            break;
+        }
+        let room = 128 - list.len();
+        let a = String::from_utf8_lossy(a);
+        list.push('\'');
+        list.push_str(truncate(&a, room));
+        list.push_str("' ");
+    }
+    format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        truncate(&String::from_utf8_lossy(name), 128),
+        list
+    )
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}

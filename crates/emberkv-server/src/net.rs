@@ -1,0 +1,469 @@
+//! Networking: one event loop (mio, epoll) per worker thread.
+//!
+//! Each worker accepts on its own clone of the listening sockets and owns
+//! its connections outright. A readable socket is read once per event (a
+//! short read means the socket is drained, so no extra `read` that returns
+//! EAGAIN), every complete request in the buffer is executed, and all their
+//! replies leave in one `write`: pipelined requests cost one syscall each
+//! way per batch. A client that does not read its replies stops being read
+//! (backpressure) instead of growing the output buffer without bound.
+
+use crate::client::{Client, ClientShared};
+use crate::cmd::Args;
+use crate::dispatch::dispatch;
+use crate::errors;
+use crate::server::{Server, WorkerHandle, WorkerStats};
+use crate::util::unix_ms;
+use emberkv_protocol::{Limits, ReplyWriter, RequestParser};
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token, Waker};
+use slab::Slab;
+use std::io::{self, Write};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tracing::{debug, info, warn};
+
+const WAKER: Token = Token(usize::MAX);
+const LISTENER_BASE: usize = usize::MAX - 64;
+/// Bytes read per `read` call (Redis: PROTO_IOBUF_LEN).
+const READ_CHUNK: usize = 16 * 1024;
+/// Stop reading a client whose unsent replies exceed this.
+const OUT_HIGH_WATER: usize = 1024 * 1024;
+/// Buffers larger than this are given back once empty.
+const KEEP_BUF: usize = 64 * 1024;
+/// Longest a worker may spend on active expiry per slice.
+const EXPIRE_SLICE: Duration = Duration::from_millis(1);
+
+struct Conn {
+    sock: TcpStream,
+    rbuf: Vec<u8>,
+    parser: RequestParser,
+    wbuf: Vec<u8>,
+    wpos: usize,
+    client: Client,
+    read_paused: bool,
+}
+
+/// Binds the listening sockets and runs the workers until shutdown.
+pub fn run(srv: Arc<Server>, addrs: Vec<std::net::SocketAddr>) -> io::Result<()> {
+    let mut listeners = Vec::new();
+    for a in &addrs {
+        let l = TcpListener::bind(*a).map_err(|e| {
+            io::Error::new(e.kind(), format!("could not bind {a}: {e}"))
+        })?;
+        // SAFETY: the fd is owned by `l`, whose ownership moves into the std listener.
+        listeners.push(unsafe { std::net::TcpListener::from_raw_fd(l.into_raw_fd()) });
+        info!(addr = %a, "listening");
+    }
+    let mut polls = Vec::new();
+    let mut handles = Vec::new();
+    for _ in 0..srv.threads {
+        let poll = Poll::new()?;
+        let waker = Waker::new(poll.registry(), WAKER)?;
+        handles.push(WorkerHandle {
+            waker,
+            kill: Default::default(),
+        });
+        polls.push(poll);
+    }
+    let _ = srv.workers.set(handles);
+    let mut joins = Vec::new();
+    for (idx, poll) in polls.into_iter().enumerate() {
+        let mut ls = Vec::new();
+        for (i, l) in listeners.iter().enumerate() {
+            let mut m = TcpListener::from_std(l.try_clone()?);
+            poll.registry()
+                .register(&mut m, Token(LISTENER_BASE + i), Interest::READABLE)?;
+            ls.push(m);
+        }
+        let srv = srv.clone();
+        joins.push(
+            std::thread::Builder::new()
+                .name(format!("emberkv-w{idx}"))
+                .spawn(move || {
+                    let stats = srv.stats[idx].clone();
+                    Worker {
+                        idx,
+                        srv,
+                        poll,
+                        listeners: ls,
+                        conns: Slab::new(),
+                        stats,
+                        now_ms: unix_ms(),
+                        reset_epoch: 0,
+                        expire_shard: 0,
+                        expire_more: false,
+                    }
+                    .run()
+                })?,
+        );
+    }
+    drop(listeners);
+    for j in joins {
+        if let Ok(Err(e)) = j.join() {
+            warn!(error = %e, "worker stopped with an error");
+        }
+    }
+    Ok(())
+}
+
+struct Worker {
+    idx: usize,
+    srv: Arc<Server>,
+    poll: Poll,
+    listeners: Vec<TcpListener>,
+    conns: Slab<Conn>,
+    stats: Arc<WorkerStats>,
+    now_ms: i64,
+    reset_epoch: u64,
+    expire_shard: usize,
+    expire_more: bool,
+}
+
+impl Worker {
+    fn run(mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(1024);
+        let mut next_cron = Instant::now();
+        loop {
+            let now = Instant::now();
+            let timeout = if self.expire_more {
+                Duration::ZERO
+            } else {
+                next_cron.saturating_duration_since(now)
+            };
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+            self.now_ms = unix_ms();
+            for ev in events.iter() {
+                match ev.token() {
+                    WAKER => self.handle_inbox(),
+                    Token(t) if t >= LISTENER_BASE => self.accept(t - LISTENER_BASE),
+                    Token(key) => {
+                        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                            self.on_readable(key);
+                        }
+                        if ev.is_writable() && self.conns.contains(key) {
+                            self.on_writable(key);
+                        }
+                    }
+                }
+            }
+            if self.srv.shutdown.load(Relaxed) {
+                break;
+            }
+            if Instant::now() >= next_cron {
+                let hz = self.srv.hz.load(Relaxed).max(1);
+                next_cron = Instant::now() + Duration::from_millis(1000 / hz);
+                self.cron();
+            } else if self.expire_more {
+                self.active_expire();
+            }
+        }
+        info!(worker = self.idx, clients = self.conns.len(), "worker stopping");
+        let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
+        for k in keys {
+            let _ = self.flush(k);
+            self.close(k);
+        }
+        Ok(())
+    }
+
+    fn accept(&mut self, li: usize) {
+        loop {
+            let (mut sock, addr) = match self.listeners[li].accept() {
+                Ok(x) => x,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    warn!(error = %e, "accept failed");
+                    return;
+                }
+            };
+            let max = self.srv.maxclients.load(Relaxed);
+            if self.srv.connected.fetch_add(1, Relaxed) >= max {
+                self.srv.connected.fetch_sub(1, Relaxed);
+                self.stats.rejected_connections.add(1);
+                let _ = sock.write_all(format!("-{}\r\n", errors::MAX_CLIENTS).as_bytes());
+                continue;
+            }
+            let _ = sock.set_nodelay(true);
+            let laddr = sock
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            let id = self.srv.next_client_id.fetch_add(1, Relaxed);
+            let shared = Arc::new(ClientShared {
+                id,
+                addr: addr.to_string(),
+                laddr,
+                fd: sock.as_raw_fd(),
+                worker: self.idx,
+                created_ms: self.now_ms,
+                last_ms: self.now_ms.into(),
+                db: 0.into(),
+                resp: 2.into(),
+                last_cmd: 0.into(),
+                qbuf: 0.into(),
+                qbuf_cap: 0.into(),
+                obuf: 0.into(),
+                name: Default::default(),
+                no_evict: false.into(),
+                no_touch: false.into(),
+                killed: false.into(),
+            });
+            let entry = self.conns.vacant_entry();
+            let key = entry.key();
+            if let Err(e) = self.poll.registry().register(
+                &mut sock,
+                Token(key),
+                Interest::READABLE | Interest::WRITABLE,
+            ) {
+                warn!(error = %e, "register failed");
+                self.srv.connected.fetch_sub(1, Relaxed);
+                continue;
+            }
+            self.srv.clients.lock().insert(id, shared.clone());
+            let authed = !self.srv.auth_required.load(Relaxed);
+            entry.insert(Conn {
+                sock,
+                rbuf: Vec::new(),
+                parser: RequestParser::new(),
+                wbuf: Vec::new(),
+                wpos: 0,
+                client: Client::new(shared, authed),
+                read_paused: false,
+            });
+            self.stats.connections.add(1);
+            debug!(id, %addr, "accepted");
+        }
+    }
+
+    fn on_readable(&mut self, key: usize) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        let qlimit = self.srv.qbuf_limit.load(Relaxed) as usize;
+        loop {
+            if conn.wbuf.len() - conn.wpos > OUT_HIGH_WATER {
+                conn.read_paused = true;
+                break;
+            }
+            if conn.client.close_after_reply {
+                break;
+            }
+            let want = conn
+                .parser
+                .pending_frame_len()
+                .map(|n| n.saturating_sub(conn.rbuf.len()))
+                .unwrap_or(0)
+                .max(READ_CHUNK);
+            if conn.rbuf.capacity() - conn.rbuf.len() < READ_CHUNK {
+                conn.rbuf.reserve(want);
+            }
+            let spare = conn.rbuf.capacity() - conn.rbuf.len();
+            let len = conn.rbuf.len();
+            // SAFETY: reading into the vector's spare capacity, then
+            // extending its length by exactly what the kernel wrote.
+            let n = unsafe {
+                libc::read(
+                    conn.sock.as_raw_fd(),
+                    conn.rbuf.as_mut_ptr().add(len) as *mut libc::c_void,
+                    spare,
+                )
+            };
+            if n == 0 {
+                self.close(key);
+                return;
+            }
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                match e.kind() {
+                    io::ErrorKind::WouldBlock => break,
+                    io::ErrorKind::Interrupted => continue,
+                    _ => {
+                        self.close(key);
+                        return;
+                    }
+                }
+            }
+            let n = n as usize;
+            unsafe { conn.rbuf.set_len(len + n) };
+            self.stats.net_in.add(n as u64);
+            process(&self.srv, conn, self.now_ms, &self.stats);
+            if conn.rbuf.len() > qlimit {
+                warn!(
+                    id = conn.client.id,
+                    qbuf = conn.rbuf.len(),
+                    "closing client that reached max query buffer length"
+                );
+                self.close(key);
+                return;
+            }
+            if n < spare {
+                break; // drained: the next data brings a new edge
+            }
+        }
+        let shared = &conn.client.shared;
+        shared.last_ms.store(self.now_ms, Relaxed);
+        shared.qbuf.store(conn.rbuf.len() as u64, Relaxed);
+        shared.qbuf_cap.store(conn.rbuf.capacity() as u64, Relaxed);
+        if conn.rbuf.is_empty() && conn.rbuf.capacity() > KEEP_BUF {
+            conn.rbuf = Vec::new();
+        }
+        if !self.flush(key) {
+            self.close(key);
+        }
+    }
+
+    fn on_writable(&mut self, key: usize) {
+        if !self.flush(key) {
+            self.close(key);
+            return;
+        }
+        let conn = &mut self.conns[key];
+        if conn.read_paused && conn.wpos == conn.wbuf.len() {
+            conn.read_paused = false;
+            self.on_readable(key);
+        }
+    }
+
+    /// Writes pending replies. Returns false if the connection must close.
+    fn flush(&mut self, key: usize) -> bool {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return false;
+        };
+        while conn.wpos < conn.wbuf.len() {
+            match conn.sock.write(&conn.wbuf[conn.wpos..]) {
+                Ok(0) => return false,
+                Ok(n) => {
+                    conn.wpos += n;
+                    self.stats.net_out.add(n as u64);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    conn.client
+                        .shared
+                        .obuf
+                        .store((conn.wbuf.len() - conn.wpos) as u64, Relaxed);
+                    return true; // the writable edge resumes us
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        conn.wbuf.clear();
+        conn.wpos = 0;
+        if conn.wbuf.capacity() > KEEP_BUF {
+            conn.wbuf = Vec::new();
+        }
+        conn.client.shared.obuf.store(0, Relaxed);
+        !conn.client.close_after_reply
+    }
+
+    fn close(&mut self, key: usize) {
+        if !self.conns.contains(key) {
+            return;
+        }
+        let mut conn = self.conns.remove(key);
+        let _ = self.poll.registry().deregister(&mut conn.sock);
+        self.srv.clients.lock().remove(&conn.client.id);
+        self.srv.connected.fetch_sub(1, Relaxed);
+        debug!(id = conn.client.id, "closed");
+    }
+
+    fn handle_inbox(&mut self) {
+        let Some(ws) = self.srv.workers.get() else {
+            return;
+        };
+        let ids = std::mem::take(&mut *ws[self.idx].kill.lock());
+        if ids.is_empty() {
+            return;
+        }
+        let keys: Vec<usize> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| ids.contains(&c.client.id))
+            .map(|(k, _)| k)
+            .collect();
+        for k in keys {
+            self.close(k);
+        }
+    }
+
+    fn cron(&mut self) {
+        let epoch = self.srv.reset_epoch.load(Relaxed);
+        if epoch != self.reset_epoch {
+            self.reset_epoch = epoch;
+            self.stats.reset();
+        }
+        let timeout = self.srv.timeout.load(Relaxed) as i64;
+        if timeout > 0 {
+            let now = self.now_ms;
+            let idle: Vec<usize> = self
+                .conns
+                .iter()
+                .filter(|(_, c)| now - c.client.shared.last_ms.load(Relaxed) > timeout * 1000)
+                .map(|(k, _)| k)
+                .collect();
+            for k in idle {
+                debug!("closing idle client");
+                self.close(k);
+            }
+        }
+        if self.idx == 0 {
+            self.active_expire();
+            crate::cmd::info::sample_ops(&self.srv, self.now_ms);
+        }
+    }
+
+    fn active_expire(&mut self) {
+        let slice = self
+            .srv
+            .store
+            .active_expire(unix_ms(), EXPIRE_SLICE, &mut self.expire_shard);
+        self.expire_more = slice.more;
+    }
+}
+
+/// Parses and runs every complete request in the connection's buffer.
+fn process(srv: &Server, conn: &mut Conn, now_ms: i64, stats: &WorkerStats) {
+    let mut pos = 0;
+    let max_bulk_len = srv.max_bulk_len.load(Relaxed) as usize;
+    while pos < conn.rbuf.len() && !conn.client.close_after_reply {
+        let limits = Limits {
+            max_bulk_len,
+            inline_max: 64 * 1024,
+            authenticated: conn.client.authenticated || !srv.auth_required.load(Relaxed),
+        };
+        match conn.parser.parse(&conn.rbuf[pos..], &limits) {
+            Ok(Some(n)) => {
+                if conn.parser.argc() > 0 {
+                    let args = Args::new(&conn.parser, &conn.rbuf[pos..]);
+                    dispatch(srv, &mut conn.client, &mut conn.wbuf, &args, now_ms, stats);
+                }
+                pos += n;
+            }
+            Ok(None) => break,
+            Err(e) => {
+                debug!(id = conn.client.id, error = ?e, "protocol error");
+                ReplyWriter::new(&mut conn.wbuf, conn.client.resp).error(&e.message());
+                stats.error_replies.add(1);
+                conn.client.close_after_reply = true;
+                pos = conn.rbuf.len();
+            }
+        }
+    }
+    if pos >= conn.rbuf.len() {
+        conn.rbuf.clear();
+    } else if pos > 0 {
+        conn.rbuf.drain(..pos);
+    }
+    if let Some(need) = conn.parser.pending_frame_len() {
+        // One exact allocation for a big argument instead of doublings.
+        conn.rbuf.reserve_exact(need.saturating_sub(conn.rbuf.len()));
+    }
+}

@@ -1,0 +1,210 @@
+//! Process-wide state shared by all worker threads.
+
+use crate::client::ClientShared;
+use crate::cmd::Registry;
+use crate::config::Config;
+use crate::store::Store;
+use parking_lot::{Mutex, RwLock};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+/// Counters owned by one worker thread. Only the owner writes them (plain
+/// load + store, no locked instruction on the hot path); INFO sums them.
+#[derive(Default)]
+pub struct Counter(AtomicU64);
+
+impl Counter {
+    #[inline]
+    pub fn add(&self, n: u64) {
+        self.0.store(self.0.load(Relaxed).wrapping_add(n), Relaxed);
+    }
+    #[inline]
+    pub fn get(&self) -> u64 {
+        self.0.load(Relaxed)
+    }
+    pub fn reset(&self) {
+        self.0.store(0, Relaxed);
+    }
+}
+
+#[derive(Default)]
+pub struct CmdStats {
+    pub calls: Counter,
+    pub usec: Counter,
+    pub rejected: Counter,
+    pub failed: Counter,
+}
+
+pub struct WorkerStats {
+    pub commands: Counter,
+    pub connections: Counter,
+    pub rejected_connections: Counter,
+    pub hits: Counter,
+    pub misses: Counter,
+    pub net_in: Counter,
+    pub net_out: Counter,
+    pub error_replies: Counter,
+    pub cmd: Box<[CmdStats]>,
+}
+
+impl WorkerStats {
+    pub fn new(ncmds: usize) -> Self {
+        WorkerStats {
+            commands: Counter::default(),
+            connections: Counter::default(),
+            rejected_connections: Counter::default(),
+            hits: Counter::default(),
+            misses: Counter::default(),
+            net_in: Counter::default(),
+            net_out: Counter::default(),
+            error_replies: Counter::default(),
+            cmd: (0..ncmds).map(|_| CmdStats::default()).collect(),
+        }
+    }
+
+    /// Called by the owning worker only (see `Server::reset_epoch`).
+    pub fn reset(&self) {
+        for c in [
+            &self.commands,
+            &self.connections,
+            &self.rejected_connections,
+            &self.hits,
+            &self.misses,
+            &self.net_in,
+            &self.net_out,
+            &self.error_replies,
+        ] {
+            c.reset();
+        }
+        for s in self.cmd.iter() {
+            s.calls.reset();
+            s.usec.reset();
+            s.rejected.reset();
+            s.failed.reset();
+        }
+    }
+}
+
+/// What other threads need to reach a worker: a waker and an inbox of
+/// client ids to close (CLIENT KILL).
+pub struct WorkerHandle {
+    pub waker: mio::Waker,
+    pub kill: Mutex<Vec<u64>>,
+}
+
+pub struct Server {
+    pub store: Store,
+    pub config: RwLock<Config>,
+    pub commands: Registry,
+    pub clients: Mutex<BTreeMap<u64, Arc<ClientShared>>>,
+    pub workers: OnceLock<Vec<WorkerHandle>>,
+    pub stats: Vec<Arc<WorkerStats>>,
+    pub shutdown: AtomicBool,
+    pub started: Instant,
+    pub started_unix_ms: i64,
+    pub run_id: String,
+    pub next_client_id: AtomicU64,
+    pub connected: AtomicU64,
+    /// Bumped by CONFIG RESETSTAT; each worker zeroes its own counters when
+    /// it sees a new value, so counters keep a single writer.
+    pub reset_epoch: AtomicU64,
+    /// Hot copies of configuration read on every request or connection.
+    pub auth_required: AtomicBool,
+    pub max_bulk_len: AtomicU64,
+    pub qbuf_limit: AtomicU64,
+    pub maxclients: AtomicU64,
+    pub timeout: AtomicU64,
+    pub hz: AtomicU64,
+    pub expired_stat_base: AtomicI64,
+    pub peak_memory: AtomicU64,
+    /// Applies a new log level (tracing reload handle).
+    pub set_log_level: Box<dyn Fn(crate::config::LogLevel) + Send + Sync>,
+    /// instantaneous_ops_per_sec: samples of (ms, total commands).
+    pub ops_samples: Mutex<std::collections::VecDeque<(i64, u64)>>,
+    pub threads: usize,
+}
+
+impl Server {
+    pub fn new(
+        config: Config,
+        threads: usize,
+        set_log_level: Box<dyn Fn(crate::config::LogLevel) + Send + Sync>,
+    ) -> Self {
+        let commands = Registry::new();
+        let shards = if config.shards != 0 {
+            config.shards
+        } else {
+            (threads * 4).next_power_of_two().clamp(16, crate::store::MAX_SHARDS)
+        };
+        let run_id: String = (0..40)
+            .map(|_| char::from_digit(fastrand::u32(..16), 16).unwrap())
+            .collect();
+        let stats = (0..threads)
+            .map(|_| Arc::new(WorkerStats::new(commands.len())))
+            .collect();
+        let s = Server {
+            store: Store::new(shards, config.databases),
+            auth_required: AtomicBool::new(!config.requirepass.is_empty()),
+            max_bulk_len: AtomicU64::new(config.proto_max_bulk_len),
+            qbuf_limit: AtomicU64::new(config.client_query_buffer_limit),
+            maxclients: AtomicU64::new(config.maxclients),
+            timeout: AtomicU64::new(config.timeout),
+            hz: AtomicU64::new(config.hz as u64),
+            config: RwLock::new(config),
+            commands,
+            clients: Mutex::new(BTreeMap::new()),
+            workers: OnceLock::new(),
+            stats,
+            shutdown: AtomicBool::new(false),
+            started: Instant::now(),
+            started_unix_ms: crate::util::unix_ms(),
+            run_id,
+            next_client_id: AtomicU64::new(1),
+            connected: AtomicU64::new(0),
+            reset_epoch: AtomicU64::new(0),
+            expired_stat_base: AtomicI64::new(0),
+            peak_memory: AtomicU64::new(0),
+            set_log_level,
+            ops_samples: Mutex::new(Default::default()),
+            threads,
+        };
+        s
+    }
+
+    /// Re-reads the hot copies after the configuration changed.
+    pub fn config_changed(&self) {
+        let c = self.config.read();
+        self.auth_required.store(!c.requirepass.is_empty(), Relaxed);
+        self.max_bulk_len.store(c.proto_max_bulk_len, Relaxed);
+        self.qbuf_limit.store(c.client_query_buffer_limit, Relaxed);
+        self.maxclients.store(c.maxclients, Relaxed);
+        self.timeout.store(c.timeout, Relaxed);
+        self.hz.store(c.hz as u64, Relaxed);
+        (self.set_log_level)(c.loglevel);
+    }
+
+    pub fn request_shutdown(&self) {
+        self.shutdown.store(true, Relaxed);
+        if let Some(ws) = self.workers.get() {
+            for w in ws {
+                let _ = w.waker.wake();
+            }
+        }
+    }
+
+    pub fn sum(&self, f: impl Fn(&WorkerStats) -> u64) -> u64 {
+        self.stats.iter().map(|s| f(s)).sum()
+    }
+
+    /// Keys expired so far, summed over every table.
+    pub fn expired_keys(&self) -> u64 {
+        let mut n = 0;
+        for i in 0..self.store.nshards() {
+            let shard = self.store.lock_index(i);
+            n += shard.dbs.iter().map(|t| t.expired).sum::<u64>();
+        }
+        (n as i64 - self.expired_stat_base.load(Relaxed)).max(0) as u64
+    }
+}

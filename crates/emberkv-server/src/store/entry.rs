@@ -1,0 +1,366 @@
+//! The keyspace entry: one heap allocation per key holding the chain link,
+//! metadata, optional expiry, key and (for strings) the value inline.
+//!
+//! ```text
+//! 0      8     9      10        13            +8?          +varint   +klen
+//! | next | kind | flags | lru(24) | expire_ms? | key len  | key   | value ...
+//! ```
+//! Strings store `varint len + bytes` as the value. Keeping everything in one
+//! allocation is what makes memory per key small: a 16-byte key with a 16-byte
+//! value takes one 48-byte jemalloc slot, where Redis spends a dictEntry, an
+//! robj and two sds headers. `lru` holds the LRU clock or LFU counter for
+//! eviction; `F_COLD` is reserved for values that live in the cold tier.
+
+use std::alloc::{alloc, dealloc, Layout};
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+
+pub const T_STRING: u8 = 0;
+
+/// The entry carries an absolute expiry time (ms since the epoch).
+pub const F_EXPIRE: u8 = 1;
+/// A string made raw by APPEND/SETRANGE: OBJECT ENCODING reports `raw` for
+/// it, as Redis does.
+pub const F_RAW: u8 = 2;
+/// Reserved: the value has been spilled to the cold tier on disk.
+pub const F_COLD: u8 = 4;
+
+const OFF_KIND: usize = 8;
+const OFF_FLAGS: usize = 9;
+const OFF_LRU: usize = 10;
+const HDR: usize = 13;
+const ALIGN: usize = 8;
+
+#[inline]
+fn varint_len(mut n: usize) -> usize {
+    let mut l = 1;
+    n >>= 7;
+    while n > 0 {
+        l += 1;
+        n >>= 7;
+    }
+    l
+}
+
+/// # Safety
+/// `p` must have room for `varint_len(n)` bytes.
+#[inline]
+unsafe fn write_varint(p: *mut u8, mut n: usize) -> usize {
+    let mut i = 0;
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            *p.add(i) = b;
+            return i + 1;
+        }
+        *p.add(i) = b | 0x80;
+        i += 1;
+    }
+}
+
+/// # Safety
+/// `p` must point at a varint written by `write_varint`.
+#[inline]
+unsafe fn read_varint(p: *const u8) -> (usize, usize) {
+    let b = *p;
+    if b < 0x80 {
+        return (b as usize, 1);
+    }
+    let mut n = (b & 0x7f) as usize;
+    let mut shift = 7;
+    let mut i = 1;
+    loop {
+        let b = *p.add(i);
+        n |= ((b & 0x7f) as usize) << shift;
+        i += 1;
+        if b < 0x80 {
+            return (n, i);
+        }
+        shift += 7;
+    }
+}
+
+/// Owning handle to an entry allocation (like a `Box`, freed explicitly with
+/// [`EntryPtr::free`] because its size is derived from its contents).
+pub struct EntryPtr(NonNull<u8>);
+
+// Entries are only reached through a shard's lock.
+unsafe impl Send for EntryPtr {}
+
+impl EntryPtr {
+    /// A string entry.
+    pub fn new_string(key: &[u8], val: &[u8], expire: Option<i64>, flags: u8, lru: u32) -> Self {
+        let flags = (flags & !F_EXPIRE) | if expire.is_some() { F_EXPIRE } else { 0 };
+        let size = HDR
+            + if expire.is_some() { 8 } else { 0 }
+            + varint_len(key.len())
+            + key.len()
+            + varint_len(val.len())
+            + val.len();
+        let layout = Layout::from_size_align(size, ALIGN).expect("entry size");
+        // SAFETY: size > 0; every byte up to `size` is written below.
+        unsafe {
+            let p = alloc(layout);
+            let Some(nn) = NonNull::new(p) else {
+                std::alloc::handle_alloc_error(layout)
+            };
+            (p as *mut usize).write(0);
+            *p.add(OFF_KIND) = T_STRING;
+            *p.add(OFF_FLAGS) = flags;
+            write_lru(p, lru);
+            let mut off = HDR;
+            if let Some(t) = expire {
+                std::ptr::write_unaligned(p.add(off) as *mut i64, t);
+                off += 8;
+            }
+            off += write_varint(p.add(off), key.len());
+            std::ptr::copy_nonoverlapping(key.as_ptr(), p.add(off), key.len());
+            off += key.len();
+            off += write_varint(p.add(off), val.len());
+            std::ptr::copy_nonoverlapping(val.as_ptr(), p.add(off), val.len());
+            debug_assert_eq!(off + val.len(), size);
+            EntryPtr(nn)
+        }
+    }
+
+    #[inline]
+    pub(crate) fn as_raw(&self) -> *mut u8 {
+        self.0.as_ptr()
+    }
+
+    /// # Safety
+    /// `p` must come from [`EntryPtr::into_raw`] / `as_raw` of a live entry
+    /// whose ownership is being taken back.
+    #[inline]
+    pub(crate) unsafe fn from_raw(p: *mut u8) -> Self {
+        EntryPtr(NonNull::new_unchecked(p))
+    }
+
+    #[inline]
+    pub(crate) fn into_raw(self) -> *mut u8 {
+        let p = self.0.as_ptr();
+        std::mem::forget(self);
+        p
+    }
+
+    #[inline]
+    pub fn as_ref(&self) -> EntryRef<'_> {
+        EntryRef(self.0, PhantomData)
+    }
+
+    /// Moves this entry's contents into a new allocation with a different
+    /// key and/or expiry (RENAME, EXPIRE on a key without a TTL, PERSIST).
+    /// Metadata and value bytes are carried over unchanged.
+    pub fn rebuild(self, key: Option<&[u8]>, expire: Option<i64>) -> EntryPtr {
+        let r = self.as_ref();
+        let old_koff = r.key_off();
+        // SAFETY: offsets come from the entry's own encoding.
+        let (old_klen, n) = unsafe { read_varint(r.p().add(old_koff)) };
+        let old_val_off = old_koff + n + old_klen;
+        let old_size = r.alloc_size();
+        let key = key.unwrap_or_else(|| r.key());
+        let val_len = old_size - old_val_off;
+        let new_koff = HDR + if expire.is_some() { 8 } else { 0 };
+        let size = new_koff + varint_len(key.len()) + key.len() + val_len;
+        let layout = Layout::from_size_align(size, ALIGN).expect("entry size");
+        unsafe {
+            let p = alloc(layout);
+            if p.is_null() {
+                std::alloc::handle_alloc_error(layout)
+            }
+            std::ptr::copy_nonoverlapping(r.p(), p, HDR);
+            (p as *mut usize).write(0);
+            let f = p.add(OFF_FLAGS);
+            *f = (*f & !F_EXPIRE) | if expire.is_some() { F_EXPIRE } else { 0 };
+            if let Some(t) = expire {
+                std::ptr::write_unaligned(p.add(HDR) as *mut i64, t);
+            }
+            let mut off = new_koff;
+            off += write_varint(p.add(off), key.len());
+            std::ptr::copy_nonoverlapping(key.as_ptr(), p.add(off), key.len());
+            off += key.len();
+            std::ptr::copy_nonoverlapping(r.p().add(old_val_off), p.add(off), val_len);
+            // The value moved: release the old block without touching it again.
+            let old = self.into_raw();
+            dealloc(old, Layout::from_size_align_unchecked(old_size, ALIGN));
+            EntryPtr(NonNull::new_unchecked(p))
+        }
+    }
+
+    /// Frees the allocation (same as dropping; spelled out where it matters).
+    #[inline]
+    pub fn free(self) {
+        drop(self)
+    }
+}
+
+impl Drop for EntryPtr {
+    fn drop(&mut self) {
+        let size = self.as_ref().alloc_size();
+        // SAFETY: as in `free`; `free`/`into_raw` forget `self` so this runs once.
+        unsafe { dealloc(self.0.as_ptr(), Layout::from_size_align_unchecked(size, ALIGN)) }
+    }
+}
+
+#[inline]
+unsafe fn write_lru(p: *mut u8, lru: u32) {
+    *p.add(OFF_LRU) = lru as u8;
+    *p.add(OFF_LRU + 1) = (lru >> 8) as u8;
+    *p.add(OFF_LRU + 2) = (lru >> 16) as u8;
+}
+
+/// Shared view of an entry, valid while the table that owns it is borrowed.
+#[derive(Clone, Copy)]
+pub struct EntryRef<'a>(NonNull<u8>, PhantomData<&'a ()>);
+
+impl<'a> EntryRef<'a> {
+    /// # Safety
+    /// `p` must point at a live entry that outlives `'a`.
+    #[inline]
+    pub(crate) unsafe fn from_raw(p: *mut u8) -> Self {
+        EntryRef(NonNull::new_unchecked(p), PhantomData)
+    }
+
+    #[inline]
+    fn p(&self) -> *mut u8 {
+        self.0.as_ptr()
+    }
+
+    #[inline]
+    pub(crate) fn raw(&self) -> *mut u8 {
+        self.0.as_ptr()
+    }
+
+    #[inline]
+    pub(crate) fn next_link(&self) -> usize {
+        unsafe { (self.p() as *const usize).read() }
+    }
+
+    #[inline]
+    pub(crate) fn set_next_link(&self, l: usize) {
+        // SAFETY: the caller holds the table mutably (links are only changed
+        // by table operations that take `&mut self`).
+        unsafe { (self.p() as *mut usize).write(l) }
+    }
+
+    #[inline]
+    pub fn kind(&self) -> u8 {
+        unsafe { *self.p().add(OFF_KIND) }
+    }
+
+    #[inline]
+    pub fn flags(&self) -> u8 {
+        unsafe { *self.p().add(OFF_FLAGS) }
+    }
+
+    #[inline]
+    pub fn lru(&self) -> u32 {
+        unsafe {
+            let p = self.p().add(OFF_LRU);
+            *p as u32 | (*p.add(1) as u32) << 8 | (*p.add(2) as u32) << 16
+        }
+    }
+
+    #[inline]
+    pub fn expire_at(&self) -> Option<i64> {
+        if self.flags() & F_EXPIRE == 0 {
+            return None;
+        }
+        Some(unsafe { std::ptr::read_unaligned(self.p().add(HDR) as *const i64) })
+    }
+
+    #[inline]
+    pub(crate) fn key_off(&self) -> usize {
+        HDR + if self.flags() & F_EXPIRE != 0 { 8 } else { 0 }
+    }
+
+    #[inline]
+    pub fn key(&self) -> &'a [u8] {
+        unsafe {
+            let off = self.key_off();
+            let (len, n) = read_varint(self.p().add(off));
+            std::slice::from_raw_parts(self.p().add(off + n), len)
+        }
+    }
+
+    /// Offset and length of the string value.
+    #[inline]
+    fn str_span(&self) -> (usize, usize) {
+        unsafe {
+            let off = self.key_off();
+            let (klen, n) = read_varint(self.p().add(off));
+            let voff = off + n + klen;
+            let (vlen, m) = read_varint(self.p().add(voff));
+            (voff + m, vlen)
+        }
+    }
+
+    /// The value of a string entry.
+    #[inline]
+    pub fn str_value(&self) -> &'a [u8] {
+        debug_assert_eq!(self.kind(), T_STRING);
+        let (off, len) = self.str_span();
+        unsafe { std::slice::from_raw_parts(self.p().add(off), len) }
+    }
+
+    /// Bytes of the allocation (derived from the contents).
+    pub fn alloc_size(&self) -> usize {
+        let (off, len) = self.str_span();
+        off + len
+    }
+
+    /// Updates the LRU clock / LFU counter. Interior mutation of metadata is
+    /// fine here: the shard lock is held and no reference into these bytes
+    /// is ever handed out.
+    #[inline]
+    pub fn set_lru(&self, lru: u32) {
+        unsafe { write_lru(self.p(), lru) }
+    }
+
+    /// Overwrites the expiry of an entry that already has one.
+    #[inline]
+    pub(crate) fn set_expire_in_place(&self, t: i64) {
+        debug_assert!(self.flags() & F_EXPIRE != 0);
+        unsafe { std::ptr::write_unaligned(self.p().add(HDR) as *mut i64, t) }
+    }
+
+    /// Overwrites a string value of exactly the same length in place.
+    #[inline]
+    pub(crate) fn overwrite_str_same_len(&self, val: &[u8], flags: u8) {
+        let (off, len) = self.str_span();
+        assert_eq!(len, val.len());
+        unsafe {
+            std::ptr::copy_nonoverlapping(val.as_ptr(), self.p().add(off), len);
+            let f = self.p().add(OFF_FLAGS);
+            *f = (*f & F_EXPIRE) | (flags & !F_EXPIRE);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_roundtrip() {
+        let e = EntryPtr::new_string(b"key:000000000001", b"0123456789abcdef", None, 0, 77);
+        let r = e.as_ref();
+        assert_eq!(r.key(), b"key:000000000001");
+        assert_eq!(r.str_value(), b"0123456789abcdef");
+        assert_eq!(r.lru(), 77);
+        assert_eq!(r.expire_at(), None);
+        assert!(r.alloc_size() <= 48, "16+16 byte key/value must fit a 48-byte slot");
+        e.free();
+        let big = vec![7u8; 300];
+        let e = EntryPtr::new_string(&big, &big, Some(123), F_RAW, 0xffffff);
+        let r = e.as_ref();
+        assert_eq!(r.key(), &big[..]);
+        assert_eq!(r.str_value(), &big[..]);
+        assert_eq!(r.expire_at(), Some(123));
+        assert_eq!(r.flags(), F_RAW | F_EXPIRE);
+        assert_eq!(r.lru(), 0xffffff);
+        r.set_expire_in_place(5);
+        assert_eq!(r.expire_at(), Some(5));
+    }
+}

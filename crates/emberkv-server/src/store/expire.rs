@@ -1,0 +1,63 @@
+//! Active expiry, in the spirit of Redis's adaptive cycle: sample keys with a
+//! TTL, delete the expired ones, and keep going while more than a tenth of
+//! the sample had expired, within a time budget. Each shard is locked for one
+//! short step at a time, so the cycle never holds a lock for long, and the
+//! caller runs it in slices so no client waits behind it for more than about
+//! a millisecond.
+
+use super::Store;
+use std::time::{Duration, Instant};
+
+/// Buckets holding volatile keys examined per table per step.
+const BUCKETS_PER_STEP: usize = 20;
+
+/// Outcome of one slice.
+pub struct ExpireSlice {
+    pub expired: usize,
+    /// True when the slice ran out of time while keys were still expiring
+    /// fast: the caller should run another slice soon.
+    pub more: bool,
+}
+
+impl Store {
+    /// Runs active expiry for up to `budget` wall time, starting at shard
+    /// `*next_shard` and remembering where it stopped.
+    pub fn active_expire(&self, now_ms: i64, budget: Duration, next_shard: &mut usize) -> ExpireSlice {
+        let start = Instant::now();
+        let mut total = 0;
+        let n = self.nshards();
+        for _ in 0..n {
+            let si = *next_shard % n;
+            *next_shard = (si + 1) % n;
+            loop {
+                let (seen, expired) = {
+                    let mut shard = self.lock_index(si);
+                    let mut seen = 0;
+                    let mut expired = 0;
+                    for t in shard.dbs.iter_mut() {
+                        let (s, e) = t.expire_step(now_ms, BUCKETS_PER_STEP, |_| {});
+                        seen += s;
+                        expired += e;
+                    }
+                    (seen, expired)
+                };
+                total += expired;
+                if start.elapsed() >= budget {
+                    // Stop mid-shard; resume with this shard next time.
+                    *next_shard = si;
+                    return ExpireSlice {
+                        expired: total,
+                        more: seen > 0 && expired * 10 > seen,
+                    };
+                }
+                if seen == 0 || expired * 10 <= seen {
+                    break;
+                }
+            }
+        }
+        ExpireSlice {
+            expired: total,
+            more: false,
+        }
+    }
+}

@@ -1,0 +1,637 @@
+//! The keyspace hash table: extendible hashing over small chained segments.
+//!
+//! A directory indexed by the top bits of the key's hash points at segments;
+//! each segment is a chained table of at most [`MAX_BUCKETS`] buckets. A full
+//! segment doubles its buckets until that cap, then splits in two by the next
+//! hash bit. Either step touches one segment (a few thousand entries, well
+//! under a millisecond), and the directory only holds pointers, so the table
+//! grows without the stall a single big table has when it doubles.
+//!
+//! Links carry 16 bits of the hash in their top bits (x86-64 and AArch64 user
+//! pointers fit in 48 bits), so a chain walk dereferences only entries whose
+//! tag matches.
+//!
+//! SCAN: inside a segment the bucket is chosen by hash bits that are
+//! independent of the directory bits, and a split keeps each entry's bucket
+//! index. A cursor is (segment hash prefix, Redis-style reversed bucket
+//! counter), which keeps Redis's guarantee (every key present for the whole
+//! scan is returned at least once) across bucket doubling, shrinking and
+//! segment splits.
+
+use super::entry::{EntryPtr, EntryRef, F_EXPIRE};
+use super::KeyHasher;
+
+/// Largest bucket array of a segment; past it a segment splits.
+pub const MAX_BUCKETS: usize = 4096;
+const MAX_BUCKET_BITS: u32 = 12;
+const MIN_BUCKETS: usize = 4;
+/// Bits of the cursor used for the segment prefix.
+const PREFIX_BITS: u32 = 32;
+pub const CURSOR_BITS: u32 = PREFIX_BITS + MAX_BUCKET_BITS;
+
+const PTR_MASK: usize = (1 << 48) - 1;
+
+#[inline]
+fn tag_of(h: u64) -> usize {
+    ((h >> 32) & 0xffff) as usize
+}
+#[inline]
+fn bucket_of(h: u64, mask: usize) -> usize {
+    (h >> 16) as usize & mask
+}
+#[inline]
+fn make_link(p: *mut u8, h: u64) -> usize {
+    debug_assert_eq!(p as usize & !PTR_MASK, 0);
+    p as usize | tag_of(h) << 48
+}
+#[inline]
+fn link_ptr(l: usize) -> *mut u8 {
+    (l & PTR_MASK) as *mut u8
+}
+
+struct Segment {
+    buckets: Box<[usize]>,
+    depth: u32,
+    len: u32,
+    volatile: u32,
+}
+
+impl Segment {
+    fn new(nbuckets: usize, depth: u32) -> Self {
+        Segment {
+            buckets: vec![0usize; nbuckets].into_boxed_slice(),
+            depth,
+            len: 0,
+            volatile: 0,
+        }
+    }
+    #[inline]
+    fn mask(&self) -> usize {
+        self.buckets.len() - 1
+    }
+}
+
+/// One logical database's keys within one shard.
+pub struct Table {
+    hasher: KeyHasher,
+    dir: Vec<u32>,
+    segs: Vec<Segment>,
+    depth: u32,
+    len: usize,
+    volatile: usize,
+    /// Keys removed because their TTL passed (INFO `expired_keys`).
+    pub expired: u64,
+    /// Active-expiry position: (segment index, bucket).
+    expire_cursor: (usize, usize),
+}
+
+/// A found entry, with the link that points at it, for in-place changes.
+pub struct Found<'t> {
+    table: &'t mut Table,
+    seg: usize,
+    link: *mut usize,
+}
+
+impl Table {
+    pub fn new(hasher: KeyHasher) -> Self {
+        Table {
+            hasher,
+            dir: Vec::new(),
+            segs: Vec::new(),
+            depth: 0,
+            len: 0,
+            volatile: 0,
+            expired: 0,
+            expire_cursor: (0, 0),
+        }
+    }
+
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// Keys with a TTL.
+    #[inline]
+    pub fn volatile(&self) -> usize {
+        self.volatile
+    }
+
+    #[inline]
+    fn dir_index(&self, h: u64) -> usize {
+        if self.depth == 0 {
+            0
+        } else {
+            (h >> (64 - self.depth)) as usize
+        }
+    }
+
+    #[inline]
+    fn seg_of(&self, h: u64) -> usize {
+        self.dir[self.dir_index(h)] as usize
+    }
+
+    /// Looks a key up without touching expiry.
+    pub fn find(&self, h: u64, key: &[u8]) -> Option<EntryRef<'_>> {
+        if self.segs.is_empty() {
+            return None;
+        }
+        let seg = &self.segs[self.seg_of(h)];
+        let tag = tag_of(h);
+        let mut l = seg.buckets[bucket_of(h, seg.mask())];
+        while l != 0 {
+            // SAFETY: non-null links point at live entries owned by this table.
+            let e = unsafe { EntryRef::from_raw(link_ptr(l)) };
+            if l >> 48 == tag && e.key() == key {
+                return Some(e);
+            }
+            l = e.next_link();
+        }
+        None
+    }
+
+    /// Looks a key up for modification.
+    pub fn find_mut(&mut self, h: u64, key: &[u8]) -> Option<Found<'_>> {
+        if self.segs.is_empty() {
+            return None;
+        }
+        let si = self.seg_of(h);
+        let tag = tag_of(h);
+        let seg = &mut self.segs[si];
+        let b = bucket_of(h, seg.mask());
+        let mut link: *mut usize = &mut seg.buckets[b];
+        // SAFETY: `link` always points at a bucket slot or an entry's next
+        // field, both owned by this table, which is mutably borrowed.
+        unsafe {
+            while *link != 0 {
+                let l = *link;
+                let e = EntryRef::from_raw(link_ptr(l));
+                if l >> 48 == tag && e.key() == key {
+                    return Some(Found {
+                        table: self,
+                        seg: si,
+                        link,
+                    });
+                }
+                link = link_ptr(l) as *mut usize;
+            }
+        }
+        None
+    }
+
+    /// Inserts an entry whose key is known to be absent.
+    pub fn insert(&mut self, h: u64, e: EntryPtr) {
+        if self.segs.is_empty() {
+            self.segs.push(Segment::new(MIN_BUCKETS, 0));
+            self.dir.push(0);
+        }
+        let si = self.seg_of(h);
+        let volatile = e.as_ref().flags() & F_EXPIRE != 0;
+        let seg = &mut self.segs[si];
+        let b = bucket_of(h, seg.mask());
+        e.as_ref().set_next_link(seg.buckets[b]);
+        seg.buckets[b] = make_link(e.into_raw(), h);
+        seg.len += 1;
+        if volatile {
+            seg.volatile += 1;
+            self.volatile += 1;
+        }
+        self.len += 1;
+        if seg.len as usize > seg.buckets.len() {
+            self.grow(si, h);
+        }
+    }
+
+    fn grow(&mut self, si: usize, h: u64) {
+        let n = self.segs[si].buckets.len();
+        if n < MAX_BUCKETS {
+            self.resize(si, n * 2);
+        } else {
+            self.split(si, h);
+        }
+    }
+
+    /// Rehashes one segment into `n` buckets (bounded: at most MAX_BUCKETS
+    /// entries per segment ever move at once).
+    fn resize(&mut self, si: usize, n: usize) {
+        let hasher = self.hasher;
+        let seg = &mut self.segs[si];
+        let old = std::mem::replace(&mut seg.buckets, vec![0usize; n].into_boxed_slice());
+        let mask = n - 1;
+        for mut l in old.iter().copied() {
+            while l != 0 {
+                let e = unsafe { EntryRef::from_raw(link_ptr(l)) };
+                let next = e.next_link();
+                let h = hasher.hash(e.key());
+                let b = bucket_of(h, mask);
+                e.set_next_link(seg.buckets[b]);
+                seg.buckets[b] = l;
+                l = next;
+            }
+        }
+    }
+
+    /// Splits a full segment by the next hash bit; the directory doubles
+    /// first if the segment was already as deep as it.
+    fn split(&mut self, si: usize, h: u64) {
+        let d = self.segs[si].depth;
+        if d == self.depth {
+            let old = std::mem::take(&mut self.dir);
+            self.dir = old.iter().flat_map(|&s| [s, s]).collect();
+            self.depth += 1;
+        }
+        let hasher = self.hasher;
+        let nb = self.segs[si].buckets.len();
+        let mut new = Segment::new(nb, d + 1);
+        let bit = 63 - d;
+        {
+            let seg = &mut self.segs[si];
+            seg.depth = d + 1;
+            for b in 0..nb {
+                let mut link: *mut usize = &mut seg.buckets[b];
+                // SAFETY: as in `find_mut`; entries are unlinked from the old
+                // chain before being pushed onto the new one.
+                unsafe {
+                    while *link != 0 {
+                        let l = *link;
+                        let e = EntryRef::from_raw(link_ptr(l));
+                        if hasher.hash(e.key()) >> bit & 1 == 1 {
+                            *link = e.next_link();
+                            e.set_next_link(new.buckets[b]);
+                            new.buckets[b] = l;
+                            new.len += 1;
+                            if e.flags() & F_EXPIRE != 0 {
+                                new.volatile += 1;
+                            }
+                        } else {
+                            link = link_ptr(l) as *mut usize;
+                        }
+                    }
+                }
+            }
+            seg.len -= new.len;
+            seg.volatile -= new.volatile;
+        }
+        let ni = self.segs.len() as u32;
+        self.segs.push(new);
+        let span = 1usize << (self.depth - d);
+        let start = self.dir_index(h) & !(span - 1);
+        for slot in &mut self.dir[start + span / 2..start + span] {
+            *slot = ni;
+        }
+    }
+
+    fn maybe_shrink(&mut self, si: usize) {
+        let seg = &self.segs[si];
+        let n = seg.buckets.len();
+        if n > MIN_BUCKETS && (seg.len as usize) < n / 8 {
+            self.resize(si, n / 2);
+        }
+    }
+
+    /// Removes and returns the entry for `key`, if any.
+    pub fn remove(&mut self, h: u64, key: &[u8]) -> Option<EntryPtr> {
+        self.find_mut(h, key).map(|f| f.remove())
+    }
+
+    /// Visits every entry (for KEYS, FLUSH accounting, snapshots).
+    pub fn for_each(&self, mut f: impl FnMut(EntryRef<'_>)) {
+        for seg in &self.segs {
+            for &l0 in seg.buckets.iter() {
+                let mut l = l0;
+                while l != 0 {
+                    let e = unsafe { EntryRef::from_raw(link_ptr(l)) };
+                    l = e.next_link();
+                    f(e);
+                }
+            }
+        }
+    }
+
+    /// One SCAN step over a local cursor: visits one bucket, returns the next
+    /// cursor (0 when the table is done).
+    pub fn scan_step(&self, cursor: u64, mut f: impl FnMut(EntryRef<'_>)) -> u64 {
+        if self.segs.is_empty() {
+            return 0;
+        }
+        let prefix = (cursor >> MAX_BUCKET_BITS) as u32;
+        let mut v = (cursor & ((1 << MAX_BUCKET_BITS) - 1)) as usize;
+        let di = if self.depth == 0 {
+            0
+        } else {
+            (prefix >> (PREFIX_BITS - self.depth)) as usize
+        };
+        let seg = &self.segs[self.dir[di] as usize];
+        let mask = seg.mask();
+        let mut l = seg.buckets[v & mask];
+        while l != 0 {
+            let e = unsafe { EntryRef::from_raw(link_ptr(l)) };
+            l = e.next_link();
+            f(e);
+        }
+        // Redis's reverse-binary increment over the bucket bits in use.
+        v |= !mask & ((1 << MAX_BUCKET_BITS) - 1);
+        v = reverse12(v);
+        v = (v + 1) & ((1 << MAX_BUCKET_BITS) - 1);
+        v = reverse12(v);
+        if v != 0 {
+            return (prefix as u64) << MAX_BUCKET_BITS | v as u64;
+        }
+        // Segment done: go to the next hash prefix at this segment's depth.
+        let step = 1u64 << (PREFIX_BITS - seg.depth);
+        let base = prefix as u64 & !(step - 1);
+        let next = base + step;
+        if next >= 1u64 << PREFIX_BITS {
+            0
+        } else {
+            next << MAX_BUCKET_BITS
+        }
+    }
+
+    /// A random entry, or None if the table is empty. Picks a directory slot
+    /// (segments weighted by their share of the hash space), then buckets
+    /// until a non-empty one, then a random element of its chain.
+    pub fn random(&self) -> Option<EntryRef<'_>> {
+        if self.len == 0 {
+            return None;
+        }
+        loop {
+            let seg = &self.segs[self.dir[fastrand::usize(..self.dir.len())] as usize];
+            if seg.len == 0 {
+                continue;
+            }
+            for _ in 0..64 {
+                let l0 = seg.buckets[fastrand::usize(..seg.buckets.len())];
+                if l0 == 0 {
+                    continue;
+                }
+                let mut n = 0;
+                let mut l = l0;
+                while l != 0 {
+                    n += 1;
+                    l = unsafe { EntryRef::from_raw(link_ptr(l)) }.next_link();
+                }
+                let mut k = fastrand::usize(..n);
+                let mut l = l0;
+                loop {
+                    let e = unsafe { EntryRef::from_raw(link_ptr(l)) };
+                    if k == 0 {
+                        return Some(e);
+                    }
+                    k -= 1;
+                    l = e.next_link();
+                }
+            }
+        }
+    }
+
+    /// Active expiry: examines up to `budget` buckets holding keys with a TTL,
+    /// removing the expired ones. Returns (volatile keys seen, keys expired).
+    pub fn expire_step(
+        &mut self,
+        now: i64,
+        budget: usize,
+        mut on_expired: impl FnMut(&[u8]),
+    ) -> (usize, usize) {
+        let (mut seen, mut expired, mut visited) = (0, 0, 0);
+        if self.volatile == 0 || self.segs.is_empty() {
+            return (0, 0);
+        }
+        let (mut si, mut b) = self.expire_cursor;
+        // Bound the walk over empty buckets too, not only over keys seen.
+        let mut steps = budget * 20;
+        while visited < budget && steps > 0 {
+            steps -= 1;
+            if si >= self.segs.len() {
+                si = 0;
+                b = 0;
+            }
+            if self.segs[si].volatile == 0 || b >= self.segs[si].buckets.len() {
+                si += 1;
+                b = 0;
+                continue;
+            }
+            let mut any = false;
+            let seg = &mut self.segs[si];
+            let mut link: *mut usize = &mut seg.buckets[b];
+            unsafe {
+                while *link != 0 {
+                    let l = *link;
+                    let e = EntryRef::from_raw(link_ptr(l));
+                    match e.expire_at() {
+                        Some(t) => {
+                            any = true;
+                            seen += 1;
+                            if t <= now {
+                                on_expired(e.key());
+                                *link = e.next_link();
+                                seg.len -= 1;
+                                seg.volatile -= 1;
+                                self.len -= 1;
+                                self.volatile -= 1;
+                                self.expired += 1;
+                                expired += 1;
+                                EntryPtr::from_raw(link_ptr(l)).free();
+                                continue;
+                            }
+                        }
+                        None => {}
+                    }
+                    link = link_ptr(l) as *mut usize;
+                }
+            }
+            if any {
+                visited += 1;
+            }
+            b += 1;
+        }
+        self.expire_cursor = (si, b);
+        (seen, expired)
+    }
+}
+
+#[inline]
+fn reverse12(v: usize) -> usize {
+    ((v as u16).reverse_bits() >> (16 - MAX_BUCKET_BITS)) as usize
+}
+
+impl Drop for Table {
+    fn drop(&mut self) {
+        for seg in &mut self.segs {
+            for slot in seg.buckets.iter_mut() {
+                let mut l = std::mem::take(slot);
+                while l != 0 {
+                    let e = unsafe { EntryPtr::from_raw(link_ptr(l)) };
+                    l = e.as_ref().next_link();
+                    e.free();
+                }
+            }
+        }
+    }
+}
+
+impl<'t> Found<'t> {
+    #[inline]
+    pub fn entry(&self) -> EntryRef<'_> {
+        unsafe { EntryRef::from_raw(link_ptr(*self.link)) }
+    }
+
+    /// Replaces the entry with `new` (same key), returning the old one.
+    pub fn replace(mut self, new: EntryPtr) -> EntryPtr {
+        unsafe {
+            let l = *self.link;
+            let old = EntryPtr::from_raw(link_ptr(l));
+            let was = old.as_ref().flags() & F_EXPIRE != 0;
+            let is = new.as_ref().flags() & F_EXPIRE != 0;
+            new.as_ref().set_next_link(old.as_ref().next_link());
+            *self.link = (l & !PTR_MASK) | new.into_raw() as usize;
+            self.adjust_volatile(was, is);
+            old
+        }
+    }
+
+    fn adjust_volatile(&mut self, was: bool, is: bool) {
+        if was == is {
+            return;
+        }
+        let seg = &mut self.table.segs[self.seg];
+        if is {
+            seg.volatile += 1;
+            self.table.volatile += 1;
+        } else {
+            seg.volatile -= 1;
+            self.table.volatile -= 1;
+        }
+    }
+
+    /// Replaces the entry by `f(old)` in one step (the old entry may be
+    /// consumed to build the new one). Returns true.
+    pub fn replace_with(self, f: impl FnOnce(EntryPtr) -> EntryPtr) -> bool {
+        unsafe {
+            let l = *self.link;
+            let old = EntryPtr::from_raw(link_ptr(l));
+            let next = old.as_ref().next_link();
+            let was = old.as_ref().flags() & F_EXPIRE != 0;
+            let new = f(old);
+            let is = new.as_ref().flags() & F_EXPIRE != 0;
+            new.as_ref().set_next_link(next);
+            *self.link = (l & !PTR_MASK) | new.into_raw() as usize;
+            let mut me = self;
+            me.adjust_volatile(was, is);
+        }
+        true
+    }
+
+    /// Removes an entry whose TTL has passed, counting it as expired.
+    pub fn remove_expired(self) {
+        let t: *mut Table = self.table;
+        self.remove().free();
+        // SAFETY: `remove` consumed the borrow; the table is still ours.
+        unsafe { (*t).expired += 1 };
+    }
+
+    /// Unlinks the entry and returns it.
+    pub fn remove(self) -> EntryPtr {
+        unsafe {
+            let l = *self.link;
+            let old = EntryPtr::from_raw(link_ptr(l));
+            *self.link = old.as_ref().next_link();
+            let volatile = old.as_ref().flags() & F_EXPIRE != 0;
+            let seg = &mut self.table.segs[self.seg];
+            seg.len -= 1;
+            if volatile {
+                seg.volatile -= 1;
+                self.table.volatile -= 1;
+            }
+            self.table.len -= 1;
+            self.table.maybe_shrink(self.seg);
+            old
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn key(i: usize) -> Vec<u8> {
+        format!("key:{i:012}").into_bytes()
+    }
+
+    #[test]
+    fn insert_find_remove_across_splits() {
+        let hs = KeyHasher::new(1);
+        let mut t = Table::new(hs);
+        let n = 40_000;
+        for i in 0..n {
+            let k = key(i);
+            t.insert(hs.hash(&k), EntryPtr::new_string(&k, b"v", None, 0, 0));
+        }
+        assert_eq!(t.len(), n);
+        assert!(t.segs.len() > 8, "segments split");
+        for i in 0..n {
+            let k = key(i);
+            assert!(t.find(hs.hash(&k), &k).is_some(), "{i}");
+        }
+        for i in (0..n).step_by(2) {
+            let k = key(i);
+            t.remove(hs.hash(&k), &k).unwrap().free();
+        }
+        assert_eq!(t.len(), n / 2);
+        assert!(t.find(hs.hash(&key(2)), &key(2)).is_none());
+        assert!(t.find(hs.hash(&key(3)), &key(3)).is_some());
+    }
+
+    #[test]
+    fn scan_returns_every_stable_key_while_growing() {
+        let hs = KeyHasher::new(7);
+        let mut t = Table::new(hs);
+        for i in 0..5000 {
+            let k = key(i);
+            t.insert(hs.hash(&k), EntryPtr::new_string(&k, b"v", None, 0, 0));
+        }
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        let mut extra = 5000;
+        loop {
+            cursor = t.scan_step(cursor, |e| {
+                seen.insert(e.key().to_vec());
+            });
+            // Grow the table during the scan: splits and resizes happen.
+            for _ in 0..20 {
+                let k = key(extra);
+                extra += 1;
+                t.insert(hs.hash(&k), EntryPtr::new_string(&k, b"v", None, 0, 0));
+            }
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..5000 {
+            assert!(seen.contains(&key(i)), "missed {i}");
+        }
+    }
+
+    #[test]
+    fn expire_step_removes_expired() {
+        let hs = KeyHasher::new(3);
+        let mut t = Table::new(hs);
+        for i in 0..1000 {
+            let k = key(i);
+            let exp = if i % 2 == 0 { Some(10) } else { None };
+            t.insert(hs.hash(&k), EntryPtr::new_string(&k, b"v", exp, 0, 0));
+        }
+        assert_eq!(t.volatile(), 500);
+        let mut total = 0;
+        for _ in 0..100 {
+            total += t.expire_step(100, 64, |_| {}).1;
+        }
+        assert_eq!(total, 500);
+        assert_eq!(t.len(), 500);
+        assert_eq!(t.volatile(), 0);
+    }
+}
