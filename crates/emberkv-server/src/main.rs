@@ -145,6 +145,7 @@ fn run(config: Config, set_level: SetLevel) -> Result<(), String> {
             "persistence is not implemented yet: 'save' and 'appendonly' are accepted and have no effect"
         );
     }
+    server::clock(); // calibrate the TSC clock before serving
     let srv = Arc::new(Server::new(config, threads, set_level));
 
     // SIGTERM / SIGINT: graceful shutdown, as SHUTDOWN does.

@@ -10,6 +10,12 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+/// The process's calibrated TSC clock (quanta), shared by all threads.
+pub fn clock() -> &'static quanta::Clock {
+    static CLOCK: OnceLock<quanta::Clock> = OnceLock::new();
+    CLOCK.get_or_init(quanta::Clock::new)
+}
+
 /// Counters owned by one worker thread. Only the owner writes them (plain
 /// load + store, no locked instruction on the hot path); INFO sums them.
 #[derive(Default)]

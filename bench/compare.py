@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Side-by-side CPU and memory comparison of emberkv and redis-server.
+
+One run, same machine: both servers pinned to CPU 0, redis-benchmark pinned
+to CPU 1. For each workload the server's CPU time (utime+stime from
+/proc/PID/stat, all threads) is read before and after, and divided by the
+number of requests. Memory: RSS growth after loading N keys with 16-byte
+values, divided by N. Results are printed as a Markdown table of ratios
+emberkv/Redis (lower is better).
+
+Usage: bench/compare.py [--keys 1000000] [--requests 2000000] [--p1-requests 1000000]
+"""
+import argparse, os, socket, subprocess, sys, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_ready(port, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"server on {port} did not start")
+
+
+def cpu_seconds(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / TICK  # utime, stime (fields 14, 15)
+
+
+def rss_bytes(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def cmd(port, *args):
+    out = subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def prefill(port, n, vsize):
+    """Loads key:%012d (the key names redis-benchmark -r generates) with
+    vsize-byte values, through redis-cli --pipe."""
+    val = b"x" * vsize
+    def gen():
+        chunk = []
+        for i in range(n):
+            k = b"key:%012d" % i
+            chunk.append(b"*3\r\n$3\r\nSET\r\n$16\r\n%s\r\n$%d\r\n%s\r\n" % (k, vsize, val))
+            if len(chunk) == 10000:
+                yield b"".join(chunk)
+                chunk = []
+        if chunk:
+            yield b"".join(chunk)
+    p = subprocess.Popen(["redis-cli", "-p", str(port), "--pipe"], stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL)
+    for c in gen():
+        p.stdin.write(c)
+    p.stdin.close()
+    p.wait()
+
+
+def bench(port, pid, test, pipeline, requests, keyspace):
+    t0 = cpu_seconds(pid)
+    out = subprocess.run(
+        ["taskset", "-c", "1", "redis-benchmark", "-p", str(port), "-t", test, "-n", str(requests),
+         "-r", str(keyspace), "-d", "16", "-c", "50", "-P", str(pipeline), "-q"],
+        capture_output=True, text=True).stdout
+    t1 = cpu_seconds(pid)
+    rps = 0.0
+    for part in out.replace("\r", "\n").split("\n"):
+        if "requests per second" in part:
+            rps = float(part.split(":")[1].split("requests")[0])
+    return (t1 - t0) / requests * 1e9, rps  # ns of server CPU per request
+
+
+def start(argv, port):
+    p = subprocess.Popen(["taskset", "-c", "0", *argv], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    wait_ready(port)
+    return p
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--keys", type=int, default=1_000_000)
+    ap.add_argument("--requests", type=int, default=2_000_000)
+    ap.add_argument("--p1-requests", type=int, default=1_000_000)
+    ap.add_argument("--tests", default="set,get,incr,mset")
+    ap.add_argument("--emberkv", default=os.path.join(ROOT, "target/release/emberkv-server"))
+    a = ap.parse_args()
+
+    rport, eport = free_port(), free_port()
+    servers = {
+        "redis": start(["redis-server", "--port", str(rport), "--save", "", "--appendonly", "no"], rport),
+        "emberkv": start([a.emberkv, "--port", str(eport), "--save", ""], eport),
+    }
+    ports = {"redis": rport, "emberkv": eport}
+    try:
+        mem = {}
+        for name, p in servers.items():
+            before = rss_bytes(p.pid)
+            prefill(ports[name], a.keys, 16)
+            time.sleep(0.5)
+            after = rss_bytes(p.pid)
+            mem[name] = (after - before) / a.keys
+            assert int(cmd(ports[name], "DBSIZE")) == a.keys, f"{name} prefill incomplete"
+        rows = []
+        for test in a.tests.split(","):
+            for pipeline in (1, 16):
+                n = a.requests if pipeline > 1 else a.p1_requests
+                res = {}
+                for name, p in servers.items():
+                    res[name] = bench(ports[name], p.pid, test, pipeline, n, a.keys)
+                rows.append((test, pipeline, n, res))
+        print(f"\nPrefilled {a.keys} keys (16-byte values); redis-benchmark -c 50 -r {a.keys}; "
+              f"servers on CPU 0, load on CPU 1.\n")
+        print("| workload | P | requests | Redis ns CPU/req | emberkv ns CPU/req | CPU ratio | Redis req/s | emberkv req/s | req/s ratio |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        geo16 = []
+        for test, pipeline, n, res in rows:
+            (rc, rr), (ec, er) = res["redis"], res["emberkv"]
+            ratio = ec / rc if rc else float("nan")
+            if pipeline == 16:
+                geo16.append(ratio)
+            print(f"| {test} | {pipeline} | {n} | {rc:.0f} | {ec:.0f} | **{ratio:.2f}** | {rr:.0f} | {er:.0f} | {er / rr if rr else 0:.2f} |")
+        g = 1.0
+        for r in geo16:
+            g *= r
+        g **= 1.0 / max(len(geo16), 1)
+        print(f"\nGeometric mean CPU ratio at P=16: **{g:.2f}**\n")
+        print("| memory | Redis | emberkv | ratio |")
+        print("|---|---|---|---|")
+        print(f"| RSS growth per key ({a.keys} keys, 16-byte values) | {mem['redis']:.1f} B | {mem['emberkv']:.1f} B | **{mem['emberkv'] / mem['redis']:.2f}** |")
+    finally:
+        for p in servers.values():
+            p.terminate()
+            p.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
