@@ -1,0 +1,256 @@
+//! Test harness: starts real servers on free 127.0.0.1 ports, talks to them
+//! with the `redis` crate or raw RESP bytes, and stops what it started.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A server process, ended (by its own PID) when dropped.
+pub struct Server {
+    pub port: u16,
+    child: Child,
+}
+
+impl Server {
+    /// emberkv with `--port <free>` plus `args`.
+    pub fn start(args: &[&str]) -> Server {
+        let port = free_port();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_emberkv-server"));
+        cmd.arg("--port").arg(port.to_string()).arg("--save").arg("");
+        cmd.args(args);
+        Self::spawn(cmd, port)
+    }
+
+    /// emberkv started with exactly `args` (for config-file tests).
+    pub fn start_raw(args: &[String], port: u16) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_emberkv-server"));
+        cmd.args(args);
+        Self::spawn(cmd, port)
+    }
+
+    /// A real redis-server for differential tests, or None if it is not
+    /// installed (CI installs it; there a missing one is a failure).
+    pub fn redis() -> Option<Server> {
+        let found = Command::new("redis-server")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok();
+        if !found {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "redis-server is required in CI for differential tests"
+            );
+            eprintln!("redis-server not installed: skipping differential test");
+            return None;
+        }
+        let port = free_port();
+        let mut cmd = Command::new("redis-server");
+        cmd.args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"]);
+        cmd.args(["--bind", "127.0.0.1"]);
+        Some(Self::spawn(cmd, port))
+    }
+
+    fn spawn(mut cmd: Command, port: u16) -> Server {
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        let child = cmd.spawn().expect("spawn server");
+        let s = Server { port, child };
+        let end = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < end {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return s;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("server on port {port} did not start");
+    }
+
+    pub fn client(&self) -> redis::Connection {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
+            .unwrap()
+            .get_connection()
+            .unwrap()
+    }
+
+    pub fn raw(&self) -> Raw {
+        Raw::connect(self.port)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the process to exit by itself.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: signals our own child by its PID.
+        unsafe { libc::kill(self.child.id() as i32, sig) };
+    }
+}
+
+/// Raises this process's open-files limit (for many-connection tests).
+pub fn raise_nofile(n: u64) {
+    let mut l = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: plain getrlimit/setrlimit on a local struct.
+    unsafe {
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut l);
+        if l.rlim_cur < n {
+            l.rlim_cur = n.min(l.rlim_max);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &l);
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.signal(15);
+            if self.wait_exit(Duration::from_secs(5)).is_none() {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+            }
+        }
+    }
+}
+
+/// `query(con, &["SET", "k", "v"])`
+pub fn q<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -> redis::RedisResult<T> {
+    let mut c = redis::cmd(args[0]);
+    for a in &args[1..] {
+        c.arg(*a);
+    }
+    c.query(con)
+}
+
+/// The error text of a failed query, e.g. "WRONGTYPE Operation against...".
+pub fn err(con: &mut redis::Connection, args: &[&str]) -> String {
+    match q::<redis::Value>(con, args) {
+        Err(e) => {
+            let code = e.code().unwrap_or("").to_string();
+            let detail = e.detail().unwrap_or("").to_string();
+            format!("{code} {detail}").trim().to_string()
+        }
+        Ok(v) => panic!("{args:?} succeeded with {v:?}"),
+    }
+}
+
+/// Encodes one request as a RESP multibulk.
+pub fn encode(args: &[&[u8]]) -> Vec<u8> {
+    let mut v = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        v.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        v.extend_from_slice(a);
+        v.extend_from_slice(b"\r\n");
+    }
+    v
+}
+
+/// Length of the first complete RESP reply in `b`, if there is one.
+pub fn reply_len(b: &[u8]) -> Option<usize> {
+    let nl = b.windows(2).position(|w| w == b"\r\n")?;
+    let line = &b[1..nl];
+    let after = nl + 2;
+    let num = || std::str::from_utf8(line).ok()?.parse::<i64>().ok();
+    match b[0] {
+        b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => Some(after),
+        b'$' | b'=' | b'!' => {
+            let n = num()?;
+            if n < 0 {
+                return Some(after);
+            }
+            let end = after + n as usize + 2;
+            (b.len() >= end).then_some(end)
+        }
+        b'*' | b'~' | b'>' | b'%' | b'|' => {
+            let n = num()?;
+            if n < 0 {
+                return Some(after);
+            }
+            let n = if b[0] == b'%' || b[0] == b'|' { n * 2 } else { n };
+            let mut at = after;
+            for _ in 0..n {
+                at += reply_len(&b[at..])?;
+            }
+            Some(at)
+        }
+        _ => None,
+    }
+}
+
+/// A raw TCP connection speaking bytes.
+pub struct Raw {
+    pub s: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Raw {
+    pub fn connect(port: u16) -> Raw {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.set_nodelay(true).unwrap();
+        Raw { s, buf: Vec::new() }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.s.write_all(bytes).unwrap();
+    }
+
+    pub fn cmd(&mut self, args: &[&str]) -> Vec<u8> {
+        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+        self.send(&encode(&a));
+        self.reply()
+    }
+
+    /// Reads one complete reply (5 s at most).
+    pub fn reply(&mut self) -> Vec<u8> {
+        loop {
+            if !self.buf.is_empty() {
+                if let Some(n) = reply_len(&self.buf) {
+                    return self.buf.drain(..n).collect();
+                }
+            }
+            let mut tmp = [0u8; 65536];
+            let n = self.s.read(&mut tmp).expect("read reply");
+            assert!(n > 0, "connection closed; pending {:?}", String::from_utf8_lossy(&self.buf));
+            self.buf.extend_from_slice(&tmp[..n]);
+        }
+    }
+
+    /// True if the server closed the connection (within 2 s).
+    pub fn closed(&mut self) -> bool {
+        self.s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let mut tmp = [0u8; 1024];
+        loop {
+            match self.s.read(&mut tmp) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+}
+
+pub fn s(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
