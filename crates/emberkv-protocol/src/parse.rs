@@ -431,11 +431,26 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert_eq!(parse_all(b"*1\r\nx\r\n"), Err(ProtoError::ExpectedDollar(b'x')));
-        assert_eq!(parse_all(b"*1\r\n$-1\r\n"), Err(ProtoError::InvalidBulkLength));
-        assert_eq!(parse_all(b"*01\r\n"), Err(ProtoError::InvalidMultibulkLength));
-        assert_eq!(parse_all(b"set \"a b\r\n"), Err(ProtoError::UnbalancedQuotes));
-        assert_eq!(parse_all(b"set \"a\"b\r\n"), Err(ProtoError::UnbalancedQuotes));
+        assert_eq!(
+            parse_all(b"*1\r\nx\r\n"),
+            Err(ProtoError::ExpectedDollar(b'x'))
+        );
+        assert_eq!(
+            parse_all(b"*1\r\n$-1\r\n"),
+            Err(ProtoError::InvalidBulkLength)
+        );
+        assert_eq!(
+            parse_all(b"*01\r\n"),
+            Err(ProtoError::InvalidMultibulkLength)
+        );
+        assert_eq!(
+            parse_all(b"set \"a b\r\n"),
+            Err(ProtoError::UnbalancedQuotes)
+        );
+        assert_eq!(
+            parse_all(b"set \"a\"b\r\n"),
+            Err(ProtoError::UnbalancedQuotes)
+        );
         let big = vec![b'a'; 70 * 1024];
         assert_eq!(parse_all(&big), Err(ProtoError::TooBigInline));
         assert!(parse_all(b"*-5\r\n*0\r\n").unwrap().is_empty());

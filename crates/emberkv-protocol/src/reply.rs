@@ -128,7 +128,9 @@ impl<'a> ReplyWriter<'a> {
     pub fn boolean(&mut self, b: bool) {
         match self.resp {
             Resp::V2 => self.int(b as i64),
-            Resp::V3 => self.buf.extend_from_slice(if b { b"#t\r\n" } else { b"#f\r\n" }),
+            Resp::V3 => self
+                .buf
+                .extend_from_slice(if b { b"#t\r\n" } else { b"#f\r\n" }),
         }
     }
 
@@ -169,7 +171,11 @@ pub fn format_double(d: f64) -> String {
         return if d > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if d == 0.0 {
-        return if d.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if d.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     // 17 significant digits, correctly rounded, in scientific form.
     let sci = format!("{:.16e}", d);
@@ -227,7 +233,10 @@ mod tests {
         assert_eq!(format_double(1e-5), "1.0000000000000001e-05");
         assert_eq!(format_double(0.0001), "0.0001");
         assert_eq!(format_double(-3.0), "-3");
-        assert_eq!(format_double(123456789012345678.0), "1.2345678901234568e+17");
+        assert_eq!(
+            format_double(123456789012345678.0),
+            "1.2345678901234568e+17"
+        );
         assert_eq!(format_double(f64::INFINITY), "inf");
     }
 

@@ -90,8 +90,6 @@ type Getter = fn(&Config) -> String;
 pub struct Directive {
     pub name: &'static str,
     pub mutable: bool,
-    /// Accepted but without effect until the feature lands (logged at start).
-    pub inert: bool,
     set: Setter,
     get: Getter,
 }
@@ -160,7 +158,6 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "port",
         mutable: false,
-        inert: false,
         set: |c, v| {
             c.port = int_in(v, 0, 65535)? as u16;
             Ok(())
@@ -170,7 +167,6 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "bind",
         mutable: false,
-        inert: false,
         set: |c, v| {
             // A config file gives all addresses on one line; flags may too.
             let addrs: Vec<String> = v
@@ -188,7 +184,6 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "databases",
         mutable: false,
-        inert: false,
         set: |c, v| {
             c.databases = int_in(v, 1, i32::MAX as i64)? as usize;
             Ok(())
@@ -198,7 +193,6 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "requirepass",
         mutable: true,
-        inert: false,
         set: |c, v| {
             c.requirepass = one(v)?.to_string();
             Ok(())
@@ -208,7 +202,6 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "timeout",
         mutable: true,
-        inert: false,
         set: |c, v| {
             c.timeout = int_in(v, 0, i32::MAX as i64)? as u64;
             Ok(())
@@ -218,7 +211,6 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "maxclients",
         mutable: true,
-        inert: false,
         set: |c, v| {
             c.maxclients = int_in(v, 1, u32::MAX as i64)? as u64;
             Ok(())
@@ -228,7 +220,6 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "hz",
         mutable: true,
-        inert: false,
         set: |c, v| {
             // Redis clamps out-of-range values into 1..=500.
             c.hz = int_in(v, i32::MIN as i64, i32::MAX as i64)?.clamp(1, 500) as u32;
@@ -239,17 +230,18 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "loglevel",
         mutable: true,
-        inert: false,
         set: |c, v| {
-            c.loglevel = match one(v)?.to_ascii_lowercase().as_str() {
-                "debug" => LogLevel::Debug,
-                "verbose" => LogLevel::Verbose,
-                "notice" => LogLevel::Notice,
-                "warning" => LogLevel::Warning,
-                _ => {
-                    return Err("argument(s) must be one of the following: debug, verbose, notice, warning".into())
-                }
-            };
+            c.loglevel =
+                match one(v)?.to_ascii_lowercase().as_str() {
+                    "debug" => LogLevel::Debug,
+                    "verbose" => LogLevel::Verbose,
+                    "notice" => LogLevel::Notice,
+                    "warning" => LogLevel::Warning,
+                    _ => return Err(
+                        "argument(s) must be one of the following: debug, verbose, notice, warning"
+                            .into(),
+                    ),
+                };
             Ok(())
         },
         get: |c| c.loglevel.name().into(),
@@ -257,7 +249,6 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "logfile",
         mutable: false,
-        inert: false,
         set: |c, v| {
             c.logfile = one(v)?.to_string();
             Ok(())
@@ -267,7 +258,6 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "dir",
         mutable: true,
-        inert: false,
         set: |c, v| {
             c.dir = one(v)?.to_string();
             Ok(())
@@ -281,11 +271,10 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "save",
         mutable: true,
-        inert: true,
         set: |c, v| {
             let s = v.join(" ");
             let parts: Vec<&str> = s.split_whitespace().collect();
-            if parts.len() % 2 != 0 || parts.iter().any(|p| p.parse::<u64>().is_err()) {
+            if !parts.len().is_multiple_of(2) || parts.iter().any(|p| p.parse::<u64>().is_err()) {
                 return Err("Invalid save parameters".into());
             }
             c.save = parts.join(" ");
@@ -296,7 +285,6 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "appendonly",
         mutable: true,
-        inert: true,
         set: |c, v| {
             c.appendonly = yes_no(v)?;
             Ok(())
@@ -306,7 +294,6 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "proto-max-bulk-len",
         mutable: true,
-        inert: false,
         set: |c, v| {
             c.proto_max_bulk_len = memory_in(v, 1024 * 1024)?;
             Ok(())
@@ -316,7 +303,6 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "client-query-buffer-limit",
         mutable: true,
-        inert: false,
         set: |c, v| {
             c.client_query_buffer_limit = memory_in(v, 1024 * 1024)?;
             Ok(())
@@ -326,7 +312,6 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "server-threads",
         mutable: false,
-        inert: false,
         set: |c, v| {
             c.server_threads = int_in(v, 0, 256)? as usize;
             Ok(())
@@ -336,7 +321,6 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "shards",
         mutable: false,
-        inert: false,
         set: |c, v| {
             let n = int_in(v, 0, 64)? as usize;
             if n != 0 && !n.is_power_of_two() {
@@ -350,7 +334,9 @@ pub static DIRECTIVES: &[Directive] = &[
 ];
 
 pub fn find(name: &str) -> Option<&'static Directive> {
-    DIRECTIVES.iter().find(|d| d.name.eq_ignore_ascii_case(name))
+    DIRECTIVES
+        .iter()
+        .find(|d| d.name.eq_ignore_ascii_case(name))
 }
 
 impl Directive {
@@ -426,7 +412,9 @@ impl Config {
         if let Some(first) = args.first() {
             if !first.starts_with("--") {
                 let text = std::fs::read_to_string(first).map_err(|e| {
-                    ConfigError(format!("Fatal error, can't open config file '{first}': {e}"))
+                    ConfigError(format!(
+                        "Fatal error, can't open config file '{first}': {e}"
+                    ))
                 })?;
                 c.config_file = Some(std::fs::canonicalize(first).unwrap_or_else(|_| first.into()));
                 c.load_text(&text)?;
@@ -471,7 +459,9 @@ impl Config {
             return Ok(());
         };
         let d = find(name).ok_or_else(|| {
-            ConfigError(format!("Bad directive '{name}' at {place}: unknown directive"))
+            ConfigError(format!(
+                "Bad directive '{name}' at {place}: unknown directive"
+            ))
         })?;
         // `save ""` and `--save ''` mean "no snapshots".
         let vals: Vec<String> = if vals.is_empty() && d.name == "save" {
@@ -480,7 +470,10 @@ impl Config {
             vals.to_vec()
         };
         d.apply(self, &vals).map_err(|e| {
-            ConfigError(format!("Invalid value for directive '{}' at {place}: {e}", d.name))
+            ConfigError(format!(
+                "Invalid value for directive '{}' at {place}: {e}",
+                d.name
+            ))
         })
     }
 
@@ -504,7 +497,8 @@ mod tests {
 
     #[test]
     fn flags_and_errors() {
-        let c = Config::from_args(&args(&["--port", "7001", "--save", "", "--timeout", "5"])).unwrap();
+        let c =
+            Config::from_args(&args(&["--port", "7001", "--save", "", "--timeout", "5"])).unwrap();
         assert_eq!(c.port, 7001);
         assert_eq!(c.save, "");
         assert_eq!(c.timeout, 5);

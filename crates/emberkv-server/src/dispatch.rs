@@ -32,7 +32,10 @@ pub fn dispatch(
         match reg.lookup_sub(id, args.get(1)) {
             Some(sub) => id = sub,
             None => {
-                w.error(&errors::unknown_subcommand(args.get(1), reg.entries[id].cmd.name));
+                w.error(&errors::unknown_subcommand(
+                    args.get(1),
+                    reg.entries[id].cmd.name,
+                ));
                 stats.error_replies.add(1);
                 return;
             }

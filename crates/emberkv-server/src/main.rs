@@ -40,7 +40,10 @@ fn main() {
     let set_level = match init_logging(&config) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("*** FATAL: can't open the log file '{}': {e}", config.logfile);
+            eprintln!(
+                "*** FATAL: can't open the log file '{}': {e}",
+                config.logfile
+            );
             std::process::exit(1);
         }
     };

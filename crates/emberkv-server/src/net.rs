@@ -50,9 +50,8 @@ struct Conn {
 pub fn run(srv: Arc<Server>, addrs: Vec<std::net::SocketAddr>) -> io::Result<()> {
     let mut listeners = Vec::new();
     for a in &addrs {
-        let l = TcpListener::bind(*a).map_err(|e| {
-            io::Error::new(e.kind(), format!("could not bind {a}: {e}"))
-        })?;
+        let l = TcpListener::bind(*a)
+            .map_err(|e| io::Error::new(e.kind(), format!("could not bind {a}: {e}")))?;
         // SAFETY: the fd is owned by `l`, whose ownership moves into the std listener.
         listeners.push(unsafe { std::net::TcpListener::from_raw_fd(l.into_raw_fd()) });
         info!(addr = %a, "listening");
@@ -164,7 +163,11 @@ impl Worker {
                 self.active_expire();
             }
         }
-        info!(worker = self.idx, clients = self.conns.len(), "worker stopping");
+        info!(
+            worker = self.idx,
+            clients = self.conns.len(),
+            "worker stopping"
+        );
         let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
         for k in keys {
             let _ = self.flush(k);
@@ -192,10 +195,7 @@ impl Worker {
                 continue;
             }
             let _ = sock.set_nodelay(true);
-            let laddr = sock
-                .local_addr()
-                .map(|a| a.to_string())
-                .unwrap_or_default();
+            let laddr = sock.local_addr().map(|a| a.to_string()).unwrap_or_default();
             let id = self.srv.next_client_id.fetch_add(1, Relaxed);
             let shared = Arc::new(ClientShared {
                 id,
@@ -425,6 +425,9 @@ impl Worker {
             .srv
             .store
             .active_expire(unix_ms(), EXPIRE_SLICE, &mut self.expire_shard);
+        if slice.expired > 0 {
+            debug!(expired = slice.expired, "active expiry");
+        }
         self.expire_more = slice.more;
     }
 }
@@ -464,6 +467,7 @@ fn process(srv: &Server, conn: &mut Conn, now_ms: i64, stats: &WorkerStats) {
     }
     if let Some(need) = conn.parser.pending_frame_len() {
         // One exact allocation for a big argument instead of doublings.
-        conn.rbuf.reserve_exact(need.saturating_sub(conn.rbuf.len()));
+        conn.rbuf
+            .reserve_exact(need.saturating_sub(conn.rbuf.len()));
     }
 }

@@ -109,7 +109,6 @@ pub struct Server {
     pub stats: Vec<Arc<WorkerStats>>,
     pub shutdown: AtomicBool,
     pub started: Instant,
-    pub started_unix_ms: i64,
     pub run_id: String,
     pub next_client_id: AtomicU64,
     pub connected: AtomicU64,
@@ -142,15 +141,17 @@ impl Server {
         let shards = if config.shards != 0 {
             config.shards
         } else {
-            (threads * 4).next_power_of_two().clamp(16, crate::store::MAX_SHARDS)
+            (threads * 4)
+                .next_power_of_two()
+                .clamp(16, crate::store::MAX_SHARDS)
         };
         let run_id: String = (0..40)
             .map(|_| char::from_digit(fastrand::u32(..16), 16).unwrap())
             .collect();
         let stats = (0..threads)
-            .map(|_| Arc::new(WorkerStats::new(commands.len())))
+            .map(|_| Arc::new(WorkerStats::new(commands.entries.len())))
             .collect();
-        let s = Server {
+        Server {
             store: Store::new(shards, config.databases),
             auth_required: AtomicBool::new(!config.requirepass.is_empty()),
             max_bulk_len: AtomicU64::new(config.proto_max_bulk_len),
@@ -165,7 +166,6 @@ impl Server {
             stats,
             shutdown: AtomicBool::new(false),
             started: Instant::now(),
-            started_unix_ms: crate::util::unix_ms(),
             run_id,
             next_client_id: AtomicU64::new(1),
             connected: AtomicU64::new(0),
@@ -175,8 +175,7 @@ impl Server {
             set_log_level,
             ops_samples: Mutex::new(Default::default()),
             threads,
-        };
-        s
+        }
     }
 
     /// Re-reads the hot copies after the configuration changed.

@@ -10,7 +10,10 @@ fn del_exists_type_touch_unlink() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
     q::<String>(&mut c, &["MSET", "a", "1", "b", "2"]).unwrap();
-    assert_eq!(q::<i64>(&mut c, &["EXISTS", "a", "a", "b", "x"]).unwrap(), 3);
+    assert_eq!(
+        q::<i64>(&mut c, &["EXISTS", "a", "a", "b", "x"]).unwrap(),
+        3
+    );
     assert_eq!(q::<String>(&mut c, &["TYPE", "a"]).unwrap(), "string");
     assert_eq!(q::<String>(&mut c, &["TYPE", "x"]).unwrap(), "none");
     assert_eq!(q::<i64>(&mut c, &["TOUCH", "a", "x"]).unwrap(), 1);
@@ -24,23 +27,47 @@ fn rename_copy_move() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
     q::<String>(&mut c, &["SET", "src", "v", "EX", "100"]).unwrap();
-    assert_eq!(q::<String>(&mut c, &["RENAME", "src", "dst"]).unwrap(), "OK");
-    assert!(q::<i64>(&mut c, &["TTL", "dst"]).unwrap() > 0, "RENAME keeps the TTL");
+    assert_eq!(
+        q::<String>(&mut c, &["RENAME", "src", "dst"]).unwrap(),
+        "OK"
+    );
+    assert!(
+        q::<i64>(&mut c, &["TTL", "dst"]).unwrap() > 0,
+        "RENAME keeps the TTL"
+    );
     assert_eq!(err(&mut c, &["RENAME", "src", "x"]), "ERR no such key");
     q::<String>(&mut c, &["SET", "other", "o"]).unwrap();
     assert_eq!(q::<i64>(&mut c, &["RENAMENX", "dst", "other"]).unwrap(), 0);
     assert_eq!(q::<i64>(&mut c, &["RENAMENX", "dst", "fresh"]).unwrap(), 1);
-    assert_eq!(q::<String>(&mut c, &["RENAME", "fresh", "fresh"]).unwrap(), "OK");
+    assert_eq!(
+        q::<String>(&mut c, &["RENAME", "fresh", "fresh"]).unwrap(),
+        "OK"
+    );
     assert_eq!(q::<i64>(&mut c, &["COPY", "fresh", "cp"]).unwrap(), 1);
     assert_eq!(q::<i64>(&mut c, &["COPY", "fresh", "cp"]).unwrap(), 0);
-    assert_eq!(q::<i64>(&mut c, &["COPY", "other", "cp", "REPLACE"]).unwrap(), 1);
+    assert_eq!(
+        q::<i64>(&mut c, &["COPY", "other", "cp", "REPLACE"]).unwrap(),
+        1
+    );
     assert_eq!(q::<String>(&mut c, &["GET", "cp"]).unwrap(), "o");
-    assert_eq!(q::<i64>(&mut c, &["COPY", "cp", "cp", "DB", "3"]).unwrap(), 1);
-    assert_eq!(err(&mut c, &["COPY", "cp", "cp"]), "ERR source and destination objects are the same");
-    assert_eq!(err(&mut c, &["COPY", "cp", "z", "DB", "99"]), "ERR DB index is out of range");
+    assert_eq!(
+        q::<i64>(&mut c, &["COPY", "cp", "cp", "DB", "3"]).unwrap(),
+        1
+    );
+    assert_eq!(
+        err(&mut c, &["COPY", "cp", "cp"]),
+        "ERR source and destination objects are the same"
+    );
+    assert_eq!(
+        err(&mut c, &["COPY", "cp", "z", "DB", "99"]),
+        "ERR DB index is out of range"
+    );
     assert_eq!(q::<i64>(&mut c, &["MOVE", "cp", "1"]).unwrap(), 1);
     assert_eq!(q::<i64>(&mut c, &["EXISTS", "cp"]).unwrap(), 0);
-    assert_eq!(err(&mut c, &["MOVE", "other", "0"]), "ERR source and destination objects are the same");
+    assert_eq!(
+        err(&mut c, &["MOVE", "other", "0"]),
+        "ERR source and destination objects are the same"
+    );
     q::<String>(&mut c, &["SELECT", "1"]).unwrap();
     assert_eq!(q::<String>(&mut c, &["GET", "cp"]).unwrap(), "o");
     q::<String>(&mut c, &["SELECT", "3"]).unwrap();
@@ -61,25 +88,60 @@ fn expire_family_and_options() {
     assert_eq!(q::<i64>(&mut c, &["EXPIRE", "k", "50", "GT"]).unwrap(), 0);
     assert_eq!(q::<i64>(&mut c, &["EXPIRE", "k", "200", "GT"]).unwrap(), 1);
     assert_eq!(q::<i64>(&mut c, &["EXPIRE", "k", "300", "LT"]).unwrap(), 0);
-    assert_eq!(q::<i64>(&mut c, &["PEXPIRE", "k", "150000", "LT"]).unwrap(), 1);
+    assert_eq!(
+        q::<i64>(&mut c, &["PEXPIRE", "k", "150000", "LT"]).unwrap(),
+        1
+    );
     let pttl: i64 = q(&mut c, &["PTTL", "k"]).unwrap();
     assert!(pttl > 140_000 && pttl <= 150_000);
     assert_eq!(q::<i64>(&mut c, &["PERSIST", "k"]).unwrap(), 1);
     assert_eq!(q::<i64>(&mut c, &["PERSIST", "k"]).unwrap(), 0);
     assert_eq!(q::<i64>(&mut c, &["EXPIRETIME", "k"]).unwrap(), -1);
-    let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 500;
-    assert_eq!(q::<i64>(&mut c, &["EXPIREAT", "k", &at.to_string()]).unwrap(), 1);
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 500;
+    assert_eq!(
+        q::<i64>(&mut c, &["EXPIREAT", "k", &at.to_string()]).unwrap(),
+        1
+    );
     assert_eq!(q::<u64>(&mut c, &["EXPIRETIME", "k"]).unwrap(), at);
-    assert_eq!(q::<i64>(&mut c, &["PEXPIREAT", "k", &(at * 1000 + 5).to_string()]).unwrap(), 1);
-    assert_eq!(q::<u64>(&mut c, &["PEXPIRETIME", "k"]).unwrap(), at * 1000 + 5);
-    assert_eq!(q::<i64>(&mut c, &["EXPIRE", "k", "-1"]).unwrap(), 1, "a past time deletes");
+    assert_eq!(
+        q::<i64>(&mut c, &["PEXPIREAT", "k", &(at * 1000 + 5).to_string()]).unwrap(),
+        1
+    );
+    assert_eq!(
+        q::<u64>(&mut c, &["PEXPIRETIME", "k"]).unwrap(),
+        at * 1000 + 5
+    );
+    assert_eq!(
+        q::<i64>(&mut c, &["EXPIRE", "k", "-1"]).unwrap(),
+        1,
+        "a past time deletes"
+    );
     assert_eq!(q::<i64>(&mut c, &["EXISTS", "k"]).unwrap(), 0);
     q::<String>(&mut c, &["SET", "k", "v"]).unwrap();
-    assert_eq!(err(&mut c, &["EXPIRE", "k", "10", "NX", "XX"]), "ERR NX and XX, GT or LT options at the same time are not compatible");
-    assert_eq!(err(&mut c, &["EXPIRE", "k", "10", "GT", "LT"]), "ERR GT and LT options at the same time are not compatible");
-    assert_eq!(err(&mut c, &["EXPIRE", "k", "10", "FOO"]), "ERR Unsupported option FOO");
-    assert_eq!(err(&mut c, &["EXPIRE", "k", "9223372036854775807"]), "ERR invalid expire time in 'expire' command");
-    assert_eq!(err(&mut c, &["EXPIRE", "k", "x"]), "ERR value is not an integer or out of range");
+    assert_eq!(
+        err(&mut c, &["EXPIRE", "k", "10", "NX", "XX"]),
+        "ERR NX and XX, GT or LT options at the same time are not compatible"
+    );
+    assert_eq!(
+        err(&mut c, &["EXPIRE", "k", "10", "GT", "LT"]),
+        "ERR GT and LT options at the same time are not compatible"
+    );
+    assert_eq!(
+        err(&mut c, &["EXPIRE", "k", "10", "FOO"]),
+        "ERR Unsupported option FOO"
+    );
+    assert_eq!(
+        err(&mut c, &["EXPIRE", "k", "9223372036854775807"]),
+        "ERR invalid expire time in 'expire' command"
+    );
+    assert_eq!(
+        err(&mut c, &["EXPIRE", "k", "x"]),
+        "ERR value is not an integer or out of range"
+    );
 }
 
 /// Waits (bounded) until `f` holds.
@@ -100,7 +162,10 @@ fn lazy_expiry_hides_expired_keys() {
     let mut c = srv.client();
     q::<String>(&mut c, &["SET", "short", "v", "PX", "30"]).unwrap();
     std::thread::sleep(Duration::from_millis(60));
-    assert_eq!(q::<Option<String>>(&mut c, &["GET", "short"]).unwrap(), None);
+    assert_eq!(
+        q::<Option<String>>(&mut c, &["GET", "short"]).unwrap(),
+        None
+    );
     assert_eq!(q::<i64>(&mut c, &["TTL", "short"]).unwrap(), -2);
 }
 
@@ -110,7 +175,12 @@ fn active_expiry_reclaims_keys_nobody_reads() {
     let mut c = srv.client();
     let mut pipe = redis::pipe();
     for i in 0..5000 {
-        pipe.cmd("SET").arg(format!("e{i}")).arg("v").arg("PX").arg(50).ignore();
+        pipe.cmd("SET")
+            .arg(format!("e{i}"))
+            .arg("v")
+            .arg("PX")
+            .arg(50)
+            .ignore();
     }
     for i in 0..100 {
         pipe.cmd("SET").arg(format!("keep{i}")).arg("v").ignore();
@@ -118,7 +188,10 @@ fn active_expiry_reclaims_keys_nobody_reads() {
     pipe.query::<()>(&mut c).unwrap();
     // Nobody touches the expiring keys: DBSIZE counts them until the
     // active cycle removes them.
-    assert!(eventually(|| q::<i64>(&mut c, &["DBSIZE"]).unwrap() == 100), "active expiry did not run");
+    assert!(
+        eventually(|| q::<i64>(&mut c, &["DBSIZE"]).unwrap() == 100),
+        "active expiry did not run"
+    );
     let info: String = q(&mut c, &["INFO", "stats"]).unwrap();
     assert!(info.contains("expired_keys:5000"), "{info}");
 }
@@ -127,7 +200,13 @@ fn active_expiry_reclaims_keys_nobody_reads() {
 fn keys_patterns() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
-    q::<String>(&mut c, &["MSET", "hello", "1", "hallo", "1", "hxllo", "1", "hllo", "1", "heeeello", "1"]).unwrap();
+    q::<String>(
+        &mut c,
+        &[
+            "MSET", "hello", "1", "hallo", "1", "hxllo", "1", "hllo", "1", "heeeello", "1",
+        ],
+    )
+    .unwrap();
     let mut k: Vec<String> = q(&mut c, &["KEYS", "h?llo"]).unwrap();
     k.sort();
     assert_eq!(k, vec!["hallo", "hello", "hxllo"]);
@@ -154,7 +233,12 @@ fn scan_returns_every_key_while_the_table_grows() {
     let mut extra = 0;
     let mut calls = 0;
     loop {
-        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN").arg(cursor).arg("COUNT").arg(100).query(&mut c).unwrap();
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("COUNT")
+            .arg(100)
+            .query(&mut c)
+            .unwrap();
         seen.extend(keys);
         // Grow the keyspace during the scan.
         let mut p = redis::pipe();
@@ -186,7 +270,14 @@ fn scan_match_type_count_and_errors() {
     let mut cursor = 0u64;
     let mut got = HashSet::new();
     loop {
-        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN").arg(cursor).arg("MATCH").arg("user:*").arg("TYPE").arg("string").query(&mut c).unwrap();
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg("user:*")
+            .arg("TYPE")
+            .arg("string")
+            .query(&mut c)
+            .unwrap();
         got.extend(keys);
         cursor = next;
         if cursor == 0 {
@@ -195,10 +286,18 @@ fn scan_match_type_count_and_errors() {
     }
     assert_eq!(got.len(), 200);
     assert!(got.iter().all(|k| k.starts_with("user:")));
-    let (_, keys): (u64, Vec<String>) = redis::cmd("SCAN").arg(0).arg("TYPE").arg("list").query(&mut c).unwrap();
+    let (_, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+        .arg(0)
+        .arg("TYPE")
+        .arg("list")
+        .query(&mut c)
+        .unwrap();
     assert!(keys.is_empty());
     assert_eq!(err(&mut c, &["SCAN", "abc"]), "ERR invalid cursor");
-    assert_eq!(err(&mut c, &["SCAN", "0", "COUNT", "0"]), "ERR syntax error");
+    assert_eq!(
+        err(&mut c, &["SCAN", "0", "COUNT", "0"]),
+        "ERR syntax error"
+    );
     assert_eq!(err(&mut c, &["SCAN", "0", "FOO", "1"]), "ERR syntax error");
 }
 
@@ -211,14 +310,26 @@ fn randomkey_dbsize_select_swapdb_flush() {
     let r: String = q(&mut c, &["RANDOMKEY"]).unwrap();
     assert!(r == "a" || r == "b");
     assert_eq!(q::<i64>(&mut c, &["DBSIZE"]).unwrap(), 2);
-    assert_eq!(err(&mut c, &["SELECT", "16"]), "ERR DB index is out of range");
-    assert_eq!(err(&mut c, &["SELECT", "x"]), "ERR value is not an integer or out of range");
+    assert_eq!(
+        err(&mut c, &["SELECT", "16"]),
+        "ERR DB index is out of range"
+    );
+    assert_eq!(
+        err(&mut c, &["SELECT", "x"]),
+        "ERR value is not an integer or out of range"
+    );
     assert_eq!(q::<String>(&mut c, &["SWAPDB", "0", "5"]).unwrap(), "OK");
     assert_eq!(q::<i64>(&mut c, &["DBSIZE"]).unwrap(), 0);
     q::<String>(&mut c, &["SELECT", "5"]).unwrap();
     assert_eq!(q::<i64>(&mut c, &["DBSIZE"]).unwrap(), 2);
-    assert_eq!(err(&mut c, &["SWAPDB", "x", "1"]), "ERR invalid first DB index");
-    assert_eq!(err(&mut c, &["SWAPDB", "1", "99"]), "ERR DB index is out of range");
+    assert_eq!(
+        err(&mut c, &["SWAPDB", "x", "1"]),
+        "ERR invalid first DB index"
+    );
+    assert_eq!(
+        err(&mut c, &["SWAPDB", "1", "99"]),
+        "ERR DB index is out of range"
+    );
     assert_eq!(q::<String>(&mut c, &["FLUSHDB"]).unwrap(), "OK");
     assert_eq!(q::<i64>(&mut c, &["DBSIZE"]).unwrap(), 0);
     q::<String>(&mut c, &["SET", "x", "1"]).unwrap();
@@ -235,17 +346,40 @@ fn randomkey_dbsize_select_swapdb_flush() {
 fn object_subcommands() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
-    q::<String>(&mut c, &["MSET", "i", "12345", "e", "short", "r", &"x".repeat(45)]).unwrap();
-    assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "i"]).unwrap(), "int");
-    assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "e"]).unwrap(), "embstr");
-    assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "r"]).unwrap(), "raw");
+    q::<String>(
+        &mut c,
+        &["MSET", "i", "12345", "e", "short", "r", &"x".repeat(45)],
+    )
+    .unwrap();
+    assert_eq!(
+        q::<String>(&mut c, &["OBJECT", "ENCODING", "i"]).unwrap(),
+        "int"
+    );
+    assert_eq!(
+        q::<String>(&mut c, &["OBJECT", "ENCODING", "e"]).unwrap(),
+        "embstr"
+    );
+    assert_eq!(
+        q::<String>(&mut c, &["OBJECT", "ENCODING", "r"]).unwrap(),
+        "raw"
+    );
     q::<i64>(&mut c, &["APPEND", "e", "x"]).unwrap();
-    assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "e"]).unwrap(), "raw");
-    assert_eq!(q::<Option<String>>(&mut c, &["OBJECT", "ENCODING", "missing"]).unwrap(), None);
+    assert_eq!(
+        q::<String>(&mut c, &["OBJECT", "ENCODING", "e"]).unwrap(),
+        "raw"
+    );
+    assert_eq!(
+        q::<Option<String>>(&mut c, &["OBJECT", "ENCODING", "missing"]).unwrap(),
+        None
+    );
     assert_eq!(q::<i64>(&mut c, &["OBJECT", "IDLETIME", "i"]).unwrap(), 0);
     assert_eq!(q::<i64>(&mut c, &["OBJECT", "REFCOUNT", "e"]).unwrap(), 1);
-    assert!(err(&mut c, &["OBJECT", "FREQ", "i"]).starts_with("ERR An LFU maxmemory policy is not selected"));
-    assert_eq!(err(&mut c, &["OBJECT", "FOO", "i"]), "ERR unknown subcommand 'FOO'. Try OBJECT HELP.");
+    assert!(err(&mut c, &["OBJECT", "FREQ", "i"])
+        .starts_with("ERR An LFU maxmemory policy is not selected"));
+    assert_eq!(
+        err(&mut c, &["OBJECT", "FOO", "i"]),
+        "ERR unknown subcommand 'FOO'. Try OBJECT HELP."
+    );
     let help: Vec<String> = q(&mut c, &["OBJECT", "HELP"]).unwrap();
     assert!(help[0].starts_with("OBJECT <subcommand>"));
 }

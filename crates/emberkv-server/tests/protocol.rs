@@ -21,7 +21,11 @@ fn pipelined_requests_are_answered_in_order() {
     let mut r = srv.raw();
     let mut batch = Vec::new();
     for i in 0..1000 {
-        batch.extend(encode(&[b"SET", format!("k{i}").as_bytes(), format!("{i}").as_bytes()]));
+        batch.extend(encode(&[
+            b"SET",
+            format!("k{i}").as_bytes(),
+            format!("{i}").as_bytes(),
+        ]));
         batch.extend(encode(&[b"INCR", format!("k{i}").as_bytes()]));
     }
     r.send(&batch);
@@ -49,7 +53,12 @@ fn protocol_error(input: &[u8], expect: &str) {
     let srv = Server::start(&[]);
     let mut r = srv.raw();
     r.send(input);
-    assert_eq!(s(&r.reply()), format!("-ERR Protocol error: {expect}\r\n"), "input {:?}", s(input));
+    assert_eq!(
+        s(&r.reply()),
+        format!("-ERR Protocol error: {expect}\r\n"),
+        "input {:?}",
+        s(input)
+    );
     assert!(r.closed(), "connection must close after a protocol error");
 }
 
@@ -120,10 +129,16 @@ fn unauthenticated_clients_get_small_limits() {
     let srv = Server::start(&["--requirepass", "secret"]);
     let mut r = srv.raw();
     r.send(b"*11\r\n");
-    assert_eq!(r.reply(), b"-ERR Protocol error: unauthenticated multibulk length\r\n");
+    assert_eq!(
+        r.reply(),
+        b"-ERR Protocol error: unauthenticated multibulk length\r\n"
+    );
     let mut r = srv.raw();
     r.send(b"*2\r\n$4\r\nAUTH\r\n$20000\r\n");
-    assert_eq!(r.reply(), b"-ERR Protocol error: unauthenticated bulk length\r\n");
+    assert_eq!(
+        r.reply(),
+        b"-ERR Protocol error: unauthenticated bulk length\r\n"
+    );
 }
 
 #[test]
@@ -131,14 +146,20 @@ fn resp3_hello_and_reply_types() {
     let srv = Server::start(&[]);
     let mut r = srv.raw();
     let hello = s(&r.cmd(&["HELLO", "3"]));
-    assert!(hello.starts_with("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"), "{hello}");
+    assert!(
+        hello.starts_with("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"),
+        "{hello}"
+    );
     assert!(hello.contains("$5\r\nproto\r\n:3\r\n"));
     assert_eq!(r.cmd(&["GET", "missing"]), b"_\r\n");
     let cfg = s(&r.cmd(&["CONFIG", "GET", "hz"]));
     assert_eq!(cfg, "%1\r\n$2\r\nhz\r\n$2\r\n10\r\n");
     assert_eq!(r.cmd(&["HELLO", "2"]).first(), Some(&b'*'));
     assert_eq!(r.cmd(&["GET", "missing"]), b"$-1\r\n");
-    assert_eq!(r.cmd(&["HELLO", "4"]), b"-NOPROTO unsupported protocol version\r\n");
+    assert_eq!(
+        r.cmd(&["HELLO", "4"]),
+        b"-NOPROTO unsupported protocol version\r\n"
+    );
 }
 
 #[test]

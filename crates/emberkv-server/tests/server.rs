@@ -10,14 +10,29 @@ fn config_file_and_flags() {
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
     let file = dir.join("test.conf");
-    std::fs::write(&file, format!("# comment\nport {port}\nbind 127.0.0.1\nhz 25\ntimeout 0\nrequirepass \"s3cret pw\"\n")).unwrap();
+    std::fs::write(
+        &file,
+        format!(
+            "# comment\nport {port}\nbind 127.0.0.1\nhz 25\ntimeout 0\nrequirepass \"s3cret pw\"\n"
+        ),
+    )
+    .unwrap();
     // A flag after the file overrides it.
-    let srv = Server::start_raw(&[file.display().to_string(), "--hz".into(), "30".into()], port);
+    let srv = Server::start_raw(
+        &[file.display().to_string(), "--hz".into(), "30".into()],
+        port,
+    );
     let mut r = srv.raw();
     assert_eq!(r.cmd(&["PING"]), b"-NOAUTH Authentication required.\r\n");
-    assert_eq!(r.cmd(&["AUTH", "wrong"]), b"-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+    assert_eq!(
+        r.cmd(&["AUTH", "wrong"]),
+        b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+    );
     assert_eq!(r.cmd(&["AUTH", "s3cret pw"]), b"+OK\r\n");
-    assert_eq!(r.cmd(&["CONFIG", "GET", "hz"]), b"*2\r\n$2\r\nhz\r\n$2\r\n30\r\n");
+    assert_eq!(
+        r.cmd(&["CONFIG", "GET", "hz"]),
+        b"*2\r\n$2\r\nhz\r\n$2\r\n30\r\n"
+    );
     drop(srv);
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -47,18 +62,34 @@ fn config_get_set_resetstat() {
     assert_eq!(v, vec!["timeout", "0"]);
     let v: Vec<String> = q(&mut c, &["CONFIG", "GET", "*max*"]).unwrap();
     assert!(v.contains(&"maxclients".to_string()) && v.contains(&"proto-max-bulk-len".to_string()));
-    assert_eq!(q::<String>(&mut c, &["CONFIG", "SET", "hz", "50", "timeout", "100"]).unwrap(), "OK");
+    assert_eq!(
+        q::<String>(&mut c, &["CONFIG", "SET", "hz", "50", "timeout", "100"]).unwrap(),
+        "OK"
+    );
     let v: Vec<String> = q(&mut c, &["CONFIG", "GET", "hz", "timeout"]).unwrap();
     assert!(v.contains(&"50".to_string()) && v.contains(&"100".to_string()));
-    assert_eq!(err(&mut c, &["CONFIG", "SET", "foo", "bar"]), "ERR Unknown option or number of arguments for CONFIG SET - 'foo'");
+    assert_eq!(
+        err(&mut c, &["CONFIG", "SET", "foo", "bar"]),
+        "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"
+    );
     assert_eq!(err(&mut c, &["CONFIG", "SET", "hz", "abc"]), "ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be parsed into an integer");
     assert_eq!(err(&mut c, &["CONFIG", "SET", "databases", "3"]), "ERR CONFIG SET failed (possibly related to argument 'databases') - can't set immutable config");
-    assert_eq!(err(&mut c, &["CONFIG", "SET", "hz", "5", "hz", "6"]), "ERR CONFIG SET failed (possibly related to argument 'hz') - duplicate parameter");
+    assert_eq!(
+        err(&mut c, &["CONFIG", "SET", "hz", "5", "hz", "6"]),
+        "ERR CONFIG SET failed (possibly related to argument 'hz') - duplicate parameter"
+    );
     // All or nothing: a bad second pair leaves the first unapplied.
-    assert!(err(&mut c, &["CONFIG", "SET", "timeout", "7", "maxclients", "0"]).contains("'maxclients'"));
+    assert!(err(
+        &mut c,
+        &["CONFIG", "SET", "timeout", "7", "maxclients", "0"]
+    )
+    .contains("'maxclients'"));
     let v: Vec<String> = q(&mut c, &["CONFIG", "GET", "timeout"]).unwrap();
     assert_eq!(v[1], "100");
-    assert_eq!(q::<String>(&mut c, &["CONFIG", "SET", "loglevel", "warning"]).unwrap(), "OK");
+    assert_eq!(
+        q::<String>(&mut c, &["CONFIG", "SET", "loglevel", "warning"]).unwrap(),
+        "OK"
+    );
     q::<String>(&mut c, &["SET", "k", "v"]).unwrap();
     assert_eq!(q::<String>(&mut c, &["CONFIG", "RESETSTAT"]).unwrap(), "OK");
     let info: String = q(&mut c, &["INFO", "commandstats"]).unwrap();
@@ -70,16 +101,28 @@ fn requirepass_at_runtime_and_hello_auth() {
     let srv = Server::start(&[]);
     let mut admin = srv.raw();
     assert_eq!(admin.cmd(&["AUTH", "x"]), b"-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n");
-    assert_eq!(admin.cmd(&["CONFIG", "SET", "requirepass", "pw"]), b"+OK\r\n");
+    assert_eq!(
+        admin.cmd(&["CONFIG", "SET", "requirepass", "pw"]),
+        b"+OK\r\n"
+    );
     let mut r = srv.raw();
-    assert_eq!(r.cmd(&["GET", "k"]), b"-NOAUTH Authentication required.\r\n");
+    assert_eq!(
+        r.cmd(&["GET", "k"]),
+        b"-NOAUTH Authentication required.\r\n"
+    );
     assert!(s(&r.cmd(&["HELLO", "3"])).starts_with("-NOAUTH HELLO must be called"));
     let h = s(&r.cmd(&["HELLO", "3", "AUTH", "default", "pw", "SETNAME", "me"]));
     assert!(h.starts_with("%7"), "{h}");
     assert_eq!(r.cmd(&["CLIENT", "GETNAME"]), b"$2\r\nme\r\n");
-    assert_eq!(r.cmd(&["AUTH", "other", "pw"]), b"-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+    assert_eq!(
+        r.cmd(&["AUTH", "other", "pw"]),
+        b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+    );
     assert_eq!(r.cmd(&["RESET"]), b"+RESET\r\n");
-    assert_eq!(r.cmd(&["GET", "k"]), b"-NOAUTH Authentication required.\r\n");
+    assert_eq!(
+        r.cmd(&["GET", "k"]),
+        b"-NOAUTH Authentication required.\r\n"
+    );
 }
 
 #[test]
@@ -88,25 +131,55 @@ fn client_commands() {
     let mut a = srv.client();
     let mut b = srv.raw();
     let id: i64 = q(&mut a, &["CLIENT", "ID"]).unwrap();
-    assert_eq!(q::<String>(&mut a, &["CLIENT", "SETNAME", "alpha"]).unwrap(), "OK");
-    assert_eq!(q::<String>(&mut a, &["CLIENT", "GETNAME"]).unwrap(), "alpha");
-    assert_eq!(err(&mut a, &["CLIENT", "SETNAME", "a b"]), "ERR Client names cannot contain spaces, newlines or special characters.");
+    assert_eq!(
+        q::<String>(&mut a, &["CLIENT", "SETNAME", "alpha"]).unwrap(),
+        "OK"
+    );
+    assert_eq!(
+        q::<String>(&mut a, &["CLIENT", "GETNAME"]).unwrap(),
+        "alpha"
+    );
+    assert_eq!(
+        err(&mut a, &["CLIENT", "SETNAME", "a b"]),
+        "ERR Client names cannot contain spaces, newlines or special characters."
+    );
     let list: String = q(&mut a, &["CLIENT", "LIST"]).unwrap();
-    assert!(list.contains(&format!("id={id} ")) && list.contains("name=alpha"), "{list}");
+    assert!(
+        list.contains(&format!("id={id} ")) && list.contains("name=alpha"),
+        "{list}"
+    );
     assert!(list.contains("cmd=client|list"), "{list}");
     let info: String = q(&mut a, &["CLIENT", "INFO"]).unwrap();
     assert!(info.starts_with(&format!("id={id} ")));
-    assert_eq!(q::<String>(&mut a, &["CLIENT", "NO-EVICT", "on"]).unwrap(), "OK");
-    assert_eq!(q::<String>(&mut a, &["CLIENT", "NO-TOUCH", "on"]).unwrap(), "OK");
-    assert_eq!(err(&mut a, &["CLIENT", "NO-EVICT", "maybe"]), "ERR syntax error");
-    assert_eq!(err(&mut a, &["CLIENT", "FOO"]), "ERR unknown subcommand 'FOO'. Try CLIENT HELP.");
-    assert_eq!(err(&mut a, &["CLIENT", "SETNAME"]), "ERR wrong number of arguments for 'client|setname' command");
+    assert_eq!(
+        q::<String>(&mut a, &["CLIENT", "NO-EVICT", "on"]).unwrap(),
+        "OK"
+    );
+    assert_eq!(
+        q::<String>(&mut a, &["CLIENT", "NO-TOUCH", "on"]).unwrap(),
+        "OK"
+    );
+    assert_eq!(
+        err(&mut a, &["CLIENT", "NO-EVICT", "maybe"]),
+        "ERR syntax error"
+    );
+    assert_eq!(
+        err(&mut a, &["CLIENT", "FOO"]),
+        "ERR unknown subcommand 'FOO'. Try CLIENT HELP."
+    );
+    assert_eq!(
+        err(&mut a, &["CLIENT", "SETNAME"]),
+        "ERR wrong number of arguments for 'client|setname' command"
+    );
     // Kill the raw connection by id.
     let bid = s(&b.cmd(&["CLIENT", "ID"]));
     let bid = bid.trim_start_matches(':').trim();
     assert_eq!(q::<i64>(&mut a, &["CLIENT", "KILL", "ID", bid]).unwrap(), 1);
     assert!(b.closed());
-    assert_eq!(err(&mut a, &["CLIENT", "KILL", "1.2.3.4:5"]), "ERR No such client");
+    assert_eq!(
+        err(&mut a, &["CLIENT", "KILL", "1.2.3.4:5"]),
+        "ERR No such client"
+    );
 }
 
 #[test]
@@ -131,10 +204,31 @@ fn info_sections_use_redis_field_names() {
     q::<String>(&mut c, &["SET", "b", "1", "EX", "100"]).unwrap();
     q::<Option<String>>(&mut c, &["GET", "missing"]).unwrap();
     let info: String = q(&mut c, &["INFO"]).unwrap();
-    for field in ["# Server", "redis_version:", "tcp_port:", "uptime_in_seconds:", "# Clients", "connected_clients:", "# Memory", "used_memory:", "used_memory_rss:", "# Stats", "total_commands_processed:", "keyspace_misses:1", "# Keyspace", "db0:keys=2,expires=1,avg_ttl=0"] {
+    for field in [
+        "# Server",
+        "redis_version:",
+        "tcp_port:",
+        "uptime_in_seconds:",
+        "# Clients",
+        "connected_clients:",
+        "# Memory",
+        "used_memory:",
+        "used_memory_rss:",
+        "# Stats",
+        "total_commands_processed:",
+        "keyspace_misses:1",
+        "# Keyspace",
+        "db0:keys=2,expires=1,avg_ttl=0",
+    ] {
         assert!(info.contains(field), "missing {field} in {info}");
     }
-    let used: u64 = info.lines().find_map(|l| l.strip_prefix("used_memory:")).unwrap().trim().parse().unwrap();
+    let used: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     assert!(used > 100_000, "jemalloc stats: {used}");
     let cs: String = q(&mut c, &["INFO", "commandstats"]).unwrap();
     assert!(cs.contains("cmdstat_set:calls=2,"), "{cs}");
@@ -152,17 +246,36 @@ fn command_introspection() {
     let info = s(&r.cmd(&["COMMAND", "INFO", "get", "nosuch"]));
     assert!(info.starts_with("*2\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n+@string\r\n+@fast\r\n"), "{info}");
     assert!(info.ends_with("$-1\r\n"));
-    assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "mset", "a", "b", "c", "d"]), b"*2\r\n$1\r\na\r\n$1\r\nc\r\n");
-    assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "foo", "bar"]), b"-ERR Invalid command specified\r\n");
-    assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "ping", "x"]), b"-ERR The command has no key arguments\r\n");
-    assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "get", "a", "b"]), b"-ERR Invalid number of arguments specified for command\r\n");
-    assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "object", "encoding", "k"]), b"*1\r\n$1\r\nk\r\n");
+    assert_eq!(
+        r.cmd(&["COMMAND", "GETKEYS", "mset", "a", "b", "c", "d"]),
+        b"*2\r\n$1\r\na\r\n$1\r\nc\r\n"
+    );
+    assert_eq!(
+        r.cmd(&["COMMAND", "GETKEYS", "foo", "bar"]),
+        b"-ERR Invalid command specified\r\n"
+    );
+    assert_eq!(
+        r.cmd(&["COMMAND", "GETKEYS", "ping", "x"]),
+        b"-ERR The command has no key arguments\r\n"
+    );
+    assert_eq!(
+        r.cmd(&["COMMAND", "GETKEYS", "get", "a", "b"]),
+        b"-ERR Invalid number of arguments specified for command\r\n"
+    );
+    assert_eq!(
+        r.cmd(&["COMMAND", "GETKEYS", "object", "encoding", "k"]),
+        b"*1\r\n$1\r\nk\r\n"
+    );
     let list: Vec<String> = q(&mut c, &["COMMAND", "LIST"]).unwrap();
     assert!(list.contains(&"client|list".to_string()) && list.contains(&"get".to_string()));
-    let list: Vec<String> = q(&mut c, &["COMMAND", "LIST", "FILTERBY", "PATTERN", "incr*"]).unwrap();
+    let list: Vec<String> =
+        q(&mut c, &["COMMAND", "LIST", "FILTERBY", "PATTERN", "incr*"]).unwrap();
     assert_eq!(list.len(), 3);
     let docs = s(&r.cmd(&["COMMAND", "DOCS", "get"]));
-    assert!(docs.contains("summary") && docs.contains("group") && docs.contains("string"), "{docs}");
+    assert!(
+        docs.contains("summary") && docs.contains("group") && docs.contains("string"),
+        "{docs}"
+    );
     let all: Vec<redis::Value> = q(&mut c, &["COMMAND"]).unwrap();
     assert_eq!(all.len() as i64, n);
 }
@@ -171,10 +284,22 @@ fn command_introspection() {
 fn unknown_command_and_arity_errors() {
     let srv = Server::start(&[]);
     let mut r = srv.raw();
-    assert_eq!(r.cmd(&["FOO", "a", "b"]), b"-ERR unknown command 'FOO', with args beginning with: 'a' 'b' \r\n");
-    assert_eq!(r.cmd(&["GET", "a", "b"]), b"-ERR wrong number of arguments for 'get' command\r\n");
-    assert_eq!(r.cmd(&["CONFIG", "GET"]), b"-ERR wrong number of arguments for 'config|get' command\r\n");
-    assert_eq!(r.cmd(&["CLIENT"]), b"-ERR wrong number of arguments for 'client' command\r\n");
+    assert_eq!(
+        r.cmd(&["FOO", "a", "b"]),
+        b"-ERR unknown command 'FOO', with args beginning with: 'a' 'b' \r\n"
+    );
+    assert_eq!(
+        r.cmd(&["GET", "a", "b"]),
+        b"-ERR wrong number of arguments for 'get' command\r\n"
+    );
+    assert_eq!(
+        r.cmd(&["CONFIG", "GET"]),
+        b"-ERR wrong number of arguments for 'config|get' command\r\n"
+    );
+    assert_eq!(
+        r.cmd(&["CLIENT"]),
+        b"-ERR wrong number of arguments for 'client' command\r\n"
+    );
 }
 
 #[test]
@@ -203,12 +328,16 @@ fn shutdown_command_and_sigterm_stop_gracefully() {
     let mut r = srv.raw();
     r.send(b"SHUTDOWN NOSAVE\r\n");
     assert!(r.closed());
-    let st = srv.wait_exit(Duration::from_secs(5)).expect("server exited");
+    let st = srv
+        .wait_exit(Duration::from_secs(5))
+        .expect("server exited");
     assert!(st.success());
 
     let mut srv = Server::start(&[]);
     srv.signal(15);
-    let st = srv.wait_exit(Duration::from_secs(5)).expect("server exited on SIGTERM");
+    let st = srv
+        .wait_exit(Duration::from_secs(5))
+        .expect("server exited on SIGTERM");
     assert!(st.success());
 }
 

@@ -85,11 +85,16 @@ fn getname(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
 fn setinfo(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if args.is(2, "lib-name") || args.is(2, "lib-ver") {
         if !valid_client_name(args.get(3)) {
-            return ctx.err("ERR lib-name and lib-ver cannot contain spaces, newlines or special characters.");
+            return ctx.err(
+                "ERR lib-name and lib-ver cannot contain spaces, newlines or special characters.",
+            );
         }
         return ctx.out.ok();
     }
-    ctx.err(&format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(args.get(2))));
+    ctx.err(&format!(
+        "ERR Unrecognized option '{}'",
+        String::from_utf8_lossy(args.get(2))
+    ));
 }
 
 /// CLIENT INFO
@@ -158,7 +163,9 @@ fn kill_client(ctx: &mut Ctx<'_>, c: &ClientShared) {
 fn kill(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if args.len() == 3 {
         let addr = args.get(2);
-        let found = all_clients(ctx).into_iter().find(|c| c.addr.as_bytes() == addr);
+        let found = all_clients(ctx)
+            .into_iter()
+            .find(|c| c.addr.as_bytes() == addr);
         return match found {
             Some(c) => {
                 kill_client(ctx, &c);
@@ -167,7 +174,7 @@ fn kill(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             None => ctx.err("ERR No such client"),
         };
     }
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return ctx.syntax();
     }
     let (mut id, mut addr, mut laddr, mut user) = (None, None, None, None);
@@ -184,7 +191,12 @@ fn kill(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             match v.to_ascii_lowercase().as_slice() {
                 b"normal" => type_ok = true,
                 b"master" | b"replica" | b"slave" | b"pubsub" => type_ok = false,
-                _ => return ctx.err(&format!("ERR Unknown client type '{}'", String::from_utf8_lossy(v))),
+                _ => {
+                    return ctx.err(&format!(
+                        "ERR Unknown client type '{}'",
+                        String::from_utf8_lossy(v)
+                    ))
+                }
             }
         } else if args.is(j, "addr") {
             addr = Some(v);
@@ -281,16 +293,61 @@ const C: Group = Group::Connection;
 const F: u32 = NOSCRIPT | LOADING | STALE;
 
 static SUBS: &[Command] = &[
-    Command::new("id", 2, F, id).doc(C, "5.0.0", "O(1)", "Returns the unique client ID of the connection."),
+    Command::new("id", 2, F, id).doc(
+        C,
+        "5.0.0",
+        "O(1)",
+        "Returns the unique client ID of the connection.",
+    ),
     Command::new("setname", 3, F, setname).doc(C, "2.6.9", "O(1)", "Sets the connection name."),
-    Command::new("getname", 2, F, getname).doc(C, "2.6.9", "O(1)", "Returns the name of the connection."),
-    Command::new("setinfo", 4, F, setinfo).doc(C, "7.2.0", "O(1)", "Sets information about the client library."),
-    Command::new("info", 2, F, info).doc(C, "6.2.0", "O(1)", "Returns information about the connection."),
+    Command::new("getname", 2, F, getname).doc(
+        C,
+        "2.6.9",
+        "O(1)",
+        "Returns the name of the connection.",
+    ),
+    Command::new("setinfo", 4, F, setinfo).doc(
+        C,
+        "7.2.0",
+        "O(1)",
+        "Sets information about the client library.",
+    ),
+    Command::new("info", 2, F, info).doc(
+        C,
+        "6.2.0",
+        "O(1)",
+        "Returns information about the connection.",
+    ),
     Command::new("list", -2, ADMIN | F, list).doc(C, "2.4.0", "O(N)", "Lists open connections."),
-    Command::new("kill", -3, ADMIN | F, kill).doc(C, "2.4.0", "O(N)", "Terminates open connections."),
-    Command::new("no-evict", 3, ADMIN | F, no_evict).doc(C, "7.0.0", "O(1)", "Sets the client eviction mode of the connection."),
-    Command::new("no-touch", 3, F, no_touch).doc(C, "7.2.0", "O(1)", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys."),
-    Command::new("help", 2, LOADING | STALE, client_help).doc(C, "5.0.0", "O(1)", "Returns helpful text about the different subcommands."),
+    Command::new("kill", -3, ADMIN | F, kill).doc(
+        C,
+        "2.4.0",
+        "O(N)",
+        "Terminates open connections.",
+    ),
+    Command::new("no-evict", 3, ADMIN | F, no_evict).doc(
+        C,
+        "7.0.0",
+        "O(1)",
+        "Sets the client eviction mode of the connection.",
+    ),
+    Command::new("no-touch", 3, F, no_touch).doc(
+        C,
+        "7.2.0",
+        "O(1)",
+        "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+    ),
+    Command::new("help", 2, LOADING | STALE, client_help).doc(
+        C,
+        "5.0.0",
+        "O(1)",
+        "Returns helpful text about the different subcommands.",
+    ),
 ];
 
-pub static COMMANDS: &[Command] = &[Command::container("client", SUBS).doc(C, "2.4.0", "Depends on subcommand.", "A container for client connection commands.")];
+pub static COMMANDS: &[Command] = &[Command::container("client", SUBS).doc(
+    C,
+    "2.4.0",
+    "Depends on subcommand.",
+    "A container for client connection commands.",
+)];

@@ -29,7 +29,7 @@ fn failed(name: &str, why: &str) -> String {
 
 /// CONFIG SET name value [name value ...], applied all or nothing.
 fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return ctx.err(&errors::wrong_args("config|set"));
     }
     let mut next = ctx.srv.config.read().clone();
@@ -38,7 +38,9 @@ fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     for j in (2..args.len()).step_by(2) {
         let name = String::from_utf8_lossy(args.get(j)).to_string();
         let Some(d) = conf::find(&name) else {
-            return ctx.err(&format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'"));
+            return ctx.err(&format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+            ));
         };
         if seen.contains(&d.name) {
             return ctx.err(&failed(d.name, "duplicate parameter"));
@@ -48,7 +50,7 @@ fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             return ctx.err(&failed(d.name, "can't set immutable config"));
         }
         let v = String::from_utf8_lossy(args.get(j + 1)).to_string();
-        if let Err(e) = d.apply(&mut next, &[v.clone()]) {
+        if let Err(e) = d.apply(&mut next, std::slice::from_ref(&v)) {
             return ctx.err(&failed(d.name, &e));
         }
         if d.name == "dir" {
@@ -100,10 +102,34 @@ const S: Group = Group::Server;
 const F: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 
 static SUBS: &[Command] = &[
-    Command::new("get", -3, F, get).doc(S, "2.0.0", "O(N) when N is the number of configuration parameters provided", "Returns the effective values of configuration parameters."),
-    Command::new("set", -4, F, set).acl(super::acl::DANGEROUS).doc(S, "2.0.0", "O(N) when N is the number of configuration parameters provided", "Sets configuration parameters in-flight."),
-    Command::new("resetstat", 2, F, resetstat).acl(super::acl::DANGEROUS).doc(S, "2.0.0", "O(1)", "Resets the server's statistics."),
-    Command::new("help", 2, LOADING | STALE, config_help).doc(S, "5.0.0", "O(1)", "Returns helpful text about the different subcommands."),
+    Command::new("get", -3, F, get).doc(
+        S,
+        "2.0.0",
+        "O(N) when N is the number of configuration parameters provided",
+        "Returns the effective values of configuration parameters.",
+    ),
+    Command::new("set", -4, F, set)
+        .acl(super::acl::DANGEROUS)
+        .doc(
+            S,
+            "2.0.0",
+            "O(N) when N is the number of configuration parameters provided",
+            "Sets configuration parameters in-flight.",
+        ),
+    Command::new("resetstat", 2, F, resetstat)
+        .acl(super::acl::DANGEROUS)
+        .doc(S, "2.0.0", "O(1)", "Resets the server's statistics."),
+    Command::new("help", 2, LOADING | STALE, config_help).doc(
+        S,
+        "5.0.0",
+        "O(1)",
+        "Returns helpful text about the different subcommands.",
+    ),
 ];
 
-pub static COMMANDS: &[Command] = &[Command::container("config", SUBS).doc(S, "2.0.0", "Depends on subcommand.", "A container for server configuration commands.")];
+pub static COMMANDS: &[Command] = &[Command::container("config", SUBS).doc(
+    S,
+    "2.0.0",
+    "Depends on subcommand.",
+    "A container for server configuration commands.",
+)];

@@ -92,7 +92,9 @@ fn hello(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if args.len() >= 2 {
         match crate::util::parse_i64(args.get(1)) {
             None => return ctx.err("ERR Protocol version is not an integer or out of range"),
-            Some(v) if !(2..=3).contains(&v) => return ctx.err("NOPROTO unsupported protocol version"),
+            Some(v) if !(2..=3).contains(&v) => {
+                return ctx.err("NOPROTO unsupported protocol version")
+            }
             Some(v) => ver = Some(v),
         }
         j = 2;
@@ -107,7 +109,9 @@ fn hello(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         } else if args.is(j, "setname") && more >= 1 {
             let n = args.get(j + 1);
             if !valid_client_name(n) {
-                return ctx.err("ERR Client names cannot contain spaces, newlines or special characters.");
+                return ctx.err(
+                    "ERR Client names cannot contain spaces, newlines or special characters.",
+                );
             }
             name = Some(n);
             j += 2;
@@ -169,11 +173,55 @@ fn select(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 const C: Group = Group::Connection;
 
 pub static COMMANDS: &[Command] = &[
-    Command::new("ping", -1, FAST, ping).doc(C, "1.0.0", "O(1)", "Returns the server's liveliness response."),
+    Command::new("ping", -1, FAST, ping).doc(
+        C,
+        "1.0.0",
+        "O(1)",
+        "Returns the server's liveliness response.",
+    ),
     Command::new("echo", 2, FAST, echo).doc(C, "1.0.0", "O(1)", "Returns the given string."),
-    Command::new("quit", -1, ALLOW_BUSY | NO_AUTH | FAST | LOADING | STALE, quit).doc(C, "1.0.0", "O(1)", "Closes the connection."),
-    Command::new("reset", 1, NOSCRIPT | LOADING | STALE | NO_AUTH | ALLOW_BUSY | FAST, reset).doc(C, "6.2.0", "O(1)", "Resets the connection."),
-    Command::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, auth).doc(C, "1.0.0", "O(N) where N is the number of passwords defined for the user", "Authenticates the connection."),
-    Command::new("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, hello).doc(C, "6.0.0", "O(1)", "Handshakes with the server: protocol version, authentication, name."),
-    Command::new("select", 2, LOADING | STALE | FAST, select).doc(C, "1.0.0", "O(1)", "Changes the selected database."),
+    Command::new(
+        "quit",
+        -1,
+        ALLOW_BUSY | NO_AUTH | FAST | LOADING | STALE,
+        quit,
+    )
+    .doc(C, "1.0.0", "O(1)", "Closes the connection."),
+    Command::new(
+        "reset",
+        1,
+        NOSCRIPT | LOADING | STALE | NO_AUTH | ALLOW_BUSY | FAST,
+        reset,
+    )
+    .doc(C, "6.2.0", "O(1)", "Resets the connection."),
+    Command::new(
+        "auth",
+        -2,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        auth,
+    )
+    .doc(
+        C,
+        "1.0.0",
+        "O(N) where N is the number of passwords defined for the user",
+        "Authenticates the connection.",
+    ),
+    Command::new(
+        "hello",
+        -1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        hello,
+    )
+    .doc(
+        C,
+        "6.0.0",
+        "O(1)",
+        "Handshakes with the server: protocol version, authentication, name.",
+    ),
+    Command::new("select", 2, LOADING | STALE | FAST, select).doc(
+        C,
+        "1.0.0",
+        "O(1)",
+        "Changes the selected database.",
+    ),
 ];

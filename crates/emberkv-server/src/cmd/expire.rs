@@ -39,7 +39,10 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ms: bool, absolute: bool) 
             b"gt" => GT,
             b"lt" => LT,
             _ => {
-                return ctx.err(&format!("ERR Unsupported option {}", String::from_utf8_lossy(a)));
+                return ctx.err(&format!(
+                    "ERR Unsupported option {}",
+                    String::from_utf8_lossy(a)
+                ));
             }
         };
     }
@@ -54,7 +57,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ms: bool, absolute: bool) 
     };
     let name = ctx.cmd.full_name.clone();
     if !ms {
-        if when > i64::MAX / 1000 || when < i64::MIN / 1000 {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
             return ctx.err(&errors::invalid_expire(&name));
         }
         when *= 1000;
@@ -80,7 +83,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ms: bool, absolute: bool) 
         return ctx.out.int(0);
     }
     if when <= ctx.now_ms {
-        t.remove(h, key).map(EntryPtr::free);
+        t.delete(h, key);
     } else {
         set_expire(t, h, key, Some(when));
     }
@@ -169,13 +172,75 @@ const G: Group = Group::Generic;
 const K: u32 = acl::KEYSPACE;
 
 pub static COMMANDS: &[Command] = &[
-    Command::new("expire", -3, WRITE | FAST, expire).keys(1, 1, 1).acl(K).doc(G, "1.0.0", "O(1)", "Sets a key's time to live in seconds."),
-    Command::new("pexpire", -3, WRITE | FAST, pexpire).keys(1, 1, 1).acl(K).doc(G, "2.6.0", "O(1)", "Sets a key's time to live in milliseconds."),
-    Command::new("expireat", -3, WRITE | FAST, expireat).keys(1, 1, 1).acl(K).doc(G, "1.2.0", "O(1)", "Sets a key's expiry as a Unix time in seconds."),
-    Command::new("pexpireat", -3, WRITE | FAST, pexpireat).keys(1, 1, 1).acl(K).doc(G, "2.6.0", "O(1)", "Sets a key's expiry as a Unix time in milliseconds."),
-    Command::new("ttl", 2, READONLY | FAST, ttl).keys(1, 1, 1).acl(K).doc(G, "1.0.0", "O(1)", "Returns a key's time to live in seconds."),
-    Command::new("pttl", 2, READONLY | FAST, pttl).keys(1, 1, 1).acl(K).doc(G, "2.6.0", "O(1)", "Returns a key's time to live in milliseconds."),
-    Command::new("expiretime", 2, READONLY | FAST, expiretime).keys(1, 1, 1).acl(K).doc(G, "7.0.0", "O(1)", "Returns a key's expiry as a Unix time in seconds."),
-    Command::new("pexpiretime", 2, READONLY | FAST, pexpiretime).keys(1, 1, 1).acl(K).doc(G, "7.0.0", "O(1)", "Returns a key's expiry as a Unix time in milliseconds."),
-    Command::new("persist", 2, WRITE | FAST, persist).keys(1, 1, 1).acl(K).doc(G, "2.2.0", "O(1)", "Removes a key's time to live."),
+    Command::new("expire", -3, WRITE | FAST, expire)
+        .keys(1, 1, 1)
+        .acl(K)
+        .doc(G, "1.0.0", "O(1)", "Sets a key's time to live in seconds."),
+    Command::new("pexpire", -3, WRITE | FAST, pexpire)
+        .keys(1, 1, 1)
+        .acl(K)
+        .doc(
+            G,
+            "2.6.0",
+            "O(1)",
+            "Sets a key's time to live in milliseconds.",
+        ),
+    Command::new("expireat", -3, WRITE | FAST, expireat)
+        .keys(1, 1, 1)
+        .acl(K)
+        .doc(
+            G,
+            "1.2.0",
+            "O(1)",
+            "Sets a key's expiry as a Unix time in seconds.",
+        ),
+    Command::new("pexpireat", -3, WRITE | FAST, pexpireat)
+        .keys(1, 1, 1)
+        .acl(K)
+        .doc(
+            G,
+            "2.6.0",
+            "O(1)",
+            "Sets a key's expiry as a Unix time in milliseconds.",
+        ),
+    Command::new("ttl", 2, READONLY | FAST, ttl)
+        .keys(1, 1, 1)
+        .acl(K)
+        .doc(
+            G,
+            "1.0.0",
+            "O(1)",
+            "Returns a key's time to live in seconds.",
+        ),
+    Command::new("pttl", 2, READONLY | FAST, pttl)
+        .keys(1, 1, 1)
+        .acl(K)
+        .doc(
+            G,
+            "2.6.0",
+            "O(1)",
+            "Returns a key's time to live in milliseconds.",
+        ),
+    Command::new("expiretime", 2, READONLY | FAST, expiretime)
+        .keys(1, 1, 1)
+        .acl(K)
+        .doc(
+            G,
+            "7.0.0",
+            "O(1)",
+            "Returns a key's expiry as a Unix time in seconds.",
+        ),
+    Command::new("pexpiretime", 2, READONLY | FAST, pexpiretime)
+        .keys(1, 1, 1)
+        .acl(K)
+        .doc(
+            G,
+            "7.0.0",
+            "O(1)",
+            "Returns a key's expiry as a Unix time in milliseconds.",
+        ),
+    Command::new("persist", 2, WRITE | FAST, persist)
+        .keys(1, 1, 1)
+        .acl(K)
+        .doc(G, "2.2.0", "O(1)", "Removes a key's time to live."),
 ];

@@ -50,7 +50,11 @@ fn allocated() -> u64 {
 
 fn rss() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     // SAFETY: sysconf has no preconditions.
     pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64
 }
@@ -58,7 +62,12 @@ fn rss() -> u64 {
 /// Redis's human-readable sizes ("1.50M").
 fn human(n: u64) -> String {
     let n = n as f64;
-    const U: &[(f64, &str)] = &[(1024f64 * 1024.0 * 1024.0 * 1024.0, "T"), (1024f64 * 1024.0 * 1024.0, "G"), (1024f64 * 1024.0, "M"), (1024.0, "K")];
+    const U: &[(f64, &str)] = &[
+        (1024f64 * 1024.0 * 1024.0 * 1024.0, "T"),
+        (1024f64 * 1024.0 * 1024.0, "G"),
+        (1024f64 * 1024.0, "M"),
+        (1024.0, "K"),
+    ];
     for (sz, u) in U {
         if n >= *sz {
             return format!("{:.2}{}", n / sz, u);
@@ -103,8 +112,19 @@ fn section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             f!("hz:{}", cfg.hz);
             f!("configured_hz:{}", cfg.hz);
             f!("lru_clock:{}", ctx.lru_clock());
-            f!("executable:{}", std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default());
-            f!("config_file:{}", cfg.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default());
+            f!(
+                "executable:{}",
+                std::env::current_exe()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            );
+            f!(
+                "config_file:{}",
+                cfg.config_file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            );
             f!("io_threads_active:0");
             f!("server_threads:{}", srv.threads);
             f!("keyspace_shards:{}", srv.store.nshards());
@@ -127,7 +147,10 @@ fn section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             let rss = rss();
             let active = tikv_jemalloc_ctl::stats::active::read().unwrap_or(0) as u64;
             let resident = tikv_jemalloc_ctl::stats::resident::read().unwrap_or(0) as u64;
-            let total_mem = unsafe { libc::sysconf(libc::_SC_PHYS_PAGES) as u64 * libc::sysconf(libc::_SC_PAGESIZE) as u64 };
+            let total_mem = unsafe {
+                libc::sysconf(libc::_SC_PHYS_PAGES) as u64
+                    * libc::sysconf(libc::_SC_PAGESIZE) as u64
+            };
             f!("# Memory");
             f!("used_memory:{used}");
             f!("used_memory_human:{}", human(used));
@@ -143,7 +166,14 @@ fn section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             f!("maxmemory:0");
             f!("maxmemory_human:0B");
             f!("maxmemory_policy:noeviction");
-            f!("mem_fragmentation_ratio:{:.2}", if used > 0 { rss as f64 / used as f64 } else { 0.0 });
+            f!(
+                "mem_fragmentation_ratio:{:.2}",
+                if used > 0 {
+                    rss as f64 / used as f64
+                } else {
+                    0.0
+                }
+            );
             f!("mem_allocator:jemalloc-5.3.0");
         }
         "persistence" => {
@@ -157,12 +187,18 @@ fn section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
         }
         "stats" => {
             f!("# Stats");
-            f!("total_connections_received:{}", srv.sum(|s| s.connections.get()));
+            f!(
+                "total_connections_received:{}",
+                srv.sum(|s| s.connections.get())
+            );
             f!("total_commands_processed:{}", srv.sum(|s| s.commands.get()));
             f!("instantaneous_ops_per_sec:{}", ops_per_sec(srv));
             f!("total_net_input_bytes:{}", srv.sum(|s| s.net_in.get()));
             f!("total_net_output_bytes:{}", srv.sum(|s| s.net_out.get()));
-            f!("rejected_connections:{}", srv.sum(|s| s.rejected_connections.get()));
+            f!(
+                "rejected_connections:{}",
+                srv.sum(|s| s.rejected_connections.get())
+            );
             f!("expired_keys:{}", srv.expired_keys());
             f!("evicted_keys:0");
             f!("keyspace_hits:{}", srv.sum(|s| s.hits.get()));
@@ -218,7 +254,11 @@ fn section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
                     continue;
                 }
                 let usec = srv.sum(|s| s.cmd[id].usec.get());
-                let per = if calls > 0 { usec as f64 / calls as f64 } else { 0.0 };
+                let per = if calls > 0 {
+                    usec as f64 / calls as f64
+                } else {
+                    0.0
+                };
                 f!(
                     "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per:.2},rejected_calls={rejected},failed_calls={failed}",
                     e.full_name

@@ -44,7 +44,11 @@ fn write_info(ctx: &mut Ctx<'_>, full_name: &str, c: &Command) {
     o.array(10);
     o.bulk(full_name.as_bytes());
     o.int(c.arity as i64);
-    let fl: Vec<&str> = flags::NAMES.iter().filter(|(f, _)| c.has(*f)).map(|(_, n)| *n).collect();
+    let fl: Vec<&str> = flags::NAMES
+        .iter()
+        .filter(|(f, _)| c.has(*f))
+        .map(|(_, n)| *n)
+        .collect();
     o.set(fl.len());
     for f in fl {
         o.simple(f);
@@ -59,7 +63,7 @@ fn write_info(ctx: &mut Ctx<'_>, full_name: &str, c: &Command) {
     }
     o.set(0); // tips
     if c.keys.0 > 0 {
-        o.array(1);
+        o.set(1);
         o.map(3);
         o.bulk(b"flags");
         if c.has(WRITE) {
@@ -86,16 +90,20 @@ fn write_info(ctx: &mut Ctx<'_>, full_name: &str, c: &Command) {
         o.bulk(b"spec");
         o.map(3);
         o.bulk(b"lastkey");
-        o.int(if c.keys.1 < 0 { c.keys.1 as i64 } else { (c.keys.1 - c.keys.0) as i64 });
+        o.int(if c.keys.1 < 0 {
+            c.keys.1 as i64
+        } else {
+            (c.keys.1 - c.keys.0) as i64
+        });
         o.bulk(b"keystep");
         o.int(c.keys.2 as i64);
         o.bulk(b"limit");
         o.int(0);
     } else {
-        o.array(0);
+        o.set(0);
     }
     let subs = c.subcommands;
-    ctx.out.array(subs.len());
+    ctx.out.set(subs.len());
     for s in subs {
         write_info(ctx, &format!("{}|{}", c.name, s.name), s);
     }
@@ -172,7 +180,10 @@ fn list(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let reg = &ctx.srv.commands;
     let filter: Option<(String, Vec<u8>)> = match args.len() {
         2 => None,
-        5 if args.is(2, "filterby") => Some((String::from_utf8_lossy(args.get(3)).to_ascii_lowercase(), args.get(4).to_vec())),
+        5 if args.is(2, "filterby") => Some((
+            String::from_utf8_lossy(args.get(3)).to_ascii_lowercase(),
+            args.get(4).to_vec(),
+        )),
         _ => return ctx.syntax(),
     };
     let names: Vec<&str> = reg
@@ -214,7 +225,12 @@ fn key_positions(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Option<Vec<usize>> {
         return None;
     }
     let last = if last < 0 { argc + last } else { last };
-    Some((first..=last.min(argc - 1)).step_by(step.max(1) as usize).map(|i| i as usize).collect())
+    Some(
+        (first..=last.min(argc - 1))
+            .step_by(step.max(1) as usize)
+            .map(|i| i as usize)
+            .collect(),
+    )
 }
 
 /// COMMAND GETKEYS command [arg ...]
@@ -233,7 +249,12 @@ fn getkeysandflags(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let Some(pos) = key_positions(ctx, args) else {
         return;
     };
-    let write = ctx.srv.commands.resolve(&args.iter().skip(2).collect::<Vec<_>>()).map(|id| ctx.srv.commands.entries[id].cmd.has(WRITE)).unwrap_or(false);
+    let write = ctx
+        .srv
+        .commands
+        .resolve(&args.iter().skip(2).collect::<Vec<_>>())
+        .map(|id| ctx.srv.commands.entries[id].cmd.has(WRITE))
+        .unwrap_or(false);
     ctx.out.array(pos.len());
     for p in pos {
         ctx.out.array(2);
@@ -279,18 +300,53 @@ const F: u32 = LOADING | STALE;
 
 static SUBS: &[Command] = &[
     Command::new("count", 2, F, count).doc(S, "2.8.13", "O(1)", "Returns a count of commands."),
-    Command::new("info", -2, F, info).doc(S, "2.8.13", "O(N) where N is the number of commands to look up", "Returns information about one, multiple or all commands."),
-    Command::new("docs", -2, F, docs).doc(S, "7.0.0", "O(N) where N is the number of commands to look up", "Returns documentary information about one, multiple or all commands."),
-    Command::new("list", -2, F, list).doc(S, "7.0.0", "O(N) where N is the total number of commands", "Returns a list of command names."),
-    Command::new("getkeys", -3, F, getkeys).doc(S, "2.8.13", "O(N) where N is the number of arguments to the command", "Extracts the key names from an arbitrary command."),
-    Command::new("getkeysandflags", -3, F, getkeysandflags).doc(S, "7.0.0", "O(N) where N is the number of arguments to the command", "Extracts the key names and access flags for an arbitrary command."),
-    Command::new("help", 2, F, command_help).doc(S, "5.0.0", "O(1)", "Returns helpful text about the different subcommands."),
+    Command::new("info", -2, F, info).doc(
+        S,
+        "2.8.13",
+        "O(N) where N is the number of commands to look up",
+        "Returns information about one, multiple or all commands.",
+    ),
+    Command::new("docs", -2, F, docs).doc(
+        S,
+        "7.0.0",
+        "O(N) where N is the number of commands to look up",
+        "Returns documentary information about one, multiple or all commands.",
+    ),
+    Command::new("list", -2, F, list).doc(
+        S,
+        "7.0.0",
+        "O(N) where N is the total number of commands",
+        "Returns a list of command names.",
+    ),
+    Command::new("getkeys", -4, F, getkeys).doc(
+        S,
+        "2.8.13",
+        "O(N) where N is the number of arguments to the command",
+        "Extracts the key names from an arbitrary command.",
+    ),
+    Command::new("getkeysandflags", -4, F, getkeysandflags).doc(
+        S,
+        "7.0.0",
+        "O(N) where N is the number of arguments to the command",
+        "Extracts the key names and access flags for an arbitrary command.",
+    ),
+    Command::new("help", 2, F, command_help).doc(
+        S,
+        "5.0.0",
+        "O(1)",
+        "Returns helpful text about the different subcommands.",
+    ),
 ];
 
 pub static COMMANDS: &[Command] = &[{
     // COMMAND alone lists everything, so unlike other containers it runs
     // its own handler when called without a subcommand.
-    let mut c = Command::new("command", -1, F, command_all).doc(S, "2.8.13", "O(N) where N is the total number of Redis commands", "Returns detailed information about all commands.");
+    let mut c = Command::new("command", -1, F, command_all).doc(
+        S,
+        "2.8.13",
+        "O(N) where N is the total number of Redis commands",
+        "Returns detailed information about all commands.",
+    );
     c.subcommands = SUBS;
     c
 }];

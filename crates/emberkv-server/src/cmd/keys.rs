@@ -9,7 +9,12 @@ use crate::util::is_canonical_int;
 
 /// Reads a key as a read command does: lazy expiry, hit/miss statistics,
 /// and the LRU clock unless the client asked for CLIENT NO-TOUCH.
-pub(crate) fn read_entry<'t>(ctx: &Ctx<'_>, t: &'t mut Table, h: u64, key: &[u8]) -> Option<EntryRef<'t>> {
+pub(crate) fn read_entry<'t>(
+    ctx: &Ctx<'_>,
+    t: &'t mut Table,
+    h: u64,
+    key: &[u8],
+) -> Option<EntryRef<'t>> {
     match t.lookup(h, key, ctx.now_ms) {
         Some(e) => {
             ctx.stats.hits.add(1);
@@ -73,7 +78,10 @@ fn touch(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let lru = ctx.lru_clock();
     let mut n = 0;
     for (i, &h) in hashes.iter().enumerate() {
-        if let Some(e) = locked.table(h, ctx.client.db).lookup(h, args.get(i + 1), ctx.now_ms) {
+        if let Some(e) = locked
+            .table(h, ctx.client.db)
+            .lookup(h, args.get(i + 1), ctx.now_ms)
+        {
             e.set_lru(lru);
             n += 1;
         }
@@ -87,7 +95,9 @@ fn type_cmd(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let h = ctx.srv.store.hash(key);
     let mut shard = ctx.srv.store.lock(h);
     let t = &mut shard.dbs[ctx.client.db];
-    let name = t.lookup(h, key, ctx.now_ms).map_or("none", |e| type_name(e.kind()));
+    let name = t
+        .lookup(h, key, ctx.now_ms)
+        .map_or("none", |e| type_name(e.kind()));
     ctx.out.simple(name);
 }
 
@@ -108,9 +118,12 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, nx: bool) {
         if nx {
             return ctx.out.int(0);
         }
-        locked.table(hd, db).remove(hd, dst).map(EntryPtr::free);
+        locked.table(hd, db).delete(hd, dst);
     }
-    let e = locked.table(hs, db).remove(hs, src).expect("looked up above");
+    let e = locked
+        .table(hs, db)
+        .remove(hs, src)
+        .expect("looked up above");
     let exp = e.as_ref().expire_at();
     locked.table(hd, db).insert(hd, e.rebuild(Some(dst), exp));
     if nx {
@@ -131,11 +144,11 @@ fn renamenx(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 /// Parses a database index argument, replying on error.
 pub(crate) fn db_arg(ctx: &mut Ctx<'_>, a: &[u8]) -> Option<usize> {
     let v = ctx.int_arg(a)?;
-    if v < 0 || v > i32::MAX as i64 {
+    if v < i32::MIN as i64 || v > i32::MAX as i64 {
         ctx.err(errors::NOT_INT);
         return None;
     }
-    if v as usize >= ctx.srv.store.ndbs {
+    if v < 0 || v as usize >= ctx.srv.store.ndbs {
         ctx.err(errors::DB_RANGE);
         return None;
     }
@@ -189,7 +202,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             new.free();
             return ctx.out.int(0);
         }
-        td.remove(hd, dst).map(EntryPtr::free);
+        td.delete(hd, dst);
     }
     td.insert(hd, new);
     ctx.out.int(1);
@@ -207,7 +220,9 @@ fn move_cmd(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let key = args.get(1);
     let h = ctx.srv.store.hash(key);
     let mut shard = ctx.srv.store.lock(h);
-    if shard.dbs[from].lookup(h, key, ctx.now_ms).is_none() || shard.dbs[to].lookup(h, key, ctx.now_ms).is_some() {
+    if shard.dbs[from].lookup(h, key, ctx.now_ms).is_none()
+        || shard.dbs[to].lookup(h, key, ctx.now_ms).is_some()
+    {
         return ctx.out.int(0);
     }
     let e = shard.dbs[from].remove(h, key).expect("looked up above");
@@ -305,22 +320,124 @@ fn object_help(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
 const G: Group = Group::Generic;
 
 static OBJECT_SUBS: &[Command] = &[
-    Command::new("encoding", 3, READONLY, object_encoding).keys(2, 2, 1).doc(G, "2.2.3", "O(1)", "Returns the internal encoding of a value."),
-    Command::new("freq", 3, READONLY, object_freq).keys(2, 2, 1).doc(G, "4.0.0", "O(1)", "Returns the logarithmic access frequency counter of a value."),
-    Command::new("idletime", 3, READONLY, object_idletime).keys(2, 2, 1).doc(G, "2.2.3", "O(1)", "Returns the seconds since the last access to a value."),
-    Command::new("refcount", 3, READONLY, object_refcount).keys(2, 2, 1).doc(G, "2.2.3", "O(1)", "Returns the reference count of a value."),
-    Command::new("help", 2, LOADING | STALE, object_help).doc(G, "6.2.0", "O(1)", "Returns helpful text about the different subcommands."),
+    Command::new("encoding", 3, READONLY, object_encoding)
+        .keys(2, 2, 1)
+        .doc(
+            G,
+            "2.2.3",
+            "O(1)",
+            "Returns the internal encoding of a value.",
+        ),
+    Command::new("freq", 3, READONLY, object_freq)
+        .keys(2, 2, 1)
+        .doc(
+            G,
+            "4.0.0",
+            "O(1)",
+            "Returns the logarithmic access frequency counter of a value.",
+        ),
+    Command::new("idletime", 3, READONLY, object_idletime)
+        .keys(2, 2, 1)
+        .doc(
+            G,
+            "2.2.3",
+            "O(1)",
+            "Returns the seconds since the last access to a value.",
+        ),
+    Command::new("refcount", 3, READONLY, object_refcount)
+        .keys(2, 2, 1)
+        .doc(
+            G,
+            "2.2.3",
+            "O(1)",
+            "Returns the reference count of a value.",
+        ),
+    Command::new("help", 2, LOADING | STALE, object_help).doc(
+        G,
+        "6.2.0",
+        "O(1)",
+        "Returns helpful text about the different subcommands.",
+    ),
 ];
 
 pub static COMMANDS: &[Command] = &[
-    Command::new("del", -2, WRITE, del).keys(1, -1, 1).acl(acl::KEYSPACE).doc(G, "1.0.0", "O(N)", "Deletes one or more keys."),
-    Command::new("unlink", -2, WRITE | FAST, del).keys(1, -1, 1).acl(acl::KEYSPACE).doc(G, "4.0.0", "O(1) per key", "Deletes keys, freeing large values in the background."),
-    Command::new("exists", -2, READONLY | FAST, exists).keys(1, -1, 1).acl(acl::KEYSPACE).doc(G, "1.0.0", "O(N)", "Counts how many of the given keys exist."),
-    Command::new("touch", -2, READONLY | FAST, touch).keys(1, -1, 1).acl(acl::KEYSPACE).doc(G, "3.2.1", "O(N)", "Updates the last access time of keys, returning how many exist."),
-    Command::new("type", 2, READONLY | FAST, type_cmd).keys(1, 1, 1).acl(acl::KEYSPACE).doc(G, "1.0.0", "O(1)", "Returns the type of the value stored at a key."),
-    Command::new("rename", 3, WRITE, rename).keys(1, 2, 1).acl(acl::KEYSPACE).doc(G, "1.0.0", "O(1)", "Renames a key, overwriting the destination."),
-    Command::new("renamenx", 3, WRITE | FAST, renamenx).keys(1, 2, 1).acl(acl::KEYSPACE).doc(G, "1.0.0", "O(1)", "Renames a key only if the new name does not exist."),
-    Command::new("copy", -3, WRITE | DENYOOM, copy).keys(1, 2, 1).acl(acl::KEYSPACE).doc(G, "6.2.0", "O(N)", "Copies the value of a key to a new key."),
-    Command::new("move", 3, WRITE | FAST, move_cmd).keys(1, 1, 1).acl(acl::KEYSPACE).doc(G, "1.0.0", "O(1)", "Moves a key to another database."),
-    Command::container("object", OBJECT_SUBS).acl(acl::KEYSPACE).doc(G, "2.2.3", "Depends on subcommand.", "A container for object introspection commands."),
+    Command::new("del", -2, WRITE, del)
+        .keys(1, -1, 1)
+        .acl(acl::KEYSPACE)
+        .doc(G, "1.0.0", "O(N)", "Deletes one or more keys."),
+    Command::new("unlink", -2, WRITE | FAST, del)
+        .keys(1, -1, 1)
+        .acl(acl::KEYSPACE)
+        .doc(
+            G,
+            "4.0.0",
+            "O(1) per key",
+            "Deletes keys, freeing large values in the background.",
+        ),
+    Command::new("exists", -2, READONLY | FAST, exists)
+        .keys(1, -1, 1)
+        .acl(acl::KEYSPACE)
+        .doc(
+            G,
+            "1.0.0",
+            "O(N)",
+            "Counts how many of the given keys exist.",
+        ),
+    Command::new("touch", -2, READONLY | FAST, touch)
+        .keys(1, -1, 1)
+        .acl(acl::KEYSPACE)
+        .doc(
+            G,
+            "3.2.1",
+            "O(N)",
+            "Updates the last access time of keys, returning how many exist.",
+        ),
+    Command::new("type", 2, READONLY | FAST, type_cmd)
+        .keys(1, 1, 1)
+        .acl(acl::KEYSPACE)
+        .doc(
+            G,
+            "1.0.0",
+            "O(1)",
+            "Returns the type of the value stored at a key.",
+        ),
+    Command::new("rename", 3, WRITE, rename)
+        .keys(1, 2, 1)
+        .acl(acl::KEYSPACE)
+        .doc(
+            G,
+            "1.0.0",
+            "O(1)",
+            "Renames a key, overwriting the destination.",
+        ),
+    Command::new("renamenx", 3, WRITE | FAST, renamenx)
+        .keys(1, 2, 1)
+        .acl(acl::KEYSPACE)
+        .doc(
+            G,
+            "1.0.0",
+            "O(1)",
+            "Renames a key only if the new name does not exist.",
+        ),
+    Command::new("copy", -3, WRITE | DENYOOM, copy)
+        .keys(1, 2, 1)
+        .acl(acl::KEYSPACE)
+        .doc(
+            G,
+            "6.2.0",
+            "O(N)",
+            "Copies the value of a key to a new key.",
+        ),
+    Command::new("move", 3, WRITE | FAST, move_cmd)
+        .keys(1, 1, 1)
+        .acl(acl::KEYSPACE)
+        .doc(G, "1.0.0", "O(1)", "Moves a key to another database."),
+    Command::container("object", OBJECT_SUBS)
+        .acl(acl::KEYSPACE)
+        .doc(
+            G,
+            "2.2.3",
+            "Depends on subcommand.",
+            "A container for object introspection commands.",
+        ),
 ];

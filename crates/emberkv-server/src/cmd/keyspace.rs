@@ -6,7 +6,7 @@ use super::{acl, flags::*, Args, Command, Ctx, Group};
 use crate::errors;
 use crate::store::glob::glob_match;
 use crate::store::table::CURSOR_BITS;
-use crate::store::{EntryPtr, Table};
+use crate::store::Table;
 
 /// KEYS pattern
 fn keys(ctx: &mut Ctx<'_>, args: &Args<'_>) {
@@ -40,7 +40,10 @@ fn keys(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 /// shard is scanned with the table's Redis-style cursor, so the SCAN
 /// guarantees hold across table growth.
 fn scan(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let Some(cursor) = std::str::from_utf8(args.get(1)).ok().and_then(|s| s.parse::<u64>().ok()) else {
+    let Some(cursor) = std::str::from_utf8(args.get(1))
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    else {
         return ctx.err(errors::INVALID_CURSOR);
     };
     let mut pat: Option<&[u8]> = None;
@@ -103,7 +106,11 @@ fn scan(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             shard += 1;
         }
     }
-    let next = if shard >= nshards { 0 } else { shard << CURSOR_BITS | local };
+    let next = if shard >= nshards {
+        0
+    } else {
+        shard << CURSOR_BITS | local
+    };
     ctx.out.array(2);
     let mut b = itoa::Buffer::new();
     ctx.out.bulk(b.format(next).as_bytes());
@@ -120,7 +127,9 @@ fn randomkey(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
     // Up to a bounded number of tries, like Redis, in case most keys are
     // logically expired but not yet collected.
     for _ in 0..100 {
-        let sizes: Vec<usize> = (0..store.nshards()).map(|i| store.lock_index(i).dbs[db].len()).collect();
+        let sizes: Vec<usize> = (0..store.nshards())
+            .map(|i| store.lock_index(i).dbs[db].len())
+            .collect();
         let total: usize = sizes.iter().sum();
         if total == 0 {
             break;
@@ -143,7 +152,7 @@ fn randomkey(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
         let key = e.key().to_vec();
         if matches!(e.expire_at(), Some(x) if x <= ctx.now_ms) {
             let h = store.hash(&key);
-            t.remove(h, &key).map(EntryPtr::free);
+            t.delete(h, &key);
             t.expired += 1;
             continue;
         }
@@ -162,7 +171,8 @@ fn dbsize(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
 
 /// SWAPDB index1 index2
 fn swapdb(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let parse = |a: &[u8]| crate::util::parse_i64(a).filter(|&v| (0..=i32::MAX as i64).contains(&v));
+    let parse =
+        |a: &[u8]| crate::util::parse_i64(a).filter(|&v| (0..=i32::MAX as i64).contains(&v));
     let Some(a) = parse(args.get(1)) else {
         return ctx.err("ERR invalid first DB index");
     };
@@ -242,11 +252,48 @@ const K: u32 = acl::KEYSPACE;
 const S: Group = Group::Server;
 
 pub static COMMANDS: &[Command] = &[
-    Command::new("keys", 2, READONLY, keys).acl(K | acl::DANGEROUS).doc(G, "1.0.0", "O(N)", "Returns all key names that match a pattern."),
-    Command::new("scan", -2, READONLY, scan).acl(K).doc(G, "2.8.0", "O(1) per call, O(N) for a full iteration", "Iterates over the key names in the database."),
-    Command::new("randomkey", 1, READONLY, randomkey).acl(K).doc(G, "1.0.0", "O(1)", "Returns a random key name from the database."),
-    Command::new("dbsize", 1, READONLY | FAST, dbsize).acl(K).doc(S, "1.0.0", "O(1)", "Returns the number of keys in the database."),
-    Command::new("swapdb", 3, WRITE | FAST, swapdb).acl(K | acl::DANGEROUS).doc(S, "4.0.0", "O(N)", "Swaps two Redis databases."),
-    Command::new("flushdb", -1, WRITE, flushdb).acl(K | acl::DANGEROUS).doc(S, "1.0.0", "O(N)", "Removes all keys from the current database."),
-    Command::new("flushall", -1, WRITE, flushall).acl(K | acl::DANGEROUS).doc(S, "1.0.0", "O(N)", "Removes all keys from all databases."),
+    Command::new("keys", 2, READONLY, keys)
+        .acl(K | acl::DANGEROUS)
+        .doc(
+            G,
+            "1.0.0",
+            "O(N)",
+            "Returns all key names that match a pattern.",
+        ),
+    Command::new("scan", -2, READONLY, scan).acl(K).doc(
+        G,
+        "2.8.0",
+        "O(1) per call, O(N) for a full iteration",
+        "Iterates over the key names in the database.",
+    ),
+    Command::new("randomkey", 1, READONLY, randomkey)
+        .acl(K)
+        .doc(
+            G,
+            "1.0.0",
+            "O(1)",
+            "Returns a random key name from the database.",
+        ),
+    Command::new("dbsize", 1, READONLY | FAST, dbsize)
+        .acl(K)
+        .doc(
+            S,
+            "1.0.0",
+            "O(1)",
+            "Returns the number of keys in the database.",
+        ),
+    Command::new("swapdb", 3, WRITE | FAST, swapdb)
+        .acl(K | acl::DANGEROUS)
+        .doc(S, "4.0.0", "O(N)", "Swaps two Redis databases."),
+    Command::new("flushdb", -1, WRITE, flushdb)
+        .acl(K | acl::DANGEROUS)
+        .doc(
+            S,
+            "1.0.0",
+            "O(N)",
+            "Removes all keys from the current database.",
+        ),
+    Command::new("flushall", -1, WRITE, flushall)
+        .acl(K | acl::DANGEROUS)
+        .doc(S, "1.0.0", "O(N)", "Removes all keys from all databases."),
 ];

@@ -166,7 +166,6 @@ pub struct Entry {
     pub cmd: &'static Command,
     /// `get`, or `client|list` for subcommands.
     pub full_name: String,
-    pub parent: Option<usize>,
     /// For containers: (lowercase subcommand name, entry id).
     pub subs: Vec<(&'static str, usize)>,
 }
@@ -207,7 +206,6 @@ impl Registry {
                 r.entries.push(Entry {
                     cmd,
                     full_name: cmd.name.to_string(),
-                    parent: None,
                     subs: Vec::new(),
                 });
                 r.top.push(id);
@@ -218,7 +216,6 @@ impl Registry {
                     r.entries.push(Entry {
                         cmd: sub,
                         full_name: format!("{}|{}", cmd.name, sub.name),
-                        parent: Some(id),
                         subs: Vec::new(),
                     });
                     r.entries[id].subs.push((sub.name, sid));
@@ -258,14 +255,6 @@ impl Registry {
         }
         Some(id)
     }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
 }
 
 impl Default for Registry {
@@ -291,18 +280,11 @@ impl<'a> Args<'a> {
         self.parser.argc()
     }
     #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    #[inline]
     pub fn get(&self, i: usize) -> &'a [u8] {
         self.parser.arg(self.buf, i)
     }
     pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
         (0..self.len()).map(move |i| self.get(i))
-    }
-    pub fn to_vec(&self) -> Vec<&'a [u8]> {
-        self.iter().collect()
     }
     /// Argument `i` equals `s`, ignoring ASCII case.
     #[inline]
@@ -336,11 +318,6 @@ impl Ctx<'_> {
     #[inline]
     pub fn syntax(&mut self) {
         self.out.error(errors::SYNTAX);
-    }
-    /// The selected database.
-    #[inline]
-    pub fn db(&self) -> usize {
-        self.client.db
     }
     /// The LRU clock stamped on keys this command touches (seconds, 24 bits).
     #[inline]

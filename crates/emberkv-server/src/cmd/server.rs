@@ -45,8 +45,23 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 const S: Group = Group::Server;
 
 pub static COMMANDS: &[Command] = &[
-    Command::new("time", 1, LOADING | STALE | FAST, time).doc(S, "2.6.0", "O(1)", "Returns the server time."),
-    Command::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, shutdown)
-        .acl(super::acl::DANGEROUS)
-        .doc(S, "1.0.0", "O(N) when saving, where N is the total number of keys in all databases, otherwise O(1)", "Stops the server gracefully."),
+    Command::new("time", 1, LOADING | STALE | FAST, time).doc(
+        S,
+        "2.6.0",
+        "O(1)",
+        "Returns the server time.",
+    ),
+    Command::new(
+        "shutdown",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
+        shutdown,
+    )
+    .acl(super::acl::DANGEROUS)
+    .doc(
+        S,
+        "1.0.0",
+        "O(N) when saving, where N is the total number of keys in all databases, otherwise O(1)",
+        "Stops the server gracefully.",
+    ),
 ];

@@ -9,7 +9,12 @@ use crate::util::longdouble::LongDouble;
 use crate::util::parse_i64;
 
 /// Reads a string value: Ok(None) if missing, Err(()) if another type.
-fn get_str<'t>(ctx: &mut Ctx<'_>, t: &'t mut Table, h: u64, key: &[u8]) -> Result<Option<&'t [u8]>, ()> {
+fn get_str<'t>(
+    ctx: &mut Ctx<'_>,
+    t: &'t mut Table,
+    h: u64,
+    key: &[u8],
+) -> Result<Option<&'t [u8]>, ()> {
     match read_entry(ctx, t, h, key) {
         None => Ok(None),
         Some(e) if e.kind() != T_STRING => Err(()),
@@ -19,7 +24,15 @@ fn get_str<'t>(ctx: &mut Ctx<'_>, t: &'t mut Table, h: u64, key: &[u8]) -> Resul
 
 /// Writes `val` under `key`: keeps the TTL if `expire` is `Keep`, in place
 /// when the size allows (no allocation for same-length overwrites).
-pub(crate) fn write_string(t: &mut Table, h: u64, key: &[u8], val: &[u8], expire: Expire, flags: u8, lru: u32) {
+pub(crate) fn write_string(
+    t: &mut Table,
+    h: u64,
+    key: &[u8],
+    val: &[u8],
+    expire: Expire,
+    flags: u8,
+    lru: u32,
+) {
     match t.find_mut(h, key) {
         Some(f) => {
             let e = f.entry();
@@ -38,7 +51,8 @@ pub(crate) fn write_string(t: &mut Table, h: u64, key: &[u8], val: &[u8], expire
                 }
                 e.set_lru(lru);
             } else {
-                f.replace(EntryPtr::new_string(key, val, exp, flags, lru)).free();
+                f.replace(EntryPtr::new_string(key, val, exp, flags, lru))
+                    .free();
             }
         }
         None => {
@@ -112,7 +126,11 @@ fn parse_set_opts(ctx: &mut Ctx<'_>, args: &Args<'_>, from: usize, set: bool) ->
             return None;
         }
         let v = if ms { v } else { v * 1000 };
-        let at = if absolute { Some(v) } else { v.checked_add(ctx.now_ms) };
+        let at = if absolute {
+            Some(v)
+        } else {
+            v.checked_add(ctx.now_ms)
+        };
         match at {
             Some(at) if at > 0 => o.expire = Some(at),
             _ => {
@@ -138,7 +156,15 @@ fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 }
 
 /// Shared by SET, SETNX, SETEX, PSETEX, GETSET.
-fn set_generic(ctx: &mut Ctx<'_>, key: &[u8], val: &[u8], expire: Expire, nx: bool, xx: bool, get: bool) -> bool {
+fn set_generic(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    val: &[u8],
+    expire: Expire,
+    nx: bool,
+    xx: bool,
+    get: bool,
+) -> bool {
     let h = ctx.srv.store.hash(key);
     let mut shard = ctx.srv.store.lock(h);
     let t = &mut shard.dbs[ctx.client.db];
@@ -187,7 +213,15 @@ fn setnx(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             stats: ctx.stats,
             cmd: ctx.cmd,
         };
-        set_generic(&mut sub, args.get(1), args.get(2), Expire::None, true, false, false)
+        set_generic(
+            &mut sub,
+            args.get(1),
+            args.get(2),
+            Expire::None,
+            true,
+            false,
+            false,
+        )
     };
     ctx.out.int(ok as i64);
 }
@@ -207,7 +241,15 @@ fn setex_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ms: bool) {
         ctx.err(&errors::invalid_expire(name));
         return;
     };
-    set_generic(ctx, args.get(1), args.get(3), Expire::At(at), false, false, false);
+    set_generic(
+        ctx,
+        args.get(1),
+        args.get(3),
+        Expire::At(at),
+        false,
+        false,
+        false,
+    );
 }
 
 fn setex(ctx: &mut Ctx<'_>, args: &Args<'_>) {
@@ -220,7 +262,15 @@ fn psetex(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 
 /// GETSET key value
 fn getset(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    set_generic(ctx, args.get(1), args.get(2), Expire::None, false, false, true);
+    set_generic(
+        ctx,
+        args.get(1),
+        args.get(2),
+        Expire::None,
+        false,
+        false,
+        true,
+    );
 }
 
 /// GET key
@@ -299,17 +349,24 @@ fn mget(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 
 /// MSET key value [key value ...] / MSETNX
 fn mset_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, nx: bool) {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         ctx.err(&errors::wrong_args(&ctx.cmd.full_name));
         return;
     }
     let store = &ctx.srv.store;
-    let hashes: Vec<u64> = (1..args.len()).step_by(2).map(|i| store.hash(args.get(i))).collect();
+    let hashes: Vec<u64> = (1..args.len())
+        .step_by(2)
+        .map(|i| store.hash(args.get(i)))
+        .collect();
     let mut locked = store.lock_many(hashes.iter().copied());
     let db = ctx.client.db;
     if nx {
         for (k, &h) in hashes.iter().enumerate() {
-            if locked.table(h, db).lookup(h, args.get(1 + 2 * k), ctx.now_ms).is_some() {
+            if locked
+                .table(h, db)
+                .lookup(h, args.get(1 + 2 * k), ctx.now_ms)
+                .is_some()
+            {
                 ctx.out.int(0);
                 return;
             }
@@ -318,7 +375,15 @@ fn mset_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, nx: bool) {
     let lru = ctx.lru_clock();
     for (k, &h) in hashes.iter().enumerate() {
         let key = args.get(1 + 2 * k);
-        write_string(locked.table(h, db), h, key, args.get(2 + 2 * k), Expire::None, 0, lru);
+        write_string(
+            locked.table(h, db),
+            h,
+            key,
+            args.get(2 + 2 * k),
+            Expire::None,
+            0,
+            lru,
+        );
     }
     if nx {
         ctx.out.int(1);
@@ -342,7 +407,10 @@ fn append(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let mut shard = ctx.srv.store.lock(h);
     let t = &mut shard.dbs[ctx.client.db];
     let lru = ctx.lru_clock();
-    let max = ctx.srv.max_bulk_len.load(std::sync::atomic::Ordering::Relaxed) as usize;
+    let max = ctx
+        .srv
+        .max_bulk_len
+        .load(std::sync::atomic::Ordering::Relaxed) as usize;
     let new = match t.lookup(h, key, ctx.now_ms) {
         None => {
             t.insert(h, EntryPtr::new_string(key, add, None, 0, lru));
@@ -433,7 +501,10 @@ fn setrange(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let mut shard = ctx.srv.store.lock(h);
     let t = &mut shard.dbs[ctx.client.db];
     let lru = ctx.lru_clock();
-    let max = ctx.srv.max_bulk_len.load(std::sync::atomic::Ordering::Relaxed);
+    let max = ctx
+        .srv
+        .max_bulk_len
+        .load(std::sync::atomic::Ordering::Relaxed);
     let old: &[u8] = match t.lookup(h, key, ctx.now_ms) {
         Some(e) if e.kind() != T_STRING => return ctx.wrongtype(),
         Some(e) => e.str_value(),
@@ -512,7 +583,11 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let t = &mut shard.dbs[ctx.client.db];
     let lru = ctx.lru_clock();
     let cur = match t.lookup(h, key, ctx.now_ms) {
-        None => LongDouble::Finite { neg: false, m: 0, e: 0 },
+        None => LongDouble::Finite {
+            neg: false,
+            m: 0,
+            e: 0,
+        },
         Some(e) if e.kind() != T_STRING => return ctx.wrongtype(),
         Some(e) => match LongDouble::parse(e.str_value()) {
             Some(v) => v,
@@ -570,9 +645,17 @@ fn lcs(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         return ctx.err("ERR The specified keys must contain string values");
     };
     drop(locked);
-    let cells = (a.len() as u64 + 1).saturating_mul(b.len() as u64 + 1).saturating_mul(4);
-    if cells > ctx.srv.max_bulk_len.load(std::sync::atomic::Ordering::Relaxed) {
-        return ctx.err("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+    let cells = (a.len() as u64 + 1)
+        .saturating_mul(b.len() as u64 + 1)
+        .saturating_mul(4);
+    if cells
+        > ctx
+            .srv
+            .max_bulk_len
+            .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        return ctx
+            .err("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
     }
     let m = lcs_table(&a, &b);
     let w = b.len() + 1;
@@ -664,28 +747,140 @@ fn lcs_table(a: &[u8], b: &[u8]) -> Vec<u32> {
 const S: Group = Group::String;
 
 pub static COMMANDS: &[Command] = &[
-    Command::new("get", 2, READONLY | FAST, get).keys(1, 1, 1).doc(S, "1.0.0", "O(1)", "Returns the string value of a key."),
-    Command::new("set", -3, WRITE | DENYOOM, set).keys(1, 1, 1).doc(S, "1.0.0", "O(1)", "Sets the string value of a key, with options for conditions and expiry."),
-    Command::new("setnx", 3, WRITE | DENYOOM | FAST, setnx).keys(1, 1, 1).doc(S, "1.0.0", "O(1)", "Sets a key only if it does not exist."),
-    Command::new("setex", 4, WRITE | DENYOOM, setex).keys(1, 1, 1).doc(S, "2.0.0", "O(1)", "Sets a key with a time to live in seconds."),
-    Command::new("psetex", 4, WRITE | DENYOOM, psetex).keys(1, 1, 1).doc(S, "2.6.0", "O(1)", "Sets a key with a time to live in milliseconds."),
-    Command::new("getset", 3, WRITE | DENYOOM | FAST, getset).keys(1, 1, 1).doc(S, "1.0.0", "O(1)", "Sets a key and returns its previous value."),
-    Command::new("getdel", 2, WRITE | FAST, getdel).keys(1, 1, 1).doc(S, "6.2.0", "O(1)", "Returns a key's value and deletes the key."),
-    Command::new("getex", -2, WRITE | FAST, getex).keys(1, 1, 1).doc(S, "6.2.0", "O(1)", "Returns a key's value and changes its expiry."),
-    Command::new("mget", -2, READONLY | FAST, mget).keys(1, -1, 1).doc(S, "1.0.0", "O(N)", "Returns the values of several keys."),
-    Command::new("mset", -3, WRITE | DENYOOM, mset).keys(1, -1, 2).doc(S, "1.0.1", "O(N)", "Sets several keys atomically."),
-    Command::new("msetnx", -3, WRITE | DENYOOM, msetnx).keys(1, -1, 2).doc(S, "1.0.1", "O(N)", "Sets several keys atomically only if none of them exists."),
-    Command::new("append", 3, WRITE | DENYOOM | FAST, append).keys(1, 1, 1).doc(S, "2.0.0", "O(1)", "Appends to a string value, creating the key if needed."),
-    Command::new("strlen", 2, READONLY | FAST, strlen).keys(1, 1, 1).doc(S, "2.2.0", "O(1)", "Returns the length of a string value."),
-    Command::new("getrange", 4, READONLY, getrange).keys(1, 1, 1).doc(S, "2.4.0", "O(N)", "Returns a substring of a string value."),
-    Command::new("substr", 4, READONLY, getrange).keys(1, 1, 1).doc(S, "1.0.0", "O(N)", "Returns a substring of a string value (old name of GETRANGE)."),
-    Command::new("setrange", 4, WRITE | DENYOOM, setrange).keys(1, 1, 1).doc(S, "2.2.0", "O(1)", "Overwrites part of a string value at an offset."),
-    Command::new("incr", 2, WRITE | DENYOOM | FAST, incr).keys(1, 1, 1).doc(S, "1.0.0", "O(1)", "Increments an integer value by one."),
-    Command::new("decr", 2, WRITE | DENYOOM | FAST, decr).keys(1, 1, 1).doc(S, "1.0.0", "O(1)", "Decrements an integer value by one."),
-    Command::new("incrby", 3, WRITE | DENYOOM | FAST, incrby).keys(1, 1, 1).doc(S, "1.0.0", "O(1)", "Increments an integer value by a number."),
-    Command::new("decrby", 3, WRITE | DENYOOM | FAST, decrby).keys(1, 1, 1).doc(S, "1.0.0", "O(1)", "Decrements an integer value by a number."),
-    Command::new("incrbyfloat", 3, WRITE | DENYOOM | FAST, incrbyfloat).keys(1, 1, 1).doc(S, "2.6.0", "O(1)", "Increments a floating point value by a number."),
-    Command::new("lcs", -3, READONLY, lcs).keys(1, 2, 1).doc(S, "7.0.0", "O(N*M)", "Finds the longest common subsequence of two strings."),
+    Command::new("get", 2, READONLY | FAST, get)
+        .keys(1, 1, 1)
+        .doc(S, "1.0.0", "O(1)", "Returns the string value of a key."),
+    Command::new("set", -3, WRITE | DENYOOM, set)
+        .keys(1, 1, 1)
+        .doc(
+            S,
+            "1.0.0",
+            "O(1)",
+            "Sets the string value of a key, with options for conditions and expiry.",
+        ),
+    Command::new("setnx", 3, WRITE | DENYOOM | FAST, setnx)
+        .keys(1, 1, 1)
+        .doc(S, "1.0.0", "O(1)", "Sets a key only if it does not exist."),
+    Command::new("setex", 4, WRITE | DENYOOM, setex)
+        .keys(1, 1, 1)
+        .doc(
+            S,
+            "2.0.0",
+            "O(1)",
+            "Sets a key with a time to live in seconds.",
+        ),
+    Command::new("psetex", 4, WRITE | DENYOOM, psetex)
+        .keys(1, 1, 1)
+        .doc(
+            S,
+            "2.6.0",
+            "O(1)",
+            "Sets a key with a time to live in milliseconds.",
+        ),
+    Command::new("getset", 3, WRITE | DENYOOM | FAST, getset)
+        .keys(1, 1, 1)
+        .doc(
+            S,
+            "1.0.0",
+            "O(1)",
+            "Sets a key and returns its previous value.",
+        ),
+    Command::new("getdel", 2, WRITE | FAST, getdel)
+        .keys(1, 1, 1)
+        .doc(
+            S,
+            "6.2.0",
+            "O(1)",
+            "Returns a key's value and deletes the key.",
+        ),
+    Command::new("getex", -2, WRITE | FAST, getex)
+        .keys(1, 1, 1)
+        .doc(
+            S,
+            "6.2.0",
+            "O(1)",
+            "Returns a key's value and changes its expiry.",
+        ),
+    Command::new("mget", -2, READONLY | FAST, mget)
+        .keys(1, -1, 1)
+        .doc(S, "1.0.0", "O(N)", "Returns the values of several keys."),
+    Command::new("mset", -3, WRITE | DENYOOM, mset)
+        .keys(1, -1, 2)
+        .doc(S, "1.0.1", "O(N)", "Sets several keys atomically."),
+    Command::new("msetnx", -3, WRITE | DENYOOM, msetnx)
+        .keys(1, -1, 2)
+        .doc(
+            S,
+            "1.0.1",
+            "O(N)",
+            "Sets several keys atomically only if none of them exists.",
+        ),
+    Command::new("append", 3, WRITE | DENYOOM | FAST, append)
+        .keys(1, 1, 1)
+        .doc(
+            S,
+            "2.0.0",
+            "O(1)",
+            "Appends to a string value, creating the key if needed.",
+        ),
+    Command::new("strlen", 2, READONLY | FAST, strlen)
+        .keys(1, 1, 1)
+        .doc(S, "2.2.0", "O(1)", "Returns the length of a string value."),
+    Command::new("getrange", 4, READONLY, getrange)
+        .keys(1, 1, 1)
+        .doc(S, "2.4.0", "O(N)", "Returns a substring of a string value."),
+    Command::new("substr", 4, READONLY, getrange)
+        .keys(1, 1, 1)
+        .doc(
+            S,
+            "1.0.0",
+            "O(N)",
+            "Returns a substring of a string value (old name of GETRANGE).",
+        ),
+    Command::new("setrange", 4, WRITE | DENYOOM, setrange)
+        .keys(1, 1, 1)
+        .doc(
+            S,
+            "2.2.0",
+            "O(1)",
+            "Overwrites part of a string value at an offset.",
+        ),
+    Command::new("incr", 2, WRITE | DENYOOM | FAST, incr)
+        .keys(1, 1, 1)
+        .doc(S, "1.0.0", "O(1)", "Increments an integer value by one."),
+    Command::new("decr", 2, WRITE | DENYOOM | FAST, decr)
+        .keys(1, 1, 1)
+        .doc(S, "1.0.0", "O(1)", "Decrements an integer value by one."),
+    Command::new("incrby", 3, WRITE | DENYOOM | FAST, incrby)
+        .keys(1, 1, 1)
+        .doc(
+            S,
+            "1.0.0",
+            "O(1)",
+            "Increments an integer value by a number.",
+        ),
+    Command::new("decrby", 3, WRITE | DENYOOM | FAST, decrby)
+        .keys(1, 1, 1)
+        .doc(
+            S,
+            "1.0.0",
+            "O(1)",
+            "Decrements an integer value by a number.",
+        ),
+    Command::new("incrbyfloat", 3, WRITE | DENYOOM | FAST, incrbyfloat)
+        .keys(1, 1, 1)
+        .doc(
+            S,
+            "2.6.0",
+            "O(1)",
+            "Increments a floating point value by a number.",
+        ),
+    Command::new("lcs", -3, READONLY, lcs).keys(1, 2, 1).doc(
+        S,
+        "7.0.0",
+        "O(N*M)",
+        "Finds the longest common subsequence of two strings.",
+    ),
 ];
 
 #[cfg(test)]

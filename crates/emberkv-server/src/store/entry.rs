@@ -23,6 +23,7 @@ pub const F_EXPIRE: u8 = 1;
 /// it, as Redis does.
 pub const F_RAW: u8 = 2;
 /// Reserved: the value has been spilled to the cold tier on disk.
+#[allow(dead_code)] // claimed now so the flag layout is stable; used by the cold tier
 pub const F_COLD: u8 = 4;
 
 const OFF_KIND: usize = 8;
@@ -124,11 +125,6 @@ impl EntryPtr {
         }
     }
 
-    #[inline]
-    pub(crate) fn as_raw(&self) -> *mut u8 {
-        self.0.as_ptr()
-    }
-
     /// # Safety
     /// `p` must come from [`EntryPtr::into_raw`] / `as_raw` of a live entry
     /// whose ownership is being taken back.
@@ -199,7 +195,12 @@ impl Drop for EntryPtr {
     fn drop(&mut self) {
         let size = self.as_ref().alloc_size();
         // SAFETY: as in `free`; `free`/`into_raw` forget `self` so this runs once.
-        unsafe { dealloc(self.0.as_ptr(), Layout::from_size_align_unchecked(size, ALIGN)) }
+        unsafe {
+            dealloc(
+                self.0.as_ptr(),
+                Layout::from_size_align_unchecked(size, ALIGN),
+            )
+        }
     }
 }
 
@@ -350,7 +351,10 @@ mod tests {
         assert_eq!(r.str_value(), b"0123456789abcdef");
         assert_eq!(r.lru(), 77);
         assert_eq!(r.expire_at(), None);
-        assert!(r.alloc_size() <= 48, "16+16 byte key/value must fit a 48-byte slot");
+        assert!(
+            r.alloc_size() <= 48,
+            "16+16 byte key/value must fit a 48-byte slot"
+        );
         e.free();
         let big = vec![7u8; 300];
         let e = EntryPtr::new_string(&big, &big, Some(123), F_RAW, 0xffffff);

@@ -22,7 +22,12 @@ pub struct ExpireSlice {
 impl Store {
     /// Runs active expiry for up to `budget` wall time, starting at shard
     /// `*next_shard` and remembering where it stopped.
-    pub fn active_expire(&self, now_ms: i64, budget: Duration, next_shard: &mut usize) -> ExpireSlice {
+    pub fn active_expire(
+        &self,
+        now_ms: i64,
+        budget: Duration,
+        next_shard: &mut usize,
+    ) -> ExpireSlice {
         let start = Instant::now();
         let mut total = 0;
         let n = self.nshards();

@@ -43,19 +43,15 @@ pub fn glob_match(pat: &[u8], s: &[u8], nocase: bool) -> bool {
                         }
                     }
                 }
-                b'\\' if p + 1 < pat.len() && i < s.len() => {
-                    if eq(pat[p + 1], s[i]) {
-                        p += 2;
-                        i += 1;
-                        continue;
-                    }
+                b'\\' if p + 1 < pat.len() && i < s.len() && eq(pat[p + 1], s[i]) => {
+                    p += 2;
+                    i += 1;
+                    continue;
                 }
-                c if i < s.len() && c != b'?' && c != b'[' => {
-                    if eq(c, s[i]) {
-                        p += 1;
-                        i += 1;
-                        continue;
-                    }
+                c if i < s.len() && c != b'?' && c != b'[' && c != b'\\' && eq(c, s[i]) => {
+                    p += 1;
+                    i += 1;
+                    continue;
                 }
                 _ => {}
             }

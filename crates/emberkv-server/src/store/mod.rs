@@ -192,7 +192,7 @@ impl Table {
             // round trip only ends the shorter borrow of `find`.
             return Some(unsafe { EntryRef::from_raw(e.raw()) });
         }
-        self.remove(h, key).map(EntryPtr::free);
+        self.delete(h, key);
         self.expired += 1;
         None
     }
@@ -207,20 +207,8 @@ impl Table {
         None
     }
 
-    /// Inserts or replaces the entry for its key, freeing any old one.
-    pub fn upsert(&mut self, h: u64, e: EntryPtr) {
-        let key = e.as_ref().key();
-        match self.find_mut(h, key) {
-            Some(f) => f.replace(e).free(),
-            None => self.insert(h, e),
-        }
-    }
-}
-
-impl<'t> Found<'t> {
-    /// Converts into a shared reference for the rest of the borrow.
-    pub fn into_ref(self) -> EntryRef<'t> {
-        // SAFETY: the entry lives as long as the table borrow `'t`.
-        unsafe { EntryRef::from_raw(self.entry().raw()) }
+    /// Removes and frees the entry for `key`; true if there was one.
+    pub fn delete(&mut self, h: u64, key: &[u8]) -> bool {
+        self.remove(h, key).map(EntryPtr::free).is_some()
     }
 }

@@ -421,24 +421,21 @@ impl Table {
                 while *link != 0 {
                     let l = *link;
                     let e = EntryRef::from_raw(link_ptr(l));
-                    match e.expire_at() {
-                        Some(t) => {
-                            any = true;
-                            seen += 1;
-                            if t <= now {
-                                on_expired(e.key());
-                                *link = e.next_link();
-                                seg.len -= 1;
-                                seg.volatile -= 1;
-                                self.len -= 1;
-                                self.volatile -= 1;
-                                self.expired += 1;
-                                expired += 1;
-                                EntryPtr::from_raw(link_ptr(l)).free();
-                                continue;
-                            }
+                    if let Some(t) = e.expire_at() {
+                        any = true;
+                        seen += 1;
+                        if t <= now {
+                            on_expired(e.key());
+                            *link = e.next_link();
+                            seg.len -= 1;
+                            seg.volatile -= 1;
+                            self.len -= 1;
+                            self.volatile -= 1;
+                            self.expired += 1;
+                            expired += 1;
+                            EntryPtr::from_raw(link_ptr(l)).free();
+                            continue;
                         }
-                        None => {}
                     }
                     link = link_ptr(l) as *mut usize;
                 }

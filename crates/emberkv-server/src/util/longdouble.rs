@@ -20,8 +20,14 @@ const MIN_EXP2: i64 = -16445;
 #[derive(Clone, Debug, PartialEq)]
 pub enum LongDouble {
     /// `m * 2^e`; `m == 0` is zero.
-    Finite { neg: bool, m: u64, e: i64 },
-    Inf { neg: bool },
+    Finite {
+        neg: bool,
+        m: u64,
+        e: i64,
+    },
+    Inf {
+        neg: bool,
+    },
 }
 
 fn pow10(k: u32) -> BigUint {
@@ -70,7 +76,12 @@ fn round_ratio(neg: bool, num: &BigUint, den: &BigUint) -> LongDouble {
     let q = &scaled / den;
     let exact = (&q * den) == scaled;
     // Append a sticky bit so ties are only seen when the quotient is exact.
-    let q2 = (q << 1usize) | if exact { BigUint::zero() } else { BigUint::one() };
+    let q2 = (q << 1usize)
+        | if exact {
+            BigUint::zero()
+        } else {
+            BigUint::one()
+        };
     round_to_ld(neg, &q2, -(shift as i64) - 1)
 }
 
@@ -107,7 +118,18 @@ impl LongDouble {
         match (self, other) {
             (Inf { neg: a }, Inf { neg: b }) if a != b => Inf { neg: *a }, // NaN; caller rejects non-finite
             (Inf { neg }, _) | (_, Inf { neg }) => Inf { neg: *neg },
-            (Finite { neg: na, m: ma, e: ea }, Finite { neg: nb, m: mb, e: eb }) => {
+            (
+                Finite {
+                    neg: na,
+                    m: ma,
+                    e: ea,
+                },
+                Finite {
+                    neg: nb,
+                    m: mb,
+                    e: eb,
+                },
+            ) => {
                 if *ma == 0 {
                     return other.clone();
                 }
@@ -125,7 +147,11 @@ impl LongDouble {
                 );
                 let sum = a + b;
                 if sum.is_zero() {
-                    return Finite { neg: false, m: 0, e: 0 };
+                    return Finite {
+                        neg: false,
+                        m: 0,
+                        e: 0,
+                    };
                 }
                 let (sign, mag) = sum.into_parts();
                 round_to_ld(sign == Sign::Minus, &mag, e)
@@ -300,7 +326,10 @@ mod tests {
         // Figures read off redis-server 7.0.15.
         assert_eq!(incr("0.1", "0.2"), "0.3");
         assert_eq!(incr("0.3", "1000.1"), "1000.39999999999999997");
-        assert_eq!(incr("1000.39999999999999997", "1e20"), "100000000000000001000");
+        assert_eq!(
+            incr("1000.39999999999999997", "1e20"),
+            "100000000000000001000"
+        );
         assert_eq!(incr("10.50", "0.1"), "10.6");
         assert_eq!(incr("5.0e3", "2.0e2"), "5200");
         assert_eq!(incr("3.0e3", "-3.0e3"), "0");

@@ -26,7 +26,10 @@ impl Server {
     pub fn start(args: &[&str]) -> Server {
         let port = free_port();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_emberkv-server"));
-        cmd.arg("--port").arg(port.to_string()).arg("--save").arg("");
+        cmd.arg("--port")
+            .arg(port.to_string())
+            .arg("--save")
+            .arg("");
         cmd.args(args);
         Self::spawn(cmd, port)
     }
@@ -56,7 +59,14 @@ impl Server {
         }
         let port = free_port();
         let mut cmd = Command::new("redis-server");
-        cmd.args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"]);
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]);
         cmd.args(["--bind", "127.0.0.1"]);
         Some(Self::spawn(cmd, port))
     }
@@ -110,7 +120,10 @@ impl Server {
 
 /// Raises this process's open-files limit (for many-connection tests).
 pub fn raise_nofile(n: u64) {
-    let mut l = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut l = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: plain getrlimit/setrlimit on a local struct.
     unsafe {
         libc::getrlimit(libc::RLIMIT_NOFILE, &mut l);
@@ -134,7 +147,10 @@ impl Drop for Server {
 }
 
 /// `query(con, &["SET", "k", "v"])`
-pub fn q<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -> redis::RedisResult<T> {
+pub fn q<T: redis::FromRedisValue>(
+    con: &mut redis::Connection,
+    args: &[&str],
+) -> redis::RedisResult<T> {
     let mut c = redis::cmd(args[0]);
     for a in &args[1..] {
         c.arg(*a);
@@ -186,7 +202,11 @@ pub fn reply_len(b: &[u8]) -> Option<usize> {
             if n < 0 {
                 return Some(after);
             }
-            let n = if b[0] == b'%' || b[0] == b'|' { n * 2 } else { n };
+            let n = if b[0] == b'%' || b[0] == b'|' {
+                n * 2
+            } else {
+                n
+            };
             let mut at = after;
             for _ in 0..n {
                 at += reply_len(&b[at..])?;
@@ -231,14 +251,20 @@ impl Raw {
             }
             let mut tmp = [0u8; 65536];
             let n = self.s.read(&mut tmp).expect("read reply");
-            assert!(n > 0, "connection closed; pending {:?}", String::from_utf8_lossy(&self.buf));
+            assert!(
+                n > 0,
+                "connection closed; pending {:?}",
+                String::from_utf8_lossy(&self.buf)
+            );
             self.buf.extend_from_slice(&tmp[..n]);
         }
     }
 
     /// True if the server closed the connection (within 2 s).
     pub fn closed(&mut self) -> bool {
-        self.s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        self.s
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
         let mut tmp = [0u8; 1024];
         loop {
             match self.s.read(&mut tmp) {
