@@ -20,6 +20,13 @@ use tracing_subscriber::{layer::SubscriberExt, reload, util::SubscriberInitExt};
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// jemalloc options: return freed memory from jemalloc's own background
+/// thread (as Redis does with `jemalloc-bg-thread yes`) instead of purging
+/// inline on the allocation path of whatever command happens to trigger it.
+#[allow(non_upper_case_globals)]
+#[export_name = "_rjem_malloc_conf"]
+pub static malloc_conf: &[u8] = b"background_thread:true\0";
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
