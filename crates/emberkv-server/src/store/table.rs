@@ -100,7 +100,7 @@ impl Segments {
         self.len == 0
     }
     fn push(&mut self, s: Segment) {
-        if self.len % CHUNK == 0 {
+        if self.len.is_multiple_of(CHUNK) {
             self.chunks.push(Vec::with_capacity(CHUNK));
         }
         self.chunks.last_mut().expect("chunk").push(s);
