@@ -230,15 +230,20 @@ fn move_cmd(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     ctx.out.int(1);
 }
 
-/// OBJECT ENCODING key
-fn object_encoding(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+/// Runs `f` on the entry named by OBJECT's key argument, or replies null.
+fn with_object_key(ctx: &mut Ctx<'_>, args: &Args<'_>, f: impl FnOnce(&mut Ctx<'_>, EntryRef<'_>)) {
     let key = args.get(2);
     let h = ctx.srv.store.hash(key);
     let mut shard = ctx.srv.store.lock(h);
-    let Some(e) = shard.dbs[ctx.client.db].lookup(h, key, ctx.now_ms) else {
-        return ctx.out.null();
-    };
-    ctx.out.bulk(encoding_name(e).as_bytes());
+    match shard.dbs[ctx.client.db].lookup(h, key, ctx.now_ms) {
+        Some(e) => f(ctx, e),
+        None => ctx.out.null(),
+    }
+}
+
+/// OBJECT ENCODING key
+fn object_encoding(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    with_object_key(ctx, args, |ctx, e| ctx.out.bulk(encoding_name(e).as_bytes()));
 }
 
 /// Redis's names for how a value is stored, so tools that check them work.
@@ -262,29 +267,20 @@ fn object_freq(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
 
 /// OBJECT IDLETIME key
 fn object_idletime(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let key = args.get(2);
-    let h = ctx.srv.store.hash(key);
-    let mut shard = ctx.srv.store.lock(h);
-    let Some(e) = shard.dbs[ctx.client.db].lookup(h, key, ctx.now_ms) else {
-        return ctx.out.null();
-    };
-    let now = ctx.lru_clock();
-    let idle = now.wrapping_sub(e.lru()) & 0xff_ffff;
-    ctx.out.int(idle as i64);
+    with_object_key(ctx, args, |ctx, e| {
+        let idle = ctx.lru_clock().wrapping_sub(e.lru()) & 0xff_ffff;
+        ctx.out.int(idle as i64);
+    });
 }
 
 /// OBJECT REFCOUNT key: Redis shares small integers (0..9999) between keys
 /// and reports them as INT_MAX; we report what Redis would.
 fn object_refcount(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let key = args.get(2);
-    let h = ctx.srv.store.hash(key);
-    let mut shard = ctx.srv.store.lock(h);
-    let Some(e) = shard.dbs[ctx.client.db].lookup(h, key, ctx.now_ms) else {
-        return ctx.out.null();
-    };
-    let shared = e.flags() & F_RAW == 0
-        && matches!(is_canonical_int(e.str_value()), Some(v) if (0..10000).contains(&v));
-    ctx.out.int(if shared { i32::MAX as i64 } else { 1 });
+    with_object_key(ctx, args, |ctx, e| {
+        let shared = e.flags() & F_RAW == 0
+            && matches!(is_canonical_int(e.str_value()), Some(v) if (0..10000).contains(&v));
+        ctx.out.int(if shared { i32::MAX as i64 } else { 1 });
+    });
 }
 
 pub(crate) fn help(ctx: &mut Ctx<'_>, lines: &[&str]) {
