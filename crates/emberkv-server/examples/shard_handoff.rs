@@ -68,9 +68,14 @@ fn messages(n: u64, batch: u64, owner_cpu: usize, caller_cpu: usize) -> f64 {
 }
 
 fn main() {
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     pin(0);
-    println!("sharded locks, uncontended lock + lookup: {:.0} ns/op", locks(5_000_000));
+    println!(
+        "sharded locks, uncontended lock + lookup: {:.0} ns/op",
+        locks(5_000_000)
+    );
     let other = if cpus > 1 { 1 } else { 0 };
     for batch in [1, 16] {
         println!(

@@ -243,7 +243,9 @@ fn with_object_key(ctx: &mut Ctx<'_>, args: &Args<'_>, f: impl FnOnce(&mut Ctx<'
 
 /// OBJECT ENCODING key
 fn object_encoding(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    with_object_key(ctx, args, |ctx, e| ctx.out.bulk(encoding_name(e).as_bytes()));
+    with_object_key(ctx, args, |ctx, e| {
+        ctx.out.bulk(encoding_name(e).as_bytes())
+    });
 }
 
 /// Redis's names for how a value is stored, so tools that check them work.

@@ -411,25 +411,24 @@ fn append(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         .srv
         .max_bulk_len
         .load(std::sync::atomic::Ordering::Relaxed) as usize;
-    let new = match t.lookup(h, key, ctx.now_ms) {
-        None => {
-            t.insert(h, EntryPtr::new_string(key, add, None, 0, lru));
-            return ctx.out.int(add.len() as i64);
-        }
-        Some(e) if e.kind() != T_STRING => return ctx.wrongtype(),
-        Some(e) => {
-            let old = e.str_value();
-            if old.len() + add.len() > max {
-                return ctx.err(errors::STRING_TOO_BIG);
-            }
-            let mut v = Vec::with_capacity(old.len() + add.len());
-            v.extend_from_slice(old);
-            v.extend_from_slice(add);
-            v
-        }
+    let Some(f) = t.lookup_mut(h, key, ctx.now_ms) else {
+        t.insert(h, EntryPtr::new_string(key, add, None, 0, lru));
+        return ctx.out.int(add.len() as i64);
     };
-    write_string(t, h, key, &new, Expire::Keep, F_RAW, lru);
-    ctx.out.int(new.len() as i64);
+    let e = f.entry();
+    if e.kind() != T_STRING {
+        return ctx.wrongtype();
+    }
+    let new_len = e.str_value().len() + add.len();
+    if new_len > max {
+        return ctx.err(errors::STRING_TOO_BIG);
+    }
+    f.replace_with(|old| {
+        let e = old.append_str(add, F_RAW);
+        e.as_ref().set_lru(lru);
+        e
+    });
+    ctx.out.int(new_len as i64);
 }
 
 /// STRLEN key
@@ -505,25 +504,39 @@ fn setrange(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         .srv
         .max_bulk_len
         .load(std::sync::atomic::Ordering::Relaxed);
-    let old: &[u8] = match t.lookup(h, key, ctx.now_ms) {
+    let old_len = match t.lookup(h, key, ctx.now_ms) {
         Some(e) if e.kind() != T_STRING => return ctx.wrongtype(),
-        Some(e) => e.str_value(),
-        None => b"",
+        Some(e) => Some(e.str_value().len()),
+        None => None,
     };
     if patch.is_empty() {
-        return ctx.out.int(old.len() as i64);
+        return ctx.out.int(old_len.unwrap_or(0) as i64);
     }
     if offset as u64 + patch.len() as u64 > max {
         return ctx.err(errors::STRING_TOO_BIG);
     }
     let off = offset as usize;
-    let mut v = old.to_vec();
-    if v.len() < off + patch.len() {
-        v.resize(off + patch.len(), 0);
+    let end = off + patch.len();
+    let Some(old_len) = old_len else {
+        let mut v = vec![0u8; end];
+        v[off..].copy_from_slice(patch);
+        t.insert(h, EntryPtr::new_string(key, &v, None, F_RAW, lru));
+        return ctx.out.int(end as i64);
+    };
+    let f = t.find_mut(h, key).expect("looked up above");
+    // The part inside the current value is written in place; what lies past
+    // the end (zero padding, then the rest of the patch) is appended, which
+    // grows the allocation in place most of the time.
+    let inside = old_len.saturating_sub(off).min(patch.len());
+    f.entry()
+        .write_str_at(off.min(old_len), &patch[..inside], F_RAW);
+    f.entry().set_lru(lru);
+    if end > old_len {
+        let mut tail = vec![0u8; off.saturating_sub(old_len)];
+        tail.extend_from_slice(&patch[inside..]);
+        f.replace_with(|old| old.append_str(&tail, F_RAW));
     }
-    v[off..off + patch.len()].copy_from_slice(patch);
-    write_string(t, h, key, &v, Expire::Keep, F_RAW, lru);
-    ctx.out.int(v.len() as i64);
+    ctx.out.int(end.max(old_len) as i64);
 }
 
 /// INCR / DECR / INCRBY / DECRBY

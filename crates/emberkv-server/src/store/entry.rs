@@ -184,6 +184,50 @@ impl EntryPtr {
         }
     }
 
+    /// Appends to a string value by growing the allocation with `realloc`.
+    /// jemalloc's size classes are about 20% apart for large sizes, so most
+    /// appends extend in place and building a big string by appends costs
+    /// amortized O(bytes appended), as with Redis's sds; a fresh copy per
+    /// append would be quadratic. The caller relinks the returned pointer.
+    pub fn append_str(self, add: &[u8], flags: u8) -> EntryPtr {
+        let r = self.as_ref();
+        let (off, len) = r.str_span();
+        let old_size = off + len;
+        // SAFETY: offsets come from the entry's own encoding.
+        let (klen, n) = unsafe { read_varint(r.p().add(r.key_off())) };
+        let len_off = r.key_off() + n + klen;
+        let new_len = len + add.len();
+        if varint_len(new_len) != varint_len(len) {
+            // The length prefix grows by a byte (at 128 B, 16 KiB, 2 MiB, ...):
+            // rebuild once; the next appends are in place again.
+            let mut v = Vec::with_capacity(new_len);
+            v.extend_from_slice(r.str_value());
+            v.extend_from_slice(add);
+            let e = EntryPtr::new_string(r.key(), &v, r.expire_at(), flags, r.lru());
+            drop(self);
+            return e;
+        }
+        let new_size = old_size + add.len();
+        let p = self.into_raw();
+        // SAFETY: `p` was allocated with (old_size, ALIGN); realloc keeps the
+        // first old_size bytes; we then write the new length and the tail.
+        unsafe {
+            let q = std::alloc::realloc(
+                p,
+                Layout::from_size_align_unchecked(old_size, ALIGN),
+                new_size,
+            );
+            if q.is_null() {
+                std::alloc::handle_alloc_error(Layout::from_size_align_unchecked(new_size, ALIGN));
+            }
+            write_varint(q.add(len_off), new_len);
+            std::ptr::copy_nonoverlapping(add.as_ptr(), q.add(old_size), add.len());
+            let f = q.add(OFF_FLAGS);
+            *f = (*f & F_EXPIRE) | (flags & !F_EXPIRE);
+            EntryPtr(NonNull::new_unchecked(q))
+        }
+    }
+
     /// Frees the allocation (same as dropping; spelled out where it matters).
     #[inline]
     pub fn free(self) {
@@ -326,6 +370,19 @@ impl<'a> EntryRef<'a> {
         unsafe { std::ptr::write_unaligned(self.p().add(HDR) as *mut i64, t) }
     }
 
+    /// Overwrites `bytes` at `off` inside a string value (which must be long
+    /// enough), in place, and sets `flags` (F_EXPIRE is kept).
+    pub(crate) fn write_str_at(&self, off: usize, bytes: &[u8], flags: u8) {
+        let (voff, len) = self.str_span();
+        assert!(off + bytes.len() <= len);
+        // SAFETY: in bounds of the value; the shard lock is held.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.p().add(voff + off), bytes.len());
+            let f = self.p().add(OFF_FLAGS);
+            *f = (*f & F_EXPIRE) | (flags & !F_EXPIRE);
+        }
+    }
+
     /// Overwrites a string value of exactly the same length in place.
     #[inline]
     pub(crate) fn overwrite_str_same_len(&self, val: &[u8], flags: u8) {
@@ -366,5 +423,22 @@ mod tests {
         assert_eq!(r.lru(), 0xffffff);
         r.set_expire_in_place(5);
         assert_eq!(r.expire_at(), Some(5));
+    }
+
+    #[test]
+    fn append_grows_in_place_and_across_length_prefix_sizes() {
+        let mut e = EntryPtr::new_string(b"k", b"", Some(9), 0, 1);
+        let mut want = Vec::new();
+        for i in 0..3000u32 {
+            let chunk = i.to_le_bytes();
+            e = e.append_str(&chunk, F_RAW);
+            want.extend_from_slice(&chunk);
+        }
+        let r = e.as_ref();
+        assert_eq!(r.str_value(), &want[..]);
+        assert_eq!(r.key(), b"k");
+        assert_eq!(r.expire_at(), Some(9));
+        assert_eq!(r.flags() & F_RAW, F_RAW);
+        assert_eq!(r.alloc_size(), r.key_off() + 1 + 1 + 2 + want.len());
     }
 }
