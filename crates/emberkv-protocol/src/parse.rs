@@ -463,6 +463,54 @@ mod tests {
         assert_eq!(v[0][3], b"it's".to_vec());
     }
 
+    /// Random and mutated input never panics, and every argument returned
+    /// lies inside the buffer.
+    #[test]
+    fn garbage_never_panics() {
+        let mut x: u64 = 0x2545f4914f6cdd1d;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let seeds: [&[u8]; 4] = [
+            b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n",
+            b"SET \"a\\x41\" 'b'\r\n",
+            b"*1\r\n$4\r\nPING\r\n",
+            b"*-1\r\n*0\r\n\r\n",
+        ];
+        let lim = Limits {
+            inline_max: 256,
+            ..Limits::default()
+        };
+        for round in 0..20_000 {
+            let mut buf = seeds[round % seeds.len()].to_vec();
+            for _ in 0..(rnd() % 6) {
+                let i = (rnd() as usize) % (buf.len() + 1);
+                match rnd() % 3 {
+                    0 if i < buf.len() => buf[i] = rnd() as u8,
+                    1 => buf.insert(i, b"*$\r\n-0123456789\"'\\ x"[(rnd() % 18) as usize]),
+                    _ => buf.truncate(i),
+                }
+            }
+            let mut p = RequestParser::new();
+            let mut at = 0;
+            while at < buf.len() {
+                match p.parse(&buf[at..], &lim) {
+                    Ok(Some(n)) => {
+                        assert!(n > 0 && at + n <= buf.len());
+                        for i in 0..p.argc() {
+                            let _ = p.arg(&buf[at..], i);
+                        }
+                        at += n;
+                    }
+                    Ok(None) | Err(_) => break,
+                }
+            }
+        }
+    }
+
     #[test]
     fn strict_integers() {
         assert_eq!(parse_i64_strict(b"-9223372036854775808"), Some(i64::MIN));

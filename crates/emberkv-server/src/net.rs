@@ -256,14 +256,8 @@ impl Worker {
             if conn.client.close_after_reply {
                 break;
             }
-            let want = conn
-                .parser
-                .pending_frame_len()
-                .map(|n| n.saturating_sub(conn.rbuf.len()))
-                .unwrap_or(0)
-                .max(READ_CHUNK);
             if conn.rbuf.capacity() - conn.rbuf.len() < READ_CHUNK {
-                conn.rbuf.reserve(want);
+                conn.rbuf.reserve(READ_CHUNK);
             }
             let spare = conn.rbuf.capacity() - conn.rbuf.len();
             let len = conn.rbuf.len();
@@ -294,7 +288,7 @@ impl Worker {
             let n = n as usize;
             unsafe { conn.rbuf.set_len(len + n) };
             self.stats.net_in.add(n as u64);
-            process(&self.srv, conn, self.now_ms, &self.stats);
+            process(&self.srv, conn, self.now_ms, &self.stats, qlimit);
             if conn.rbuf.len() > qlimit {
                 warn!(
                     id = conn.client.id,
@@ -433,7 +427,7 @@ impl Worker {
 }
 
 /// Parses and runs every complete request in the connection's buffer.
-fn process(srv: &Server, conn: &mut Conn, now_ms: i64, stats: &WorkerStats) {
+fn process(srv: &Server, conn: &mut Conn, now_ms: i64, stats: &WorkerStats, qlimit: usize) {
     let mut pos = 0;
     let max_bulk_len = srv.max_bulk_len.load(Relaxed) as usize;
     while pos < conn.rbuf.len() && !conn.client.close_after_reply {

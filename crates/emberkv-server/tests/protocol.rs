@@ -209,3 +209,27 @@ fn binary_safe_keys_and_values() {
     want.extend_from_slice(b"\r\n");
     assert_eq!(r.reply(), want);
 }
+
+#[test]
+fn random_bytes_never_take_the_server_down() {
+    let srv = Server::start(&[]);
+    let mut x: u64 = 0x853c49e6748fea9b;
+    let mut rnd = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let alphabet = b"*$\r\n0123456789-+:\"' SETGETINCRxyz\x00\xff";
+    for _ in 0..200 {
+        let len = (rnd() % 400) as usize;
+        let junk: Vec<u8> = (0..len)
+            .map(|_| alphabet[(rnd() % alphabet.len() as u64) as usize])
+            .collect();
+        let mut r = srv.raw();
+        // Whatever comes back (replies, errors, a close) is fine; the
+        // server must answer the next client.
+        let _ = std::io::Write::write_all(&mut r.s, &junk);
+    }
+    assert_eq!(srv.raw().cmd(&["PING"]), b"+PONG\r\n");
+}
