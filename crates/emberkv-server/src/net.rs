@@ -460,8 +460,12 @@ fn process(srv: &Server, conn: &mut Conn, now_ms: i64, stats: &WorkerStats, qlim
         conn.rbuf.drain(..pos);
     }
     if let Some(need) = conn.parser.pending_frame_len() {
-        // One exact allocation for a big argument instead of doublings.
-        conn.rbuf
-            .reserve_exact(need.saturating_sub(conn.rbuf.len()));
+        // One exact allocation for a big argument instead of doublings, but
+        // never beyond the query buffer limit: the declared length is the
+        // client's word, and a frame past the limit closes the client anyway.
+        if need <= qlimit {
+            conn.rbuf
+                .reserve_exact(need.saturating_sub(conn.rbuf.len()));
+        }
     }
 }
