@@ -233,3 +233,23 @@ fn random_bytes_never_take_the_server_down() {
     }
     assert_eq!(srv.raw().cmd(&["PING"]), b"+PONG\r\n");
 }
+
+#[test]
+fn a_huge_declared_bulk_reserves_nothing_up_front() {
+    // The limit allows 100 GB bulks, but a client declaring one must not make
+    // the server allocate it before the data arrives.
+    let srv = Server::start(&["--proto-max-bulk-len", "100gb"]);
+    let mut r = srv.raw();
+    r.send(b"*2\r\n$4\r\nECHO\r\n$90000000000\r\n");
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert_eq!(srv.raw().cmd(&["PING"]), b"+PONG\r\n");
+    let info = s(&srv.raw().cmd(&["INFO", "memory"]));
+    let used: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(used < 1 << 30, "used_memory {used}");
+}
