@@ -293,6 +293,30 @@ impl<'a> Args<'a> {
     }
 }
 
+/// Why a data operation failed; handlers reply with [`OpError::message`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpError {
+    WrongType,
+    NotInt,
+    NotFloat,
+    Overflow,
+    TooBig,
+    NanOrInf,
+}
+
+impl OpError {
+    pub fn message(self) -> &'static str {
+        match self {
+            OpError::WrongType => errors::WRONGTYPE,
+            OpError::NotInt => errors::NOT_INT,
+            OpError::NotFloat => errors::NOT_FLOAT,
+            OpError::Overflow => errors::OVERFLOW,
+            OpError::TooBig => errors::STRING_TOO_BIG,
+            OpError::NanOrInf => errors::NAN_OR_INF,
+        }
+    }
+}
+
 /// Everything a handler may touch for one command.
 pub struct Ctx<'a> {
     pub srv: &'a Server,
@@ -310,6 +334,10 @@ impl Ctx<'_> {
     #[inline]
     pub fn err(&mut self, msg: &str) {
         self.out.error(msg);
+    }
+    #[inline]
+    pub fn op_err(&mut self, e: OpError) {
+        self.out.error(e.message());
     }
     #[inline]
     pub fn wrongtype(&mut self) {

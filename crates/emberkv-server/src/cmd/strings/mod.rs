@@ -1,12 +1,17 @@
-//! String commands.
+//! String commands: argument parsing and replies. The data operations are
+//! in `ops.rs`, the LCS algorithm in `lcs.rs`.
+
+mod lcs;
+mod ops;
 
 use super::keys::read_entry;
-use super::{flags::*, Args, Command, Ctx, Group};
+use super::{flags::*, Args, Command, Ctx, Group, OpError};
 use crate::errors;
-use crate::store::entry::{EntryPtr, F_RAW, T_STRING};
+use crate::store::entry::T_STRING;
 use crate::store::Table;
 use crate::util::longdouble::LongDouble;
-use crate::util::parse_i64;
+pub(crate) use ops::{write_string, At, Expire};
+use std::sync::atomic::Ordering::Relaxed;
 
 /// Reads a string value: Ok(None) if missing, Err(()) if another type.
 fn get_str<'t>(
@@ -20,59 +25,6 @@ fn get_str<'t>(
         Some(e) if e.kind() != T_STRING => Err(()),
         Some(e) => Ok(Some(e.str_value())),
     }
-}
-
-/// Writes `val` under `key`: keeps the TTL if `expire` is `Keep`, in place
-/// when the size allows (no allocation for same-length overwrites).
-pub(crate) fn write_string(
-    t: &mut Table,
-    h: u64,
-    key: &[u8],
-    val: &[u8],
-    expire: Expire,
-    flags: u8,
-    lru: u32,
-) {
-    match t.find_mut(h, key) {
-        Some(f) => {
-            let e = f.entry();
-            let exp = match expire {
-                Expire::Keep => e.expire_at(),
-                Expire::At(t) => Some(t),
-                Expire::None => None,
-            };
-            if e.kind() == T_STRING
-                && e.str_value().len() == val.len()
-                && e.expire_at().is_some() == exp.is_some()
-            {
-                e.overwrite_str_same_len(val, flags);
-                if let Some(t) = exp {
-                    e.set_expire_in_place(t);
-                }
-                e.set_lru(lru);
-            } else {
-                f.replace(EntryPtr::new_string(key, val, exp, flags, lru))
-                    .free();
-            }
-        }
-        None => {
-            let exp = match expire {
-                Expire::At(t) => Some(t),
-                _ => None,
-            };
-            t.insert(h, EntryPtr::new_string(key, val, exp, flags, lru));
-        }
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Expire {
-    /// Remove any TTL.
-    None,
-    /// Keep the current TTL (KEEPTTL, APPEND, INCR...).
-    Keep,
-    /// Absolute time in ms.
-    At(i64),
 }
 
 /// Options shared by SET and GETEX.
@@ -193,7 +145,18 @@ fn set_generic(
         }
         return false;
     }
-    write_string(t, h, key, val, expire, 0, lru);
+    write_string(
+        t,
+        At {
+            h,
+            key,
+            now: ctx.now_ms,
+            lru,
+        },
+        val,
+        expire,
+        0,
+    );
     if !get {
         ctx.out.ok();
     }
@@ -375,14 +338,18 @@ fn mset_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, nx: bool) {
     let lru = ctx.lru_clock();
     for (k, &h) in hashes.iter().enumerate() {
         let key = args.get(1 + 2 * k);
-        write_string(
-            locked.table(h, db),
+        let at = At {
             h,
             key,
+            now: ctx.now_ms,
+            lru,
+        };
+        write_string(
+            locked.table(h, db),
+            at,
             args.get(2 + 2 * k),
             Expire::None,
             0,
-            lru,
         );
     }
     if nx {
@@ -400,35 +367,32 @@ fn msetnx(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     mset_generic(ctx, args, true)
 }
 
+/// Locks the shard of `key` and runs a data operation on its table.
+fn on_key<T>(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    op: impl FnOnce(&mut Table, At<'_>) -> Result<T, OpError>,
+) -> Result<T, OpError> {
+    let h = ctx.srv.store.hash(key);
+    let at = At {
+        h,
+        key,
+        now: ctx.now_ms,
+        lru: ctx.lru_clock(),
+    };
+    let mut shard = ctx.srv.store.lock(h);
+    op(&mut shard.dbs[ctx.client.db], at)
+}
+
 /// APPEND key value
 fn append(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let (key, add) = (args.get(1), args.get(2));
-    let h = ctx.srv.store.hash(key);
-    let mut shard = ctx.srv.store.lock(h);
-    let t = &mut shard.dbs[ctx.client.db];
-    let lru = ctx.lru_clock();
-    let max = ctx
-        .srv
-        .max_bulk_len
-        .load(std::sync::atomic::Ordering::Relaxed) as usize;
-    let Some(f) = t.lookup_mut(h, key, ctx.now_ms) else {
-        t.insert(h, EntryPtr::new_string(key, add, None, 0, lru));
-        return ctx.out.int(add.len() as i64);
-    };
-    let e = f.entry();
-    if e.kind() != T_STRING {
-        return ctx.wrongtype();
+    let max = ctx.srv.max_bulk_len.load(Relaxed) as usize;
+    match on_key(ctx, args.get(1), |t, at| {
+        ops::append(t, at, args.get(2), max)
+    }) {
+        Ok(n) => ctx.out.int(n as i64),
+        Err(e) => ctx.op_err(e),
     }
-    let new_len = e.str_value().len() + add.len();
-    if new_len > max {
-        return ctx.err(errors::STRING_TOO_BIG);
-    }
-    f.replace_with(|old| {
-        let e = old.append_str(add, F_RAW);
-        e.as_ref().set_lru(lru);
-        e
-    });
-    ctx.out.int(new_len as i64);
 }
 
 /// STRLEN key
@@ -495,70 +459,22 @@ fn setrange(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if offset < 0 {
         return ctx.err("ERR offset is out of range");
     }
-    let (key, patch) = (args.get(1), args.get(3));
-    let h = ctx.srv.store.hash(key);
-    let mut shard = ctx.srv.store.lock(h);
-    let t = &mut shard.dbs[ctx.client.db];
-    let lru = ctx.lru_clock();
-    let max = ctx
-        .srv
-        .max_bulk_len
-        .load(std::sync::atomic::Ordering::Relaxed);
-    let old_len = match t.lookup(h, key, ctx.now_ms) {
-        Some(e) if e.kind() != T_STRING => return ctx.wrongtype(),
-        Some(e) => Some(e.str_value().len()),
-        None => None,
-    };
-    if patch.is_empty() {
-        return ctx.out.int(old_len.unwrap_or(0) as i64);
+    let max = ctx.srv.max_bulk_len.load(Relaxed);
+    let r = on_key(ctx, args.get(1), |t, at| {
+        ops::setrange(t, at, offset as usize, args.get(3), max)
+    });
+    match r {
+        Ok(n) => ctx.out.int(n as i64),
+        Err(e) => ctx.op_err(e),
     }
-    if offset as u64 + patch.len() as u64 > max {
-        return ctx.err(errors::STRING_TOO_BIG);
-    }
-    let off = offset as usize;
-    let end = off + patch.len();
-    let Some(old_len) = old_len else {
-        let mut v = vec![0u8; end];
-        v[off..].copy_from_slice(patch);
-        t.insert(h, EntryPtr::new_string(key, &v, None, F_RAW, lru));
-        return ctx.out.int(end as i64);
-    };
-    let f = t.find_mut(h, key).expect("looked up above");
-    // The part inside the current value is written in place; what lies past
-    // the end (zero padding, then the rest of the patch) is appended, which
-    // grows the allocation in place most of the time.
-    let inside = old_len.saturating_sub(off).min(patch.len());
-    f.entry()
-        .write_str_at(off.min(old_len), &patch[..inside], F_RAW);
-    f.entry().set_lru(lru);
-    if end > old_len {
-        let mut tail = vec![0u8; off.saturating_sub(old_len)];
-        tail.extend_from_slice(&patch[inside..]);
-        f.replace_with(|old| old.append_str(&tail, F_RAW));
-    }
-    ctx.out.int(end.max(old_len) as i64);
 }
 
 /// INCR / DECR / INCRBY / DECRBY
 fn incr_generic(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) {
-    let h = ctx.srv.store.hash(key);
-    let mut shard = ctx.srv.store.lock(h);
-    let t = &mut shard.dbs[ctx.client.db];
-    let lru = ctx.lru_clock();
-    let cur = match t.lookup(h, key, ctx.now_ms) {
-        None => 0,
-        Some(e) if e.kind() != T_STRING => return ctx.wrongtype(),
-        Some(e) => match parse_i64(e.str_value()) {
-            Some(v) => v,
-            None => return ctx.err(errors::NOT_INT),
-        },
-    };
-    let Some(new) = cur.checked_add(delta) else {
-        return ctx.err(errors::OVERFLOW);
-    };
-    let mut buf = itoa::Buffer::new();
-    write_string(t, h, key, buf.format(new).as_bytes(), Expire::Keep, 0, lru);
-    ctx.out.int(new);
+    match on_key(ctx, key, |t, at| ops::incr_by(t, at, delta)) {
+        Ok(n) => ctx.out.int(n),
+        Err(e) => ctx.op_err(e),
+    }
 }
 
 fn incr(ctx: &mut Ctx<'_>, args: &Args<'_>) {
@@ -590,31 +506,10 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let Some(incr) = LongDouble::parse(args.get(2)) else {
         return ctx.err(errors::NOT_FLOAT);
     };
-    let key = args.get(1);
-    let h = ctx.srv.store.hash(key);
-    let mut shard = ctx.srv.store.lock(h);
-    let t = &mut shard.dbs[ctx.client.db];
-    let lru = ctx.lru_clock();
-    let cur = match t.lookup(h, key, ctx.now_ms) {
-        None => LongDouble::Finite {
-            neg: false,
-            m: 0,
-            e: 0,
-        },
-        Some(e) if e.kind() != T_STRING => return ctx.wrongtype(),
-        Some(e) => match LongDouble::parse(e.str_value()) {
-            Some(v) => v,
-            None => return ctx.err(errors::NOT_FLOAT),
-        },
-    };
-    let (a_inf, b_inf) = (!cur.is_finite(), !incr.is_finite());
-    let sum = cur.add(&incr);
-    if a_inf || b_inf || !sum.is_finite() {
-        return ctx.err(errors::NAN_OR_INF);
+    match on_key(ctx, args.get(1), |t, at| ops::incr_by_float(t, at, &incr)) {
+        Ok(s) => ctx.out.bulk(s.as_bytes()),
+        Err(e) => ctx.op_err(e),
     }
-    let s = sum.to_human();
-    write_string(t, h, key, s.as_bytes(), Expire::Keep, 0, lru);
-    ctx.out.bulk(s.as_bytes());
 }
 
 /// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]
@@ -658,103 +553,34 @@ fn lcs(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         return ctx.err("ERR The specified keys must contain string values");
     };
     drop(locked);
-    let cells = (a.len() as u64 + 1)
-        .saturating_mul(b.len() as u64 + 1)
-        .saturating_mul(4);
-    if cells
-        > ctx
-            .srv
-            .max_bulk_len
-            .load(std::sync::atomic::Ordering::Relaxed)
-    {
+    if lcs::table_bytes(&a, &b) > ctx.srv.max_bulk_len.load(Relaxed) {
         return ctx
             .err("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
     }
-    let m = lcs_table(&a, &b);
-    let w = b.len() + 1;
-    let total = m[a.len() * w + b.len()] as usize;
+    let r = lcs::lcs(&a, &b, minlen as usize);
     if len_only {
-        return ctx.out.int(total as i64);
-    }
-    // Walk back from the end, collecting the LCS and its matching ranges.
-    let mut out = vec![0u8; total];
-    let mut ranges: Vec<[usize; 5]> = Vec::new();
-    let (mut i, mut k, mut pos) = (a.len(), b.len(), total);
-    let mut cur: Option<[usize; 4]> = None; // a_start, a_end, b_start, b_end
-    while i > 0 && k > 0 {
-        let mut emit = false;
-        if a[i - 1] == b[k - 1] {
-            pos -= 1;
-            out[pos] = a[i - 1];
-            match cur.as_mut() {
-                None => cur = Some([i - 1, i - 1, k - 1, k - 1]),
-                // Walking backwards, a match right before the range extends it.
-                Some(r) if r[0] == i && r[2] == k => {
-                    r[0] -= 1;
-                    r[2] -= 1;
-                }
-                Some(_) => emit = true,
-            }
-            if let Some(r) = cur {
-                if r[0] == 0 || r[2] == 0 {
-                    emit = true;
-                }
-            }
-            i -= 1;
-            k -= 1;
-        } else {
-            if m[(i - 1) * w + k] > m[i * w + k - 1] {
-                i -= 1;
-            } else {
-                k -= 1;
-            }
-            emit = cur.is_some();
-        }
-        if emit {
-            if let Some(r) = cur.take() {
-                let len = r[1] - r[0] + 1;
-                if minlen == 0 || len as i64 >= minlen {
-                    ranges.push([r[0], r[1], r[2], r[3], len]);
-                }
-            }
-        }
+        return ctx.out.int(r.seq.len() as i64);
     }
     if !idx {
-        return ctx.out.bulk(&out);
+        return ctx.out.bulk(&r.seq);
     }
     ctx.out.map(2);
     ctx.out.bulk(b"matches");
-    ctx.out.array(ranges.len());
-    for r in &ranges {
+    ctx.out.array(r.matches.len());
+    for m in &r.matches {
         ctx.out.array(if withlen { 3 } else { 2 });
         ctx.out.array(2);
-        ctx.out.int(r[0] as i64);
-        ctx.out.int(r[1] as i64);
+        ctx.out.int(m.a.0 as i64);
+        ctx.out.int(m.a.1 as i64);
         ctx.out.array(2);
-        ctx.out.int(r[2] as i64);
-        ctx.out.int(r[3] as i64);
+        ctx.out.int(m.b.0 as i64);
+        ctx.out.int(m.b.1 as i64);
         if withlen {
-            ctx.out.int(r[4] as i64);
+            ctx.out.int(m.len as i64);
         }
     }
     ctx.out.bulk(b"len");
-    ctx.out.int(total as i64);
-}
-
-/// Classic O(n*m) LCS length table, row-major with `b.len() + 1` columns.
-fn lcs_table(a: &[u8], b: &[u8]) -> Vec<u32> {
-    let w = b.len() + 1;
-    let mut m = vec![0u32; (a.len() + 1) * w];
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            m[i * w + j] = if a[i - 1] == b[j - 1] {
-                m[(i - 1) * w + j - 1] + 1
-            } else {
-                m[(i - 1) * w + j].max(m[i * w + j - 1])
-            };
-        }
-    }
-    m
+    ctx.out.int(r.seq.len() as i64);
 }
 
 const S: Group = Group::String;
