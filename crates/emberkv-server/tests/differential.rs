@@ -303,3 +303,61 @@ fn resp3_replies_match_redis() {
         }
     }
 }
+
+/// Sends `input` on a fresh connection and collects everything the server
+/// writes until it closes the connection or goes quiet for 300 ms.
+fn exchange(port: u16, input: &[u8]) -> (String, bool) {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_millis(300)))
+        .unwrap();
+    c.write_all(input).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match c.read(&mut buf) {
+            Ok(0) => return (s(&out), true),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return (s(&out), true),
+            Err(_) => return (s(&out), false),
+        }
+    }
+}
+
+#[test]
+fn malformed_input_and_edge_frames_match_redis() {
+    let Some(redis) = Server::redis() else {
+        return;
+    };
+    let ember = Server::start(&[]);
+    let long_arg = format!("FOO {}\r\n", "a".repeat(300));
+    let many_args = format!("FOO {}\r\n", "abcdefghij ".repeat(40));
+    let cases: Vec<Vec<u8>> = vec![
+        b"*1\r\nx\r\n".to_vec(),
+        b"*1\r\n$-1\r\n".to_vec(),
+        b"*3000000000\r\n".to_vec(),
+        b"*abc\r\n".to_vec(),
+        b"*1\r\n$abc\r\n".to_vec(),
+        b"*1\r\n$01\r\n".to_vec(),
+        b"SET \"unterminated\r\n".to_vec(),
+        b"SET 'a'b c\r\n".to_vec(),
+        b"SET \"a\"b c\r\n".to_vec(),
+        b"*1\r\n$536870913\r\n".to_vec(),
+        b"*0\r\n*-1\r\nPING\r\n".to_vec(),
+        b"PING\r\n\r\n\n\r\nECHO x\r\n".to_vec(),
+        b"*2\r\n$4\r\nECHO\r\n$3\r\nabcXYPING\r\n".to_vec(),
+        b"SET\ta\tb\r\nGET a\r\n".to_vec(),
+        b"ECHO \"\\x41\\x4a\\n\\t\\\\z\"\r\n".to_vec(),
+        b"ECHO 'it\\'s'\r\n".to_vec(),
+        b"QUIT\r\nPING\r\n".to_vec(),
+        long_arg.into_bytes(),
+        many_args.into_bytes(),
+        b"get\r\nGeT a b\r\nCLIENT\r\nclient nosuch\r\n".to_vec(),
+        b"SET k v\r\n*1\r\nbad\r\n".to_vec(),
+    ];
+    for input in &cases {
+        let want = exchange(redis.port, input);
+        let got = exchange(ember.port, input);
+        assert_eq!(got, want, "input {:?}", s(input));
+    }
+}
