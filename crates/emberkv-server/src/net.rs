@@ -33,6 +33,8 @@ const READ_CHUNK: usize = 16 * 1024;
 const OUT_HIGH_WATER: usize = 1024 * 1024;
 /// Buffers larger than this are given back once empty.
 const KEEP_BUF: usize = 64 * 1024;
+/// Idle time after which a client's empty buffers are released.
+const IDLE_TRIM_MS: i64 = 2000;
 /// Longest a worker may spend on active expiry per slice.
 const EXPIRE_SLICE: Duration = Duration::from_millis(1);
 
@@ -394,19 +396,29 @@ impl Worker {
             self.reset_epoch = epoch;
             self.stats.reset();
         }
+        // One pass over this worker's clients: close those past `timeout`,
+        // and give back the buffers of those idle for a while (an idle
+        // connection should cost a few hundred bytes, not 16 KiB).
         let timeout = self.srv.timeout.load(Relaxed) as i64;
-        if timeout > 0 {
-            let now = self.now_ms;
-            let idle: Vec<usize> = self
-                .conns
-                .iter()
-                .filter(|(_, c)| now - c.client.shared.last_ms.load(Relaxed) > timeout * 1000)
-                .map(|(k, _)| k)
-                .collect();
-            for k in idle {
-                debug!("closing idle client");
-                self.close(k);
+        let now = self.now_ms;
+        let mut expired = Vec::new();
+        for (k, c) in self.conns.iter_mut() {
+            let idle = now - c.client.shared.last_ms.load(Relaxed);
+            if timeout > 0 && idle > timeout * 1000 {
+                expired.push(k);
+            } else if idle >= IDLE_TRIM_MS {
+                if c.rbuf.is_empty() && c.rbuf.capacity() > 0 {
+                    c.rbuf = Vec::new();
+                    c.client.shared.qbuf_cap.store(0, Relaxed);
+                }
+                if c.wbuf.is_empty() && c.wbuf.capacity() > 0 {
+                    c.wbuf = Vec::new();
+                }
             }
+        }
+        for k in expired {
+            debug!("closing idle client");
+            self.close(k);
         }
         if self.idx == 0 {
             self.active_expire();

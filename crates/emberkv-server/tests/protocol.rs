@@ -253,3 +253,35 @@ fn a_huge_declared_bulk_reserves_nothing_up_front() {
         .unwrap();
     assert!(used < 1 << 30, "used_memory {used}");
 }
+
+#[test]
+fn idle_clients_give_their_buffers_back() {
+    raise_nofile(8192);
+    let srv = Server::start(&["--hz", "50"]);
+    let used = |srv: &Server| -> i64 {
+        let info = s(&srv.raw().cmd(&["INFO", "memory"]));
+        info.lines()
+            .find_map(|l| l.strip_prefix("used_memory:"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let before = used(&srv);
+    let mut conns: Vec<Raw> = (0..1000).map(|_| srv.raw()).collect();
+    for c in conns.iter_mut() {
+        assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+    }
+    let busy = used(&srv);
+    assert!(
+        busy - before > 10_000_000,
+        "1000 read buffers: {before} -> {busy}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2600));
+    let idle = used(&srv);
+    assert!(
+        idle - before < 5_000_000,
+        "idle buffers not released: {before} -> {busy} -> {idle}"
+    );
+    drop(conns);
+}
