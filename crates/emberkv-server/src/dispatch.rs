@@ -25,7 +25,7 @@ pub fn dispatch(
     let Some(mut id) = reg.lookup(args.get(0)) else {
         let rest: Vec<&[u8]> = args.iter().skip(1).take(64).collect();
         w.error(&errors::unknown_command(args.get(0), &rest));
-        stats.error_replies.add(1);
+        stats.count_error(b"-ERR");
         return;
     };
     if reg.entries[id].cmd.is_container() && args.len() >= 2 {
@@ -36,7 +36,7 @@ pub fn dispatch(
                     args.get(1),
                     reg.entries[id].cmd.name,
                 ));
-                stats.error_replies.add(1);
+                stats.count_error(b"-ERR");
                 return;
             }
         }
@@ -50,7 +50,7 @@ pub fn dispatch(
     if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
         w.error(&errors::wrong_args(&entry.full_name));
         cs.rejected.add(1);
-        stats.error_replies.add(1);
+        stats.count_error(b"-ERR");
         return;
     }
 
@@ -58,7 +58,7 @@ pub fn dispatch(
     if !client.authenticated && !cmd.has(flags::NO_AUTH) && srv.auth_required.load(Relaxed) {
         w.error(errors::NOAUTH);
         cs.rejected.add(1);
-        stats.error_replies.add(1);
+        stats.count_error(b"-NOAUTH");
         return;
     }
 
@@ -97,7 +97,7 @@ pub fn dispatch(
     stats.commands.add(1);
     if out.get(reply_at) == Some(&b'-') {
         cs.failed.add(1);
-        stats.error_replies.add(1);
+        stats.count_error(&out[reply_at..]);
     }
 
     // Propagation hook: once the AOF and replicas exist, write commands that

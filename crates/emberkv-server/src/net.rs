@@ -460,7 +460,7 @@ fn process(srv: &Server, conn: &mut Conn, now_ms: i64, stats: &WorkerStats, qlim
             Err(e) => {
                 debug!(id = conn.client.id, error = ?e, "protocol error");
                 ReplyWriter::new(&mut conn.wbuf, conn.client.resp).error(&e.message());
-                stats.error_replies.add(1);
+                stats.count_error(b"-ERR");
                 conn.client.close_after_reply = true;
                 pos = conn.rbuf.len();
             }

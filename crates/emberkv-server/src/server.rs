@@ -53,6 +53,10 @@ pub struct WorkerStats {
     pub net_out: Counter,
     pub error_replies: Counter,
     pub cmd: Box<[CmdStats]>,
+    /// INFO errorstats: error replies by their first word (ERR, WRONGTYPE...).
+    /// Touched only when an error is sent, so a mutex costs nothing on the
+    /// hot path; the number of distinct codes is bounded (see `count_error`).
+    pub errors: Mutex<BTreeMap<String, u64>>,
 }
 
 impl WorkerStats {
@@ -67,6 +71,24 @@ impl WorkerStats {
             net_out: Counter::default(),
             error_replies: Counter::default(),
             cmd: (0..ncmds).map(|_| CmdStats::default()).collect(),
+            errors: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Counts an error reply (`-CODE message\r\n`) for INFO errorstats.
+    /// Like Redis, at most 128 distinct codes are tracked.
+    pub fn count_error(&self, reply: &[u8]) {
+        self.error_replies.add(1);
+        let body = reply.get(1..).unwrap_or_default();
+        let end = body
+            .iter()
+            .position(|&c| c == b' ' || c == b'\r')
+            .unwrap_or(body.len())
+            .min(64);
+        let code = String::from_utf8_lossy(&body[..end]).into_owned();
+        let mut m = self.errors.lock();
+        if m.len() < 128 || m.contains_key(&code) {
+            *m.entry(code).or_insert(0) += 1;
         }
     }
 
@@ -84,6 +106,7 @@ impl WorkerStats {
         ] {
             c.reset();
         }
+        self.errors.lock().clear();
         for s in self.cmd.iter() {
             s.calls.reset();
             s.usec.reset();

@@ -351,3 +351,35 @@ fn time_echo_ping() {
     assert_eq!(q::<String>(&mut c, &["ECHO", "hi"]).unwrap(), "hi");
     assert_eq!(q::<String>(&mut c, &["PING", "x"]).unwrap(), "x");
 }
+
+#[test]
+fn info_errorstats_and_avg_ttl() {
+    let srv = Server::start(&["--hz", "100"]);
+    let mut c = srv.client();
+    q::<String>(&mut c, &["SET", "s", "x"]).unwrap();
+    let _ = err(&mut c, &["INCR", "s"]);
+    let _ = err(&mut c, &["NOSUCHCMD"]);
+    let _ = err(&mut c, &["GET", "a", "b"]);
+    let info: String = q(&mut c, &["INFO", "errorstats"]).unwrap();
+    assert!(info.contains("errorstat_ERR:count=3"), "{info}");
+    for i in 0..100 {
+        q::<String>(&mut c, &["SET", &format!("t{i}"), "v", "EX", "1000"]).unwrap();
+    }
+    let end = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let ks: String = q(&mut c, &["INFO", "keyspace"]).unwrap();
+        let avg: i64 = ks
+            .split("avg_ttl=")
+            .nth(1)
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        if avg > 900_000 && avg <= 1_000_000 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "avg_ttl never estimated: {ks}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -221,7 +221,18 @@ fn section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             f!("used_cpu_user:{user:.6}");
         }
         "modules" => f!("# Modules"),
-        "errorstats" => f!("# Errorstats"),
+        "errorstats" => {
+            f!("# Errorstats");
+            let mut total: std::collections::BTreeMap<String, u64> = Default::default();
+            for w in &srv.stats {
+                for (code, n) in w.errors.lock().iter() {
+                    *total.entry(code.clone()).or_insert(0) += n;
+                }
+            }
+            for (code, n) in total {
+                f!("errorstat_{code}:count={n}");
+            }
+        }
         "cluster" => {
             f!("# Cluster");
             f!("cluster_enabled:0");
@@ -230,17 +241,24 @@ fn section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
         "keyspace" => {
             f!("# Keyspace");
             let ndbs = srv.store.ndbs;
-            let mut counts = vec![(0usize, 0usize); ndbs];
+            // (keys, keys with a TTL, sum of avg_ttl weighted by volatile keys)
+            let mut counts = vec![(0usize, 0usize, 0i128); ndbs];
             for i in 0..srv.store.nshards() {
                 let shard = srv.store.lock_index(i);
                 for (db, t) in shard.dbs.iter().enumerate() {
                     counts[db].0 += t.len();
                     counts[db].1 += t.volatile();
+                    counts[db].2 += t.avg_ttl as i128 * t.volatile() as i128;
                 }
             }
-            for (db, (keys, expires)) in counts.iter().enumerate() {
+            for (db, (keys, expires, weighted)) in counts.iter().enumerate() {
                 if *keys > 0 {
-                    f!("db{db}:keys={keys},expires={expires},avg_ttl=0");
+                    let avg = if *expires > 0 {
+                        weighted / *expires as i128
+                    } else {
+                        0
+                    };
+                    f!("db{db}:keys={keys},expires={expires},avg_ttl={avg}");
                 }
             }
         }

@@ -139,6 +139,9 @@ pub struct Table {
     volatile: usize,
     /// Keys removed because their TTL passed (INFO `expired_keys`).
     pub expired: u64,
+    /// Estimated average remaining TTL in ms (INFO keyspace `avg_ttl`), a
+    /// running average over the keys active expiry samples, as Redis keeps.
+    pub avg_ttl: i64,
     /// Active-expiry position: (segment index, bucket).
     expire_cursor: (usize, usize),
 }
@@ -160,6 +163,7 @@ impl Table {
             len: 0,
             volatile: 0,
             expired: 0,
+            avg_ttl: 0,
             expire_cursor: (0, 0),
         }
     }
@@ -456,8 +460,10 @@ impl Table {
     ) -> (usize, usize) {
         let (mut seen, mut expired, mut visited) = (0, 0, 0);
         if self.volatile == 0 || self.segs.is_empty() {
+            self.avg_ttl = 0;
             return (0, 0);
         }
+        let (mut ttl_sum, mut ttl_n) = (0i64, 0i64);
         let (mut si, mut b) = self.expire_cursor;
         // Bound the walk over empty buckets too, not only over keys seen.
         let mut steps = budget * 20;
@@ -482,6 +488,10 @@ impl Table {
                     if let Some(t) = e.expire_at() {
                         any = true;
                         seen += 1;
+                        if t > now {
+                            ttl_sum = ttl_sum.saturating_add(t - now);
+                            ttl_n += 1;
+                        }
                         if t <= now {
                             on_expired(e.key());
                             *link = e.next_link();
@@ -504,6 +514,14 @@ impl Table {
             b += 1;
         }
         self.expire_cursor = (si, b);
+        if ttl_n > 0 {
+            let avg = ttl_sum / ttl_n;
+            self.avg_ttl = if self.avg_ttl == 0 {
+                avg
+            } else {
+                self.avg_ttl / 50 * 49 + avg / 50
+            };
+        }
         (seen, expired)
     }
 }
