@@ -243,14 +243,7 @@ fn a_huge_declared_bulk_reserves_nothing_up_front() {
     r.send(b"*2\r\n$4\r\nECHO\r\n$90000000000\r\n");
     std::thread::sleep(std::time::Duration::from_millis(100));
     assert_eq!(srv.raw().cmd(&["PING"]), b"+PONG\r\n");
-    let info = s(&srv.raw().cmd(&["INFO", "memory"]));
-    let used: u64 = info
-        .lines()
-        .find_map(|l| l.strip_prefix("used_memory:"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let used = srv.used_memory();
     assert!(used < 1 << 30, "used_memory {used}");
 }
 
@@ -258,15 +251,7 @@ fn a_huge_declared_bulk_reserves_nothing_up_front() {
 fn idle_clients_give_their_buffers_back() {
     raise_nofile(8192);
     let srv = Server::start(&["--hz", "50"]);
-    let used = |srv: &Server| -> i64 {
-        let info = s(&srv.raw().cmd(&["INFO", "memory"]));
-        info.lines()
-            .find_map(|l| l.strip_prefix("used_memory:"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap()
-    };
+    let used = |srv: &Server| srv.used_memory() as i64;
     let before = used(&srv);
     let mut conns: Vec<Raw> = (0..1000).map(|_| srv.raw()).collect();
     for c in conns.iter_mut() {

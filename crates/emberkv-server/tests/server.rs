@@ -222,13 +222,7 @@ fn info_sections_use_redis_field_names() {
     ] {
         assert!(info.contains(field), "missing {field} in {info}");
     }
-    let used: u64 = info
-        .lines()
-        .find_map(|l| l.strip_prefix("used_memory:"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let used = srv.used_memory();
     assert!(used > 100_000, "jemalloc stats: {used}");
     let cs: String = q(&mut c, &["INFO", "commandstats"]).unwrap();
     assert!(cs.contains("cmdstat_set:calls=2,"), "{cs}");
@@ -314,7 +308,18 @@ fn idle_timeout_closes_clients() {
 #[test]
 fn maxclients_refuses_with_redis_error() {
     let srv = Server::start(&["--maxclients", "3"]);
-    let keep: Vec<Raw> = (0..3).map(|_| srv.raw()).collect();
+    // The harness's readiness probe may not be closed yet: wait until this
+    // connection is the only one, then fill the other two slots.
+    let mut first = srv.raw();
+    let end = std::time::Instant::now() + Duration::from_secs(5);
+    while !s(&first.cmd(&["INFO", "clients"])).contains("connected_clients:1\r\n") {
+        assert!(
+            std::time::Instant::now() < end,
+            "probe connections never closed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let keep = [first, srv.raw(), srv.raw()];
     let mut extra = srv.raw();
     assert_eq!(extra.reply(), b"-ERR max number of clients reached\r\n");
     drop(keep);

@@ -105,6 +105,15 @@ impl Server {
         Raw::connect(self.port)
     }
 
+    /// INFO memory's `used_memory` (jemalloc's allocated bytes).
+    pub fn used_memory(&self) -> u64 {
+        let info = s(&self.raw().cmd(&["INFO", "memory"]));
+        info.lines()
+            .find_map(|l| l.strip_prefix("used_memory:"))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("used_memory in INFO")
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
