@@ -42,7 +42,7 @@ pub(crate) fn type_name(kind: u8) -> &'static str {
 /// a background thread.)
 fn del(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let store = &ctx.srv.store;
-    let hashes: Vec<u64> = (1..args.len()).map(|i| store.hash(args.get(i))).collect();
+    let hashes = super::key_hashes(store, args, 1, 1);
     let mut locked = store.lock_many(hashes.iter().copied());
     let mut n = 0;
     for (i, &h) in hashes.iter().enumerate() {
@@ -58,7 +58,7 @@ fn del(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 /// EXISTS key [key ...] (a key named twice counts twice)
 fn exists(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let store = &ctx.srv.store;
-    let hashes: Vec<u64> = (1..args.len()).map(|i| store.hash(args.get(i))).collect();
+    let hashes = super::key_hashes(store, args, 1, 1);
     let mut locked = store.lock_many(hashes.iter().copied());
     let mut n = 0;
     for (i, &h) in hashes.iter().enumerate() {
@@ -73,7 +73,7 @@ fn exists(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 /// TOUCH key [key ...]
 fn touch(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let store = &ctx.srv.store;
-    let hashes: Vec<u64> = (1..args.len()).map(|i| store.hash(args.get(i))).collect();
+    let hashes = super::key_hashes(store, args, 1, 1);
     let mut locked = store.lock_many(hashes.iter().copied());
     let lru = ctx.lru_clock();
     let mut n = 0;

@@ -317,6 +317,23 @@ impl OpError {
     }
 }
 
+/// Hashes of a multi-key command's keys, inline for up to 16 keys so the
+/// common MGET/MSET/DEL sizes allocate nothing.
+pub type Hashes = smallvec::SmallVec<[u64; 16]>;
+
+/// Hashes of the keys at `args[from]`, `args[from + step]`, ...
+pub fn key_hashes(
+    store: &crate::store::Store,
+    args: &Args<'_>,
+    from: usize,
+    step: usize,
+) -> Hashes {
+    (from..args.len())
+        .step_by(step)
+        .map(|i| store.hash(args.get(i)))
+        .collect()
+}
+
 /// Everything a handler may touch for one command.
 pub struct Ctx<'a> {
     pub srv: &'a Server,

@@ -298,7 +298,7 @@ fn getex(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 fn mget(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let store = &ctx.srv.store;
     let n = args.len() - 1;
-    let hashes: Vec<u64> = (1..args.len()).map(|i| store.hash(args.get(i))).collect();
+    let hashes = super::key_hashes(store, args, 1, 1);
     let mut locked = store.lock_many(hashes.iter().copied());
     ctx.out.array(n);
     for (i, &h) in hashes.iter().enumerate() {
@@ -317,10 +317,7 @@ fn mset_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, nx: bool) {
         return;
     }
     let store = &ctx.srv.store;
-    let hashes: Vec<u64> = (1..args.len())
-        .step_by(2)
-        .map(|i| store.hash(args.get(i)))
-        .collect();
+    let hashes = super::key_hashes(store, args, 1, 2);
     let mut locked = store.lock_many(hashes.iter().copied());
     let db = ctx.client.db;
     if nx {
