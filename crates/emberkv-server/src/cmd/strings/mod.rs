@@ -275,17 +275,15 @@ fn getex(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let h = ctx.srv.store.hash(key);
     let mut shard = ctx.srv.store.lock(h);
     let t = &mut shard.dbs[ctx.client.db];
-    let val = match get_str(ctx, t, h, key) {
-        Ok(Some(v)) => v.to_vec(),
+    // Reply straight from the entry, then change its TTL (no copy).
+    match get_str(ctx, t, h, key) {
+        Ok(Some(v)) => ctx.out.bulk(v),
         Ok(None) => return ctx.out.null(),
         Err(()) => return ctx.wrongtype(),
-    };
-    ctx.out.bulk(&val);
+    }
     if let Some(at) = o.expire {
         if at <= ctx.now_ms {
-            if let Some(e) = t.remove(h, key) {
-                e.free();
-            }
+            t.delete(h, key);
         } else {
             super::expire::set_expire(t, h, key, Some(at));
         }
