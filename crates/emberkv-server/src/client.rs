@@ -36,6 +36,10 @@ pub struct Client {
     /// Reply, then close (QUIT, protocol errors, CLIENT KILL of self).
     pub close_after_reply: bool,
     pub no_touch: bool,
+    /// The connection's token in its worker (for replies from elsewhere).
+    pub token: usize,
+    /// Blocked on a list/zset pop until this deadline (ms; 0 = forever).
+    pub blocked: Option<i64>,
     pub shared: Arc<ClientShared>,
 }
 
@@ -48,6 +52,8 @@ impl Client {
             authenticated,
             close_after_reply: false,
             no_touch: false,
+            token: 0,
+            blocked: None,
             shared,
         }
     }

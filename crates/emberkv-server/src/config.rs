@@ -6,8 +6,10 @@
 //! CONFIG SET go through the same parsers, so they accept and reject the
 //! same values with the same messages.
 
+use crate::types::LIMITS;
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering::Relaxed;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogLevel {
@@ -154,7 +156,153 @@ fn yn(b: bool) -> String {
     if b { "yes" } else { "no" }.into()
 }
 
+/// Collection encoding thresholds live in `crate::types::LIMITS` (read on
+/// the data path); these directives read and write them there. The
+/// `*-ziplist-*` names are Redis's aliases.
 pub static DIRECTIVES: &[Directive] = &[
+    Directive {
+        name: "list-max-listpack-size",
+        mutable: true,
+        set: |_, v| {
+            LIMITS
+                .list_max_listpack_size
+                .store(int_in(v, i32::MIN as i64, i32::MAX as i64)?, Relaxed);
+            Ok(())
+        },
+        get: |_| LIMITS.list_max_listpack_size.load(Relaxed).to_string(),
+    },
+    Directive {
+        name: "list-max-ziplist-size",
+        mutable: true,
+        set: |_, v| {
+            LIMITS
+                .list_max_listpack_size
+                .store(int_in(v, i32::MIN as i64, i32::MAX as i64)?, Relaxed);
+            Ok(())
+        },
+        get: |_| LIMITS.list_max_listpack_size.load(Relaxed).to_string(),
+    },
+    Directive {
+        name: "hash-max-listpack-entries",
+        mutable: true,
+        set: |_, v| {
+            LIMITS
+                .hash_max_listpack_entries
+                .store(int_in(v, 0, i64::MAX)?, Relaxed);
+            Ok(())
+        },
+        get: |_| LIMITS.hash_max_listpack_entries.load(Relaxed).to_string(),
+    },
+    Directive {
+        name: "hash-max-ziplist-entries",
+        mutable: true,
+        set: |_, v| {
+            LIMITS
+                .hash_max_listpack_entries
+                .store(int_in(v, 0, i64::MAX)?, Relaxed);
+            Ok(())
+        },
+        get: |_| LIMITS.hash_max_listpack_entries.load(Relaxed).to_string(),
+    },
+    Directive {
+        name: "hash-max-listpack-value",
+        mutable: true,
+        set: |_, v| {
+            LIMITS
+                .hash_max_listpack_value
+                .store(memory_in(v, 0)?.min(i64::MAX as u64) as i64, Relaxed);
+            Ok(())
+        },
+        get: |_| LIMITS.hash_max_listpack_value.load(Relaxed).to_string(),
+    },
+    Directive {
+        name: "hash-max-ziplist-value",
+        mutable: true,
+        set: |_, v| {
+            LIMITS
+                .hash_max_listpack_value
+                .store(memory_in(v, 0)?.min(i64::MAX as u64) as i64, Relaxed);
+            Ok(())
+        },
+        get: |_| LIMITS.hash_max_listpack_value.load(Relaxed).to_string(),
+    },
+    Directive {
+        name: "set-max-intset-entries",
+        mutable: true,
+        set: |_, v| {
+            LIMITS
+                .set_max_intset_entries
+                .store(int_in(v, 0, i64::MAX)?, Relaxed);
+            Ok(())
+        },
+        get: |_| LIMITS.set_max_intset_entries.load(Relaxed).to_string(),
+    },
+    Directive {
+        name: "set-max-listpack-entries",
+        mutable: true,
+        set: |_, v| {
+            LIMITS
+                .set_max_listpack_entries
+                .store(int_in(v, 0, i64::MAX)?, Relaxed);
+            Ok(())
+        },
+        get: |_| LIMITS.set_max_listpack_entries.load(Relaxed).to_string(),
+    },
+    Directive {
+        name: "set-max-listpack-value",
+        mutable: true,
+        set: |_, v| {
+            LIMITS
+                .set_max_listpack_value
+                .store(memory_in(v, 0)?.min(i64::MAX as u64) as i64, Relaxed);
+            Ok(())
+        },
+        get: |_| LIMITS.set_max_listpack_value.load(Relaxed).to_string(),
+    },
+    Directive {
+        name: "zset-max-listpack-entries",
+        mutable: true,
+        set: |_, v| {
+            LIMITS
+                .zset_max_listpack_entries
+                .store(int_in(v, 0, i64::MAX)?, Relaxed);
+            Ok(())
+        },
+        get: |_| LIMITS.zset_max_listpack_entries.load(Relaxed).to_string(),
+    },
+    Directive {
+        name: "zset-max-ziplist-entries",
+        mutable: true,
+        set: |_, v| {
+            LIMITS
+                .zset_max_listpack_entries
+                .store(int_in(v, 0, i64::MAX)?, Relaxed);
+            Ok(())
+        },
+        get: |_| LIMITS.zset_max_listpack_entries.load(Relaxed).to_string(),
+    },
+    Directive {
+        name: "zset-max-listpack-value",
+        mutable: true,
+        set: |_, v| {
+            LIMITS
+                .zset_max_listpack_value
+                .store(memory_in(v, 0)?.min(i64::MAX as u64) as i64, Relaxed);
+            Ok(())
+        },
+        get: |_| LIMITS.zset_max_listpack_value.load(Relaxed).to_string(),
+    },
+    Directive {
+        name: "zset-max-ziplist-value",
+        mutable: true,
+        set: |_, v| {
+            LIMITS
+                .zset_max_listpack_value
+                .store(memory_in(v, 0)?.min(i64::MAX as u64) as i64, Relaxed);
+            Ok(())
+        },
+        get: |_| LIMITS.zset_max_listpack_value.load(Relaxed).to_string(),
+    },
     Directive {
         name: "port",
         mutable: false,

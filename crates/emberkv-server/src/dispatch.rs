@@ -90,6 +90,19 @@ pub fn dispatch(
         (cmd.handler)(&mut ctx, args);
     }
     let usec = clock.delta_as_nanos(start, clock.raw()) / 1000;
+    // Blocked clients: a write to one of their keys may serve them (one
+    // atomic load when nobody is blocked).
+    if cmd.has(flags::WRITE) && srv.blocking.any() {
+        let (first, last, step) = cmd.keys;
+        if first > 0 {
+            let n = args.len() as i32;
+            let last = if last < 0 { n + last } else { last.min(n - 1) };
+            let keys = (first..=last)
+                .step_by(step.max(1) as usize)
+                .map(|i| args.get(i as usize));
+            crate::blocking::signal(srv, client.db, keys, now_ms);
+        }
+    }
     #[cfg(feature = "stall-diagnostics")]
     diag::report(&entry.full_name, cpu0, usec);
     cs.calls.add(1);

@@ -1,13 +1,16 @@
 //! emberkv-server: start-up, logging, signals.
 
+mod blocking;
 mod client;
 mod cmd;
 mod config;
 mod dispatch;
 mod errors;
+mod lazyfree;
 mod net;
 mod server;
 mod store;
+mod types;
 mod util;
 
 use config::{Config, LogLevel};

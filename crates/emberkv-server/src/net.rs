@@ -66,6 +66,7 @@ pub fn run(srv: Arc<Server>, addrs: Vec<std::net::SocketAddr>) -> io::Result<()>
         handles.push(WorkerHandle {
             waker,
             kill: Default::default(),
+            replies: Default::default(),
         });
         polls.push(poll);
     }
@@ -96,6 +97,7 @@ pub fn run(srv: Arc<Server>, addrs: Vec<std::net::SocketAddr>) -> io::Result<()>
                         reset_epoch: 0,
                         expire_shard: 0,
                         expire_more: false,
+                        blocked: Vec::new(),
                     }
                     .run()
                 })?,
@@ -121,6 +123,8 @@ struct Worker {
     reset_epoch: u64,
     expire_shard: usize,
     expire_more: bool,
+    /// Blocked clients with a timeout: (deadline ms, token, client id).
+    blocked: Vec<(i64, usize, u64)>,
 }
 
 impl Worker {
@@ -129,11 +133,15 @@ impl Worker {
         let mut next_cron = Instant::now();
         loop {
             let now = Instant::now();
-            let timeout = if self.expire_more {
+            let mut timeout = if self.expire_more {
                 Duration::ZERO
             } else {
                 next_cron.saturating_duration_since(now)
             };
+            if let Some(d) = self.blocked.iter().map(|b| b.0).min() {
+                let wait = (d - unix_ms()).max(0) as u64;
+                timeout = timeout.min(Duration::from_millis(wait));
+            }
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     return Err(e);
@@ -153,6 +161,9 @@ impl Worker {
                         }
                     }
                 }
+            }
+            if !self.blocked.is_empty() {
+                self.expire_blocked();
             }
             if self.srv.shutdown.load(Relaxed) {
                 break;
@@ -231,13 +242,15 @@ impl Worker {
             }
             self.srv.clients.lock().insert(id, shared.clone());
             let authed = !self.srv.auth_required.load(Relaxed);
+            let mut client = Client::new(shared, authed);
+            client.token = key;
             entry.insert(Conn {
                 sock,
                 rbuf: Vec::new(),
                 parser: RequestParser::new(),
                 wbuf: Vec::new(),
                 wpos: 0,
-                client: Client::new(shared, authed),
+                client,
                 read_paused: false,
             });
             self.stats.connections.add(1);
@@ -290,7 +303,13 @@ impl Worker {
             let n = n as usize;
             unsafe { conn.rbuf.set_len(len + n) };
             self.stats.net_in.add(n as u64);
+            let was_blocked = conn.client.blocked.is_some();
             process(&self.srv, conn, self.now_ms, &self.stats, qlimit);
+            if !was_blocked {
+                if let Some(d) = conn.client.blocked.filter(|&d| d != 0) {
+                    self.blocked.push((d, key, conn.client.id));
+                }
+            }
             if conn.rbuf.len() > qlimit {
                 warn!(
                     id = conn.client.id,
@@ -365,6 +384,10 @@ impl Worker {
             return;
         }
         let mut conn = self.conns.remove(key);
+        if conn.client.blocked.is_some() {
+            self.srv.blocking.unblock(conn.client.id);
+            self.blocked.retain(|b| b.2 != conn.client.id);
+        }
         let _ = self.poll.registry().deregister(&mut conn.sock);
         self.srv.clients.lock().remove(&conn.client.id);
         self.srv.connected.fetch_sub(1, Relaxed);
@@ -372,9 +395,14 @@ impl Worker {
     }
 
     fn handle_inbox(&mut self) {
-        let Some(ws) = self.srv.workers.get() else {
+        let srv = self.srv.clone();
+        let Some(ws) = srv.workers.get() else {
             return;
         };
+        let replies = std::mem::take(&mut *ws[self.idx].replies.lock());
+        for (token, id, reply) in replies {
+            self.deliver_unblocked(token, id, &reply);
+        }
         let ids = std::mem::take(&mut *ws[self.idx].kill.lock());
         if ids.is_empty() {
             return;
@@ -387,6 +415,51 @@ impl Worker {
             .collect();
         for k in keys {
             self.close(k);
+        }
+    }
+
+    /// Gives a blocked client its reply (served by another client's write,
+    /// a timeout or CLIENT UNBLOCK) and resumes its pending commands.
+    fn deliver_unblocked(&mut self, token: usize, id: u64, reply: &[u8]) {
+        let Some(conn) = self.conns.get_mut(token) else {
+            return;
+        };
+        if conn.client.id != id || conn.client.blocked.is_none() {
+            return;
+        }
+        conn.wbuf.extend_from_slice(reply);
+        conn.client.blocked = None;
+        self.blocked.retain(|b| b.2 != id);
+        let qlimit = self.srv.qbuf_limit.load(Relaxed) as usize;
+        process(&self.srv, conn, self.now_ms, &self.stats, qlimit);
+        if let Some(d) = conn.client.blocked.filter(|&d| d != 0) {
+            self.blocked.push((d, token, id));
+        }
+        if !self.flush(token) {
+            self.close(token);
+        }
+    }
+
+    /// Times out blocked clients whose deadline passed.
+    fn expire_blocked(&mut self) {
+        let now = unix_ms();
+        let due: Vec<(i64, usize, u64)> = self
+            .blocked
+            .iter()
+            .copied()
+            .filter(|b| b.0 <= now)
+            .collect();
+        for (_, token, id) in due {
+            self.blocked.retain(|b| b.2 != id);
+            if self.srv.blocking.unblock(id).is_none() {
+                continue; // served meanwhile: the reply is in the inbox
+            }
+            let resp = match self.conns.get(token) {
+                Some(c) if c.client.id == id => c.client.resp,
+                _ => continue,
+            };
+            self.now_ms = now;
+            self.deliver_unblocked(token, id, &crate::blocking::timeout_reply(resp));
         }
     }
 
@@ -442,7 +515,7 @@ impl Worker {
 fn process(srv: &Server, conn: &mut Conn, now_ms: i64, stats: &WorkerStats, qlimit: usize) {
     let mut pos = 0;
     let max_bulk_len = srv.max_bulk_len.load(Relaxed) as usize;
-    while pos < conn.rbuf.len() && !conn.client.close_after_reply {
+    while pos < conn.rbuf.len() && !conn.client.close_after_reply && conn.client.blocked.is_none() {
         let limits = Limits {
             max_bulk_len,
             inline_max: 64 * 1024,

@@ -121,10 +121,14 @@ impl WorkerStats {
 pub struct WorkerHandle {
     pub waker: mio::Waker,
     pub kill: Mutex<Vec<u64>>,
+    /// Replies for clients blocked on this worker, served by other threads:
+    /// (connection token, client id, reply bytes).
+    pub replies: Mutex<Vec<(usize, u64, Vec<u8>)>>,
 }
 
 pub struct Server {
     pub store: Store,
+    pub blocking: crate::blocking::Blocking,
     pub config: RwLock<Config>,
     pub commands: Registry,
     pub clients: Mutex<BTreeMap<u64, Arc<ClientShared>>>,
@@ -176,6 +180,7 @@ impl Server {
             .collect();
         Server {
             store: Store::new(shards, config.databases),
+            blocking: Default::default(),
             auth_required: AtomicBool::new(!config.requirepass.is_empty()),
             max_bulk_len: AtomicU64::new(config.proto_max_bulk_len),
             qbuf_limit: AtomicU64::new(config.client_query_buffer_limit),

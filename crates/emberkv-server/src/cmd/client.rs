@@ -159,6 +159,29 @@ fn kill_client(ctx: &mut Ctx<'_>, c: &ClientShared) {
     }
 }
 
+/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]
+fn unblock(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let Some(id) = ctx.int_arg(args.get(2)) else {
+        return;
+    };
+    let error = match args.len() {
+        3 => false,
+        4 if args.is(3, "timeout") => false,
+        4 if args.is(3, "error") => true,
+        _ => return ctx.err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"),
+    };
+    let Some(w) = ctx.srv.blocking.unblock(id as u64) else {
+        return ctx.out.int(0);
+    };
+    let reply = if error {
+        b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n".to_vec()
+    } else {
+        crate::blocking::timeout_reply(w.resp)
+    };
+    crate::blocking::deliver(ctx.srv, &w, id as u64, reply);
+    ctx.out.int(1);
+}
+
 /// CLIENT KILL ip:port | CLIENT KILL [ID id] [TYPE t] [ADDR a] [LADDR a] [USER u] [SKIPME yes|no]
 fn kill(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if args.len() == 3 {
@@ -269,6 +292,8 @@ fn client_help(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
             "    Return the ID of the current connection.",
             "INFO",
             "    Return information about the current client connection.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
             "KILL <ip:port>",
             "    Kill connection made from <ip:port>.",
             "KILL <option> <value> [<option> <value> [...]]",
@@ -324,6 +349,12 @@ static SUBS: &[Command] = &[
         "2.4.0",
         "O(N)",
         "Terminates open connections.",
+    ),
+    Command::new("unblock", -3, ADMIN | F, unblock).doc(
+        C,
+        "5.0.0",
+        "O(log N) where N is the number of client connections",
+        "Unblocks a client blocked by a blocking command from a different connection.",
     ),
     Command::new("no-evict", 3, ADMIN | F, no_evict).doc(
         C,

@@ -136,7 +136,7 @@ fn section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             f!("maxclients:{}", srv.maxclients.load(Relaxed));
             f!("client_recent_max_input_buffer:0");
             f!("client_recent_max_output_buffer:0");
-            f!("blocked_clients:0");
+            f!("blocked_clients:{}", srv.blocking.blocked_clients());
             f!("tracking_clients:0");
             f!("clients_in_timeout_table:0");
         }
@@ -175,6 +175,10 @@ fn section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
                 }
             );
             f!("mem_allocator:jemalloc-5.3.0");
+            f!(
+                "lazyfree_pending_objects:{}",
+                crate::lazyfree::PENDING.load(Relaxed)
+            );
         }
         "persistence" => {
             f!("# Persistence");
@@ -201,6 +205,7 @@ fn section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             );
             f!("expired_keys:{}", srv.expired_keys());
             f!("evicted_keys:0");
+            f!("lazyfreed_objects:{}", crate::lazyfree::FREED.load(Relaxed));
             f!("keyspace_hits:{}", srv.sum(|s| s.hits.get()));
             f!("keyspace_misses:{}", srv.sum(|s| s.misses.get()));
             f!("pubsub_channels:0");

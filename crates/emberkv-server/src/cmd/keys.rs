@@ -3,8 +3,9 @@
 
 use super::{acl, flags::*, Args, Command, Ctx, Group};
 use crate::errors;
-use crate::store::entry::{EntryPtr, EntryRef, F_RAW, T_STRING};
+use crate::store::entry::{EntryPtr, EntryRef, F_RAW, T_HASH, T_LIST, T_SET, T_STRING, T_ZSET};
 use crate::store::Table;
+use crate::types::{Obj, ObjGuard};
 use crate::util::is_canonical_int;
 
 /// Reads a key as a read command does: lazy expiry, hit/miss statistics,
@@ -33,6 +34,10 @@ pub(crate) fn read_entry<'t>(
 pub(crate) fn type_name(kind: u8) -> &'static str {
     match kind {
         T_STRING => "string",
+        T_LIST => "list",
+        T_HASH => "hash",
+        T_SET => "set",
+        T_ZSET => "zset",
         _ => "none",
     }
 }
@@ -157,7 +162,12 @@ pub(crate) fn db_arg(ctx: &mut Ctx<'_>, a: &[u8]) -> Option<usize> {
 
 /// A deep copy of an entry under a new key.
 fn copy_entry(e: EntryRef<'_>, key: &[u8]) -> EntryPtr {
-    EntryPtr::new_string(key, e.str_value(), e.expire_at(), e.flags(), e.lru())
+    if e.kind() == T_STRING {
+        return EntryPtr::new_string(key, e.str_value(), e.expire_at(), e.flags(), e.lru());
+    }
+    let copy = ObjGuard::new(e).deep_clone();
+    let (kind, enc, p) = copy.into_raw();
+    EntryPtr::new_obj(key, kind, enc, p, e.expire_at(), e.lru())
 }
 
 /// COPY source destination [DB destination-db] [REPLACE]
@@ -205,6 +215,10 @@ fn copy(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         td.delete(hd, dst);
     }
     td.insert(hd, new);
+    drop(locked);
+    if dst_db != db && ctx.srv.blocking.any() {
+        crate::blocking::signal(ctx.srv, dst_db, [dst], ctx.now_ms);
+    }
     ctx.out.int(1);
 }
 
@@ -227,6 +241,10 @@ fn move_cmd(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     }
     let e = shard.dbs[from].remove(h, key).expect("looked up above");
     shard.dbs[to].insert(h, e);
+    drop(shard);
+    if ctx.srv.blocking.any() {
+        crate::blocking::signal(ctx.srv, to, [key], ctx.now_ms);
+    }
     ctx.out.int(1);
 }
 
@@ -250,6 +268,9 @@ fn object_encoding(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 
 /// Redis's names for how a value is stored, so tools that check them work.
 pub(crate) fn encoding_name(e: EntryRef<'_>) -> &'static str {
+    if e.kind() != T_STRING {
+        return Obj::encoding_name(e.kind(), e.enc());
+    }
     let v = e.str_value();
     if e.flags() & F_RAW != 0 {
         "raw"

@@ -188,6 +188,11 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         for shard in locked.shards() {
             shard.dbs.swap(a as usize, b as usize);
         }
+        drop(locked);
+        // Clients blocked in either database may now find their keys.
+        for db in [a as usize, b as usize] {
+            crate::blocking::signal_db(ctx.srv, db, ctx.now_ms);
+        }
     }
     ctx.out.ok();
 }
@@ -222,9 +227,7 @@ fn flush(ctx: &mut Ctx<'_>, dbs: std::ops::Range<usize>, asynchronous: bool) {
         }
     }
     if asynchronous && old.iter().any(|t| !t.is_empty()) {
-        let _ = std::thread::Builder::new()
-            .name("emberkv-lazyfree".into())
-            .spawn(move || drop(old));
+        crate::lazyfree::defer(Box::new(old));
     } else {
         drop(old);
     }

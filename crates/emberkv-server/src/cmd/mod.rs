@@ -7,15 +7,21 @@
 //! the locked table and write one reply.
 
 pub mod client;
+pub mod coll;
 pub mod config;
 pub mod connection;
 pub mod expire;
+pub mod hashes;
 pub mod info;
 pub mod introspect;
 pub mod keys;
 pub mod keyspace;
+pub mod lists;
 pub mod server;
+pub mod sets;
+pub mod sort;
 pub mod strings;
+pub mod zsets;
 
 use crate::client::Client;
 use crate::errors;
@@ -76,6 +82,10 @@ pub enum Group {
     Generic,
     Connection,
     Server,
+    List,
+    Hash,
+    Set,
+    SortedSet,
 }
 
 impl Group {
@@ -85,6 +95,10 @@ impl Group {
             Group::Generic => "generic",
             Group::Connection => "connection",
             Group::Server => "server",
+            Group::List => "list",
+            Group::Hash => "hash",
+            Group::Set => "set",
+            Group::SortedSet => "sorted-set",
         }
     }
 }
@@ -184,6 +198,11 @@ impl Registry {
     pub fn new() -> Self {
         let families: &[&'static [Command]] = &[
             strings::COMMANDS,
+            hashes::COMMANDS,
+            sets::COMMANDS,
+            lists::COMMANDS,
+            zsets::COMMANDS,
+            sort::COMMANDS,
             keys::COMMANDS,
             expire::COMMANDS,
             keyspace::COMMANDS,

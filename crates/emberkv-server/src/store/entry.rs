@@ -16,6 +16,15 @@ use std::marker::PhantomData;
 use std::ptr::NonNull;
 
 pub const T_STRING: u8 = 0;
+pub const T_LIST: u8 = 1;
+pub const T_HASH: u8 = 2;
+pub const T_SET: u8 = 3;
+pub const T_ZSET: u8 = 4;
+
+/// Collections keep their encoding (compact or large, see `crate::types`)
+/// in the top four bits of the flags byte; their value is one pointer.
+pub const ENC_SHIFT: u8 = 4;
+const OBJ_PTR: usize = 8;
 
 /// The entry carries an absolute expiry time (ms since the epoch).
 pub const F_EXPIRE: u8 = 1;
@@ -121,6 +130,47 @@ impl EntryPtr {
             off += write_varint(p.add(off), val.len());
             std::ptr::copy_nonoverlapping(val.as_ptr(), p.add(off), val.len());
             debug_assert_eq!(off + val.len(), size);
+            EntryPtr(nn)
+        }
+    }
+
+    /// A collection entry: `ptr` is the raw object (see
+    /// `crate::types::Obj::into_raw`), owned by the entry from now on.
+    pub fn new_obj(
+        key: &[u8],
+        kind: u8,
+        enc: u8,
+        ptr: usize,
+        expire: Option<i64>,
+        lru: u32,
+    ) -> Self {
+        debug_assert_ne!(kind, T_STRING);
+        let flags = (enc << ENC_SHIFT) | if expire.is_some() { F_EXPIRE } else { 0 };
+        let size = HDR
+            + if expire.is_some() { 8 } else { 0 }
+            + varint_len(key.len())
+            + key.len()
+            + OBJ_PTR;
+        let layout = Layout::from_size_align(size, ALIGN).expect("entry size");
+        // SAFETY: as in `new_string`.
+        unsafe {
+            let p = alloc(layout);
+            let Some(nn) = NonNull::new(p) else {
+                std::alloc::handle_alloc_error(layout)
+            };
+            (p as *mut usize).write(0);
+            *p.add(OFF_KIND) = kind;
+            *p.add(OFF_FLAGS) = flags;
+            write_lru(p, lru);
+            let mut off = HDR;
+            if let Some(t) = expire {
+                std::ptr::write_unaligned(p.add(off) as *mut i64, t);
+                off += 8;
+            }
+            off += write_varint(p.add(off), key.len());
+            std::ptr::copy_nonoverlapping(key.as_ptr(), p.add(off), key.len());
+            off += key.len();
+            std::ptr::write_unaligned(p.add(off) as *mut usize, ptr);
             EntryPtr(nn)
         }
     }
@@ -237,7 +287,13 @@ impl EntryPtr {
 
 impl Drop for EntryPtr {
     fn drop(&mut self) {
-        let size = self.as_ref().alloc_size();
+        let r = self.as_ref();
+        if r.kind() != T_STRING {
+            // SAFETY: the entry owns its object; it is dropped exactly once.
+            let obj = unsafe { crate::types::Obj::from_raw(r.kind(), r.enc(), r.obj_raw()) };
+            crate::lazyfree::drop_obj(obj);
+        }
+        let size = r.alloc_size();
         // SAFETY: as in `free`; `free`/`into_raw` forget `self` so this runs once.
         unsafe {
             dealloc(
@@ -329,15 +385,47 @@ impl<'a> EntryRef<'a> {
         }
     }
 
-    /// Offset and length of the string value.
+    /// Offset where the value starts.
     #[inline]
-    fn str_span(&self) -> (usize, usize) {
+    fn val_off(&self) -> usize {
         unsafe {
             let off = self.key_off();
             let (klen, n) = read_varint(self.p().add(off));
-            let voff = off + n + klen;
+            off + n + klen
+        }
+    }
+
+    /// Offset and length of the string value.
+    #[inline]
+    fn str_span(&self) -> (usize, usize) {
+        let voff = self.val_off();
+        unsafe {
             let (vlen, m) = read_varint(self.p().add(voff));
             (voff + m, vlen)
+        }
+    }
+
+    /// Encoding of a collection (see `crate::types`).
+    #[inline]
+    pub fn enc(&self) -> u8 {
+        self.flags() >> ENC_SHIFT
+    }
+
+    /// The raw object pointer of a collection entry.
+    #[inline]
+    pub fn obj_raw(&self) -> usize {
+        debug_assert_ne!(self.kind(), T_STRING);
+        unsafe { std::ptr::read_unaligned(self.p().add(self.val_off()) as *const usize) }
+    }
+
+    /// Stores a new raw object (after an encoding conversion). The caller
+    /// owns the old one, which it consumed to build the new.
+    #[inline]
+    pub(crate) fn set_obj_raw(&self, enc: u8, ptr: usize) {
+        unsafe {
+            std::ptr::write_unaligned(self.p().add(self.val_off()) as *mut usize, ptr);
+            let f = self.p().add(OFF_FLAGS);
+            *f = (*f & ((1 << ENC_SHIFT) - 1)) | (enc << ENC_SHIFT);
         }
     }
 
@@ -351,6 +439,9 @@ impl<'a> EntryRef<'a> {
 
     /// Bytes of the allocation (derived from the contents).
     pub fn alloc_size(&self) -> usize {
+        if self.kind() != T_STRING {
+            return self.val_off() + OBJ_PTR;
+        }
         let (off, len) = self.str_span();
         off + len
     }

@@ -373,6 +373,24 @@ impl Table {
         }
     }
 
+    /// Every entry, as an iterator borrowing the table.
+    pub fn iter(&self) -> impl Iterator<Item = EntryRef<'_>> + '_ {
+        self.segs.iter().flat_map(|seg| {
+            seg.buckets.iter().flat_map(|&l0| {
+                let mut l = l0;
+                std::iter::from_fn(move || {
+                    if l == 0 {
+                        return None;
+                    }
+                    // SAFETY: live entries owned by the borrowed table.
+                    let e = unsafe { EntryRef::from_raw(link_ptr(l)) };
+                    l = e.next_link();
+                    Some(e)
+                })
+            })
+        })
+    }
+
     /// One SCAN step over a local cursor: visits one bucket, returns the next
     /// cursor (0 when the table is done).
     pub fn scan_step(&self, cursor: u64, mut f: impl FnMut(EntryRef<'_>)) -> u64 {

@@ -1,0 +1,359 @@
+//! Blocking pops (BLPOP, BLMOVE, BLMPOP, BZPOPMIN, BZMPOP ...).
+//!
+//! A client with nothing to pop registers a [`Waiter`] under each of its
+//! keys, first come first served per key, and its connection stops reading
+//! commands. After any write command, if anyone is blocked, dispatch calls
+//! [`signal`] with the command's keys: the writer's thread serves the
+//! waiters of those keys in order, running their pop itself (so the element
+//! goes to the first waiter and to no one else, as in Redis), and hands the
+//! reply to the waiter's worker through its inbox. Timeouts are kept by
+//! each worker; disconnects, CLIENT KILL and CLIENT UNBLOCK remove waiters.
+//!
+//! Lost wake-ups: a client registers and then retries its pop while holding
+//! the registry lock; a writer changes the data under the shard lock first
+//! and checks [`Blocking::any`] after. Either the retry sees the data or the
+//! writer sees the waiter. Lock order is always registry, then shards.
+
+use crate::cmd::{lists, zsets, Ctx};
+use crate::server::Server;
+use emberkv_protocol::{ReplyWriter, Resp};
+use parking_lot::Mutex;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+/// What a blocked client is waiting to do.
+pub enum BlockOp {
+    /// BLPOP/BRPOP: reply [key, element].
+    ListPop { keys: Vec<Vec<u8>>, front: bool },
+    /// LMOVE/BLMOVE/RPOPLPUSH/BRPOPLPUSH: reply element.
+    ListMove {
+        src: Vec<u8>,
+        dst: Vec<u8>,
+        from_front: bool,
+        to_front: bool,
+    },
+    /// LMPOP/BLMPOP: reply [key, [elements]].
+    ListMPop {
+        keys: Vec<Vec<u8>>,
+        front: bool,
+        count: usize,
+    },
+    /// BZPOPMIN/BZPOPMAX: reply [key, member, score].
+    ZPop { keys: Vec<Vec<u8>>, min: bool },
+    /// ZMPOP/BZMPOP: reply [key, [[member, score] ...]].
+    ZMPop {
+        keys: Vec<Vec<u8>>,
+        min: bool,
+        count: usize,
+    },
+}
+
+pub enum Served {
+    Yes,
+    No,
+    WrongType,
+}
+
+impl BlockOp {
+    pub fn keys(&self) -> Vec<&[u8]> {
+        match self {
+            BlockOp::ListPop { keys, .. }
+            | BlockOp::ListMPop { keys, .. }
+            | BlockOp::ZPop { keys, .. }
+            | BlockOp::ZMPop { keys, .. } => keys.iter().map(|k| &k[..]).collect(),
+            BlockOp::ListMove { src, .. } => vec![&src[..]],
+        }
+    }
+
+    /// Pops now if there is anything to pop, writing the reply.
+    pub fn try_serve(
+        &self,
+        srv: &Server,
+        db: usize,
+        now: i64,
+        out: &mut ReplyWriter<'_>,
+    ) -> Served {
+        let lru = ((now / 1000) as u32) & 0xff_ffff;
+        let store = &srv.store;
+        match self {
+            BlockOp::ListPop { keys, front } => {
+                for k in keys {
+                    let h = store.hash(k);
+                    let mut shard = store.lock(h);
+                    match lists::pop_from(&mut shard.dbs[db], h, k, *front, 1, now, lru) {
+                        Err(()) => return Served::WrongType,
+                        Ok(Some(v)) if !v.is_empty() => {
+                            out.array(2);
+                            out.bulk(k);
+                            out.bulk(&v[0]);
+                            return Served::Yes;
+                        }
+                        _ => {}
+                    }
+                }
+                Served::No
+            }
+            BlockOp::ListMPop { keys, front, count } => {
+                for k in keys {
+                    let h = store.hash(k);
+                    let mut shard = store.lock(h);
+                    match lists::pop_from(&mut shard.dbs[db], h, k, *front, *count, now, lru) {
+                        Err(()) => return Served::WrongType,
+                        Ok(Some(v)) if !v.is_empty() => {
+                            out.array(2);
+                            out.bulk(k);
+                            out.array(v.len());
+                            v.iter().for_each(|e| out.bulk(e));
+                            return Served::Yes;
+                        }
+                        _ => {}
+                    }
+                }
+                Served::No
+            }
+            BlockOp::ListMove {
+                src,
+                dst,
+                from_front,
+                to_front,
+            } => {
+                let (hs, hd) = (store.hash(src), store.hash(dst));
+                let mut locked = store.lock_many([hs, hd]);
+                let t = locked.table(hs, db);
+                match t.lookup(hs, src, now) {
+                    None => return Served::No,
+                    Some(e) if e.kind() != crate::store::entry::T_LIST => return Served::WrongType,
+                    _ => {}
+                }
+                let td = locked.table(hd, db);
+                if td
+                    .lookup(hd, dst, now)
+                    .is_some_and(|e| e.kind() != crate::store::entry::T_LIST)
+                {
+                    return Served::WrongType;
+                }
+                let t = locked.table(hs, db);
+                let Ok(Some(v)) = lists::pop_from(t, hs, src, *from_front, 1, now, lru) else {
+                    return Served::No;
+                };
+                let td = locked.table(hd, db);
+                let _ = lists::push_to(td, hd, dst, *to_front, [&v[0][..]], now, lru);
+                out.bulk(&v[0]);
+                Served::Yes
+            }
+            BlockOp::ZPop { keys, min } => {
+                for k in keys {
+                    let h = store.hash(k);
+                    let mut shard = store.lock(h);
+                    match zsets::pop_from(&mut shard.dbs[db], h, k, *min, 1, now, lru) {
+                        Err(()) => return Served::WrongType,
+                        Ok(Some(v)) if !v.is_empty() => {
+                            out.array(3);
+                            out.bulk(k);
+                            out.bulk(&v[0].0);
+                            out.double(v[0].1);
+                            return Served::Yes;
+                        }
+                        _ => {}
+                    }
+                }
+                Served::No
+            }
+            BlockOp::ZMPop { keys, min, count } => {
+                for k in keys {
+                    let h = store.hash(k);
+                    let mut shard = store.lock(h);
+                    match zsets::pop_from(&mut shard.dbs[db], h, k, *min, *count, now, lru) {
+                        Err(()) => return Served::WrongType,
+                        Ok(Some(v)) if !v.is_empty() => {
+                            out.array(2);
+                            out.bulk(k);
+                            out.array(v.len());
+                            for (m, s) in &v {
+                                out.array(2);
+                                out.bulk(m);
+                                out.double(*s);
+                            }
+                            return Served::Yes;
+                        }
+                        _ => {}
+                    }
+                }
+                Served::No
+            }
+        }
+    }
+
+    /// The reply when a non-blocking form finds nothing.
+    pub fn reply_empty(&self, out: &mut ReplyWriter<'_>) {
+        match self {
+            BlockOp::ListMove { .. } => out.null(),
+            _ => out.null_array(),
+        }
+    }
+}
+
+/// The reply of a blocked command that timed out (Redis: a null array for
+/// every blocking list and sorted-set command).
+pub fn timeout_reply(resp: Resp) -> Vec<u8> {
+    let mut v = Vec::new();
+    ReplyWriter::new(&mut v, resp).null_array();
+    v
+}
+
+pub struct Waiter {
+    pub worker: usize,
+    pub token: usize,
+    pub db: usize,
+    pub resp: Resp,
+    pub op: BlockOp,
+}
+
+type KeyId = (usize, Box<[u8]>);
+
+#[derive(Default)]
+struct Inner {
+    keys: HashMap<KeyId, VecDeque<u64>>,
+    waiters: HashMap<u64, Waiter>,
+}
+
+#[derive(Default)]
+pub struct Blocking {
+    count: AtomicUsize,
+    inner: Mutex<Inner>,
+}
+
+impl Blocking {
+    /// Whether any client is blocked (one atomic load on the write path).
+    #[inline]
+    pub fn any(&self) -> bool {
+        self.count.load(SeqCst) > 0
+    }
+
+    pub fn blocked_clients(&self) -> usize {
+        self.count.load(SeqCst)
+    }
+
+    /// Removes client `id`'s registration; None if it is not blocked (or
+    /// was just served).
+    pub fn unblock(&self, id: u64) -> Option<Waiter> {
+        let mut inner = self.inner.lock();
+        let w = inner.waiters.remove(&id)?;
+        for k in w.op.keys() {
+            let kid: KeyId = (w.db, k.into());
+            if let Some(q) = inner.keys.get_mut(&kid) {
+                q.retain(|&x| x != id);
+                if q.is_empty() {
+                    inner.keys.remove(&kid);
+                }
+            }
+        }
+        self.count.fetch_sub(1, SeqCst);
+        Some(w)
+    }
+}
+
+/// Blocks the client of `ctx` on `op` until `deadline` (ms; 0 = forever),
+/// unless the retry under the registry lock can serve it at once.
+pub fn block(ctx: &mut Ctx<'_>, op: BlockOp, deadline: i64) {
+    let srv = ctx.srv;
+    let b = &srv.blocking;
+    let mut inner = b.inner.lock();
+    b.count.fetch_add(1, SeqCst);
+    match op.try_serve(srv, ctx.client.db, ctx.now_ms, &mut ctx.out) {
+        Served::No => {}
+        Served::Yes => {
+            b.count.fetch_sub(1, SeqCst);
+            return;
+        }
+        Served::WrongType => {
+            b.count.fetch_sub(1, SeqCst);
+            return ctx.wrongtype();
+        }
+    }
+    let id = ctx.client.id;
+    let db = ctx.client.db;
+    for k in op.keys() {
+        inner.keys.entry((db, k.into())).or_default().push_back(id);
+    }
+    inner.waiters.insert(
+        id,
+        Waiter {
+            worker: ctx.client.shared.worker,
+            token: ctx.client.token,
+            db,
+            resp: ctx.client.resp,
+            op,
+        },
+    );
+    ctx.client.blocked = Some(deadline);
+}
+
+/// Serves clients blocked on `keys` of `db` after a write, in arrival order.
+pub fn signal<'a>(srv: &Server, db: usize, keys: impl IntoIterator<Item = &'a [u8]>, now: i64) {
+    let b = &srv.blocking;
+    let mut inner = b.inner.lock();
+    let mut pending: Vec<KeyId> = keys
+        .into_iter()
+        .map(|k| (db, Box::<[u8]>::from(k)))
+        .filter(|kid| inner.keys.contains_key(kid))
+        .collect();
+    while let Some(kid) = pending.pop() {
+        while let Some(&id) = inner.keys.get(&kid).and_then(|q| q.front()) {
+            let w = &inner.waiters[&id];
+            let mut buf = Vec::new();
+            let served = {
+                let mut out = ReplyWriter::new(&mut buf, w.resp);
+                w.op.try_serve(srv, w.db, now, &mut out)
+            };
+            if !matches!(served, Served::Yes) {
+                break;
+            }
+            let w = inner.waiters.remove(&id).expect("waiter");
+            for k in w.op.keys() {
+                let k2: KeyId = (w.db, k.into());
+                if let Some(q) = inner.keys.get_mut(&k2) {
+                    q.retain(|&x| x != id);
+                    if q.is_empty() {
+                        inner.keys.remove(&k2);
+                    }
+                }
+            }
+            b.count.fetch_sub(1, SeqCst);
+            // A move filled its destination: its waiters may go next.
+            if let BlockOp::ListMove { dst, .. } = &w.op {
+                let d: KeyId = (w.db, dst[..].into());
+                if inner.keys.contains_key(&d) {
+                    pending.push(d);
+                }
+            }
+            deliver(srv, &w, id, buf);
+        }
+    }
+}
+
+/// Serves every client blocked on a key of `db` that now has data
+/// (SWAPDB replaced the whole database).
+pub fn signal_db(srv: &Server, db: usize, now: i64) {
+    if !srv.blocking.any() {
+        return;
+    }
+    let keys: Vec<Box<[u8]>> = srv
+        .blocking
+        .inner
+        .lock()
+        .keys
+        .keys()
+        .filter(|k| k.0 == db)
+        .map(|k| k.1.clone())
+        .collect();
+    signal(srv, db, keys.iter().map(|k| &k[..]), now);
+}
+
+/// Hands a reply to the worker that owns the waiter's connection.
+pub fn deliver(srv: &Server, w: &Waiter, id: u64, reply: Vec<u8>) {
+    if let Some(ws) = srv.workers.get() {
+        ws[w.worker].replies.lock().push((w.token, id, reply));
+        let _ = ws[w.worker].waker.wake();
+    }
+}

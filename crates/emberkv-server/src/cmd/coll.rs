@@ -1,0 +1,271 @@
+//! Access to collection values shared by the list, hash, set and sorted-set
+//! families: look a key up expecting a type (WRONGTYPE otherwise), create it
+//! on first write, and delete it when a write leaves it empty, as Redis
+//! never keeps empty collections.
+
+use super::keys::read_entry;
+use super::Ctx;
+use crate::errors;
+use crate::store::{EntryPtr, Table};
+use crate::types::{Obj, ObjGuard};
+
+/// Runs `f` on the collection of `kind` at `key` for reading. Replies
+/// WRONGTYPE for another type and calls `missing` if there is no key.
+pub fn read(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    kind: u8,
+    missing: impl FnOnce(&mut Ctx<'_>),
+    f: impl FnOnce(&mut Ctx<'_>, &Obj),
+) {
+    let srv = ctx.srv;
+    let h = srv.store.hash(key);
+    let mut shard = srv.store.lock(h);
+    let t = &mut shard.dbs[ctx.client.db];
+    match read_entry(ctx, t, h, key) {
+        None => missing(ctx),
+        Some(e) if e.kind() != kind => ctx.wrongtype(),
+        Some(e) => {
+            let g = ObjGuard::new(e);
+            f(ctx, &g);
+        }
+    }
+}
+
+/// Runs `f` on the collection of `kind` at `key` for writing, creating it
+/// with `create` if missing (or calling `missing` when `create` is None).
+/// Deletes the key if `f` leaves the collection empty.
+pub fn write(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    kind: u8,
+    create: Option<&dyn Fn() -> Obj>,
+    missing: impl FnOnce(&mut Ctx<'_>),
+    f: impl FnOnce(&mut Ctx<'_>, &mut Obj),
+) {
+    let srv = ctx.srv;
+    let h = srv.store.hash(key);
+    let mut shard = srv.store.lock(h);
+    let t = &mut shard.dbs[ctx.client.db];
+    let lru = ctx.lru_clock();
+    let empty = match write_in(t, h, key, kind, ctx.now_ms, lru, create) {
+        Err(()) => None,
+        Ok(None) => Some(None),
+        Ok(Some(mut g)) => {
+            f(ctx, &mut g);
+            Some(Some(g.is_empty()))
+        }
+    };
+    let empty = match empty {
+        None => return ctx.wrongtype(),
+        Some(None) => return missing(ctx),
+        Some(Some(e)) => e,
+    };
+    if empty {
+        t.delete(h, key);
+    }
+}
+
+/// The guard for a write on one table (multi-key commands use this with
+/// their own locking). Err(()) for another type.
+pub fn write_in<'t>(
+    t: &'t mut Table,
+    h: u64,
+    key: &[u8],
+    kind: u8,
+    now: i64,
+    lru: u32,
+    create: Option<&dyn Fn() -> Obj>,
+) -> Result<Option<ObjGuard<'t>>, ()> {
+    let exists = match t.lookup(h, key, now) {
+        Some(e) if e.kind() != kind => return Err(()),
+        Some(_) => true,
+        None => false,
+    };
+    if !exists {
+        let Some(make) = create else {
+            return Ok(None);
+        };
+        let (k, enc, p) = make().into_raw();
+        t.insert(h, EntryPtr::new_obj(key, k, enc, p, None, lru));
+    }
+    let e = t.find(h, key).expect("present");
+    e.set_lru(lru);
+    // SAFETY: the entry lives while `t` is borrowed for 't.
+    let e = unsafe { crate::store::EntryRef::from_raw(e.raw()) };
+    Ok(Some(ObjGuard::new(e)))
+}
+
+/// The guard for a read on one table; Err(()) for another type.
+pub fn read_in<'t>(
+    ctx: &Ctx<'_>,
+    t: &'t mut Table,
+    h: u64,
+    key: &[u8],
+    kind: u8,
+) -> Result<Option<ObjGuard<'t>>, ()> {
+    match read_entry(ctx, t, h, key) {
+        None => Ok(None),
+        Some(e) if e.kind() != kind => Err(()),
+        Some(e) => Ok(Some(ObjGuard::new(e))),
+    }
+}
+
+/// Read guards for several keys at once under one multi-shard lock
+/// (SINTER, ZUNION, SORT...). Err(()) if any key has another type; a
+/// missing key gives None. The guards must be dropped before `locked` is
+/// used for writing.
+pub fn read_many<'l>(
+    ctx: &Ctx<'_>,
+    locked: &'l mut crate::store::Locked<'_>,
+    keys: &[(&[u8], u64)],
+    kind: u8,
+) -> Result<Vec<Option<ObjGuard<'l>>>, ()> {
+    let db = ctx.client.db;
+    let mut raws = Vec::with_capacity(keys.len());
+    for &(k, h) in keys {
+        let t = locked.table(h, db);
+        match read_entry(ctx, t, h, k) {
+            None => raws.push(None),
+            Some(e) if e.kind() != kind => return Err(()),
+            Some(e) => raws.push(Some(e.raw())),
+        }
+    }
+    // SAFETY: every entry is owned by a table behind `locked`, borrowed for
+    // 'l, and nothing below mutates the tables while the guards live.
+    Ok(raws
+        .into_iter()
+        .map(|r| r.map(|p| ObjGuard::new(unsafe { crate::store::EntryRef::from_raw(p) })))
+        .collect())
+}
+
+/// Replaces whatever is at `key` with `obj` (STORE forms), or deletes the
+/// key when `obj` is empty. Returns the stored length.
+pub fn store_obj(t: &mut Table, h: u64, key: &[u8], obj: Obj, lru: u32) -> usize {
+    let n = obj.len();
+    t.delete(h, key);
+    if n > 0 {
+        let (k, enc, p) = obj.into_raw();
+        t.insert(h, EntryPtr::new_obj(key, k, enc, p, None, lru));
+    }
+    n
+}
+
+/// Arguments of HSCAN/SSCAN/ZSCAN: cursor, MATCH pattern, COUNT.
+pub struct ScanArgs<'a> {
+    pub cursor: u64,
+    pub pattern: Option<&'a [u8]>,
+    pub count: usize,
+}
+
+pub fn parse_scan<'a>(ctx: &mut Ctx<'_>, args: &super::Args<'a>) -> Option<ScanArgs<'a>> {
+    let Some(cursor) = std::str::from_utf8(args.get(2))
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    else {
+        ctx.err(errors::INVALID_CURSOR);
+        return None;
+    };
+    let mut s = ScanArgs {
+        cursor,
+        pattern: None,
+        count: 10,
+    };
+    let mut j = 3;
+    while j < args.len() {
+        if j + 1 >= args.len() {
+            ctx.syntax();
+            return None;
+        }
+        if args.is(j, "count") {
+            match crate::util::parse_i64(args.get(j + 1)) {
+                None => {
+                    ctx.err(errors::NOT_INT);
+                    return None;
+                }
+                Some(n) if n < 1 => {
+                    ctx.syntax();
+                    return None;
+                }
+                Some(n) => s.count = n as usize,
+            }
+        } else if args.is(j, "match") {
+            let p = args.get(j + 1);
+            s.pattern = if p == b"*" { None } else { Some(p) };
+        } else {
+            ctx.syntax();
+            return None;
+        }
+        j += 2;
+    }
+    Some(s)
+}
+
+impl ScanArgs<'_> {
+    pub fn matches(&self, k: &[u8]) -> bool {
+        self.pattern
+            .is_none_or(|p| crate::store::glob::glob_match(p, k, false))
+    }
+}
+
+/// Replies the SCAN-shaped `[cursor, [items...]]`.
+pub fn scan_reply(ctx: &mut Ctx<'_>, next: u64, items: &[Vec<u8>]) {
+    ctx.out.array(2);
+    ctx.out.bulk(itoa::Buffer::new().format(next).as_bytes());
+    ctx.out.array(items.len());
+    for i in items {
+        ctx.out.bulk(i);
+    }
+}
+
+/// Typed views; the kind was checked by the access helpers.
+impl Obj {
+    pub fn list(&mut self) -> &mut crate::types::List {
+        match self {
+            Obj::List(l) => l,
+            _ => unreachable!("kind checked"),
+        }
+    }
+    pub fn hash(&mut self) -> &mut crate::types::Hash {
+        match self {
+            Obj::Hash(x) => x,
+            _ => unreachable!("kind checked"),
+        }
+    }
+    pub fn set(&mut self) -> &mut crate::types::Set {
+        match self {
+            Obj::Set(x) => x,
+            _ => unreachable!("kind checked"),
+        }
+    }
+    pub fn zset(&mut self) -> &mut crate::types::ZSet {
+        match self {
+            Obj::ZSet(x) => x,
+            _ => unreachable!("kind checked"),
+        }
+    }
+    pub fn as_list(&self) -> &crate::types::List {
+        match self {
+            Obj::List(l) => l,
+            _ => unreachable!("kind checked"),
+        }
+    }
+    pub fn as_hash(&self) -> &crate::types::Hash {
+        match self {
+            Obj::Hash(x) => x,
+            _ => unreachable!("kind checked"),
+        }
+    }
+    pub fn as_set(&self) -> &crate::types::Set {
+        match self {
+            Obj::Set(x) => x,
+            _ => unreachable!("kind checked"),
+        }
+    }
+    pub fn as_zset(&self) -> &crate::types::ZSet {
+        match self {
+            Obj::ZSet(x) => x,
+            _ => unreachable!("kind checked"),
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Background freeing of big values: one thread that drops whatever it is
+//! sent. Dropping a collection with millions of elements takes as many
+//! `free` calls; done inline under a shard lock it would stall every client
+//! of that shard (and the caller), so DEL, UNLINK, overwrites, expiry and
+//! FLUSHALL ASYNC of such values hand them here instead.
+
+use crate::types::Obj;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::{Mutex, OnceLock};
+
+type Garbage = Box<dyn Send>;
+
+/// Objects handed over and not yet freed (INFO `lazyfree_pending_objects`).
+pub static PENDING: AtomicU64 = AtomicU64::new(0);
+/// Objects freed in the background (INFO `lazyfreed_objects`).
+pub static FREED: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static IS_LAZYFREE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn sender() -> &'static Mutex<Sender<Garbage>> {
+    static TX: OnceLock<Mutex<Sender<Garbage>>> = OnceLock::new();
+    TX.get_or_init(|| {
+        let (tx, rx) = channel::<Garbage>();
+        std::thread::Builder::new()
+            .name("emberkv-lazyfree".into())
+            .spawn(move || {
+                IS_LAZYFREE.with(|f| f.set(true));
+                for g in rx {
+                    drop(g);
+                    PENDING.fetch_sub(1, Relaxed);
+                    FREED.fetch_add(1, Relaxed);
+                }
+            })
+            .expect("spawn lazyfree thread");
+        Mutex::new(tx)
+    })
+}
+
+/// Frees `g` on the background thread.
+pub fn defer(g: Garbage) {
+    if IS_LAZYFREE.with(|f| f.get()) {
+        return drop(g);
+    }
+    PENDING.fetch_add(1, Relaxed);
+    let tx = sender().lock().unwrap_or_else(|e| e.into_inner());
+    if let Err(e) = tx.send(g) {
+        PENDING.fetch_sub(1, Relaxed);
+        drop(e.0);
+    }
+}
+
+/// Drops a collection, in the background when that is worth it (Redis's
+/// LAZYFREE_THRESHOLD: more than 64 allocations to free).
+pub fn drop_obj(o: Obj) {
+    let (kind, enc, len) = (o.kind(), o.enc(), o.len());
+    if Obj::free_is_costly(kind, enc, len) && !IS_LAZYFREE.with(|f| f.get()) {
+        defer(Box::new(o));
+    } else {
+        drop(o);
+    }
+}
