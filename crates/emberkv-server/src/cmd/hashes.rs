@@ -239,6 +239,9 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let Some(incr) = LongDouble::parse(args.get(3)) else {
         return ctx.err(errors::NOT_FLOAT);
     };
+    if !incr.is_finite() {
+        return ctx.err("ERR value is NaN or Infinity");
+    }
     coll::write(
         ctx,
         args.get(1),

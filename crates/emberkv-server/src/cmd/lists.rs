@@ -464,7 +464,7 @@ pub(crate) fn parse_mpop_args(
     at: usize,
     zset: bool,
 ) -> Option<(Vec<Vec<u8>>, bool, usize)> {
-    let (keys, mut j) = numkeys(ctx, args, at)?;
+    let (keys, mut j) = numkeys(ctx, args, at, crate::errors::SYNTAX)?;
     if j >= args.len() {
         ctx.syntax();
         return None;

@@ -386,10 +386,13 @@ fn sdiffstore(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 }
 
 /// Parses `numkeys key [key ...]` at argument 1; returns (keys, index after).
+/// `too_many` is the error when numkeys exceeds the arguments (commands
+/// differ in Redis).
 pub(crate) fn numkeys<'a>(
     ctx: &mut Ctx<'_>,
     args: &Args<'a>,
     at: usize,
+    too_many: &str,
 ) -> Option<(Vec<&'a [u8]>, usize)> {
     let Some(n) = crate::util::parse_i64(args.get(at)) else {
         ctx.err("ERR numkeys should be greater than 0");
@@ -401,7 +404,7 @@ pub(crate) fn numkeys<'a>(
     }
     let n = n as usize;
     if n > args.len() - at - 1 {
-        ctx.err("ERR Number of keys can't be greater than number of args");
+        ctx.err(too_many);
         return None;
     }
     Some((
@@ -412,7 +415,12 @@ pub(crate) fn numkeys<'a>(
 
 /// SINTERCARD numkeys key [key ...] [LIMIT limit]
 fn sintercard(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let Some((keys, mut j)) = numkeys(ctx, args, 1) else {
+    let Some((keys, mut j)) = numkeys(
+        ctx,
+        args,
+        1,
+        "ERR Number of keys can't be greater than number of args",
+    ) else {
         return;
     };
     let mut limit = usize::MAX;

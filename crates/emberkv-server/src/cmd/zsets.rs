@@ -115,8 +115,23 @@ fn resolve(z: &ZSet, range: &Range, rev: bool) -> Option<(usize, usize)> {
             (hi > lo).then(|| (lo, hi - 1))
         }
         Range::Lex(min, max) => {
+            // As Redis: nothing if the last member is below min or the
+            // first above max (which also settles sets whose members are
+            // not in lex order because their scores differ).
+            let (mut first, mut last) = (Vec::new(), Vec::new());
+            z.walk(0, 0, false, |m, _| {
+                first = m.to_vec();
+                false
+            });
+            z.walk(n - 1, n - 1, false, |m, _| {
+                last = m.to_vec();
+                false
+            });
+            if n == 0 || lex_below_min(&last, min) || !lex_within_max(&first, max) {
+                return None;
+            }
             let lo = z.count_before(|_, m| lex_below_min(m, min));
-            let hi = z.count_before(|_, m| lex_within_max(m, max));
+            let hi = z.count_before(|_, m| lex_within_max(m, max)).max(lo);
             (hi > lo).then(|| (lo, hi - 1))
         }
     }
