@@ -10,7 +10,7 @@ emberkv/Redis (lower is better).
 
 Usage: bench/compare.py [--keys 1000000] [--requests 2000000] [--p1-requests 1000000]
 """
-import argparse, os, socket, subprocess, sys, time
+import argparse, os, re, socket, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -77,17 +77,79 @@ def prefill(port, n, vsize):
     p.wait()
 
 
+# Workloads that are not a redis-benchmark -t test: an explicit command line
+# (redis-benchmark substitutes __rand_int__ with a 12-digit random number).
+CUSTOM = {
+    # LRANGE of the first 100 elements of a list prefilled with 1000.
+    "lrange_100": ["LRANGE", "benchlist", "0", "99"],
+    # Ranges and ranks on one 1M-member sorted set (member:%012d, score i).
+    "zrangebyscore": ["ZRANGEBYSCORE", "bigzset", "__rand_int__", "+inf", "LIMIT", "0", "10"],
+    "zrank": ["ZRANK", "bigzset", "member:__rand_int__"],
+}
+
+
+def pipe_load(port, frames):
+    """Feeds an iterator of RESP-encoded commands through redis-cli --pipe."""
+    p = subprocess.Popen(["redis-cli", "-p", str(port), "--pipe"], stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL)
+    chunk = []
+    for f in frames:
+        chunk.append(f)
+        if len(chunk) == 10000:
+            p.stdin.write(b"".join(chunk))
+            chunk = []
+    p.stdin.write(b"".join(chunk))
+    p.stdin.close()
+    p.wait()
+
+
+def resp(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+# Memory datasets of the collections issue: (name, frames generator).
+def hashes_100k():
+    for i in range(100_000):
+        args = ["HSET", f"hash:{i}"]
+        for j in range(10):
+            args += [f"field:{j}", f"val{(i * 7 + j) % 1000}"]
+        yield resp(*args)
+
+
+def sets_100k():
+    for i in range(100_000):
+        yield resp("SADD", f"set:{i}", *[(i + j * 37) % 1000 for j in range(10)])
+
+
+def zset_1m():
+    for i in range(1_000_000):
+        yield resp("ZADD", "bigzset", i, b"member:%012d" % i)
+
+
+DATASETS = [
+    ("100k hashes x 10 small fields", hashes_100k),
+    ("100k sets x 10 small integers", sets_100k),
+    ("one 1M-member sorted set", zset_1m),
+]
+
+
 def bench(port, pid, test, pipeline, requests, keyspace):
     t0 = cpu_seconds(pid)
+    what = CUSTOM[test] if test in CUSTOM else ["-t", test]
     out = subprocess.run(
-        ["taskset", "-c", "1", "redis-benchmark", "-p", str(port), "-t", test, "-n", str(requests),
-         "-r", str(keyspace), "-d", "16", "-c", "50", "-P", str(pipeline), "-q"],
+        ["taskset", "-c", "1", "redis-benchmark", "-p", str(port), "-n", str(requests),
+         "-r", str(keyspace), "-d", "16", "-c", "50", "-P", str(pipeline), "-q", *what],
         capture_output=True, text=True).stdout
     t1 = cpu_seconds(pid)
     rps = 0.0
     for part in out.replace("\r", "\n").split("\n"):
-        if "requests per second" in part:
-            rps = float(part.split(":")[1].split("requests")[0])
+        m = re.search(r"([0-9.]+) requests per second", part)
+        if m:
+            rps = float(m.group(1))
     return (t1 - t0) / requests * 1e9, rps  # ns of server CPU per request
 
 
@@ -104,6 +166,9 @@ def main():
     ap.add_argument("--requests", type=int, default=2_000_000)
     ap.add_argument("--p1-requests", type=int, default=1_000_000)
     ap.add_argument("--tests", default="set,get,incr,mset")
+    # Also load the collection memory datasets (and the big sorted set and
+    # list the custom workloads read).
+    ap.add_argument("--collections", action="store_true")
     # Each cell is measured this many times, alternating which server goes
     # first, and the medians are reported: single runs on a shared VM swing
     # by tens of percent.
@@ -126,6 +191,19 @@ def main():
             after = rss_bytes(p.pid)
             mem[name] = (after - before) / a.keys
             assert int(cmd(ports[name], "DBSIZE")) == a.keys, f"{name} prefill incomplete"
+        cmem = []
+        if a.collections:
+            for label, gen in DATASETS:
+                row = {}
+                for name, p in servers.items():
+                    before = rss_bytes(p.pid)
+                    pipe_load(ports[name], gen())
+                    time.sleep(0.5)
+                    row[name] = rss_bytes(p.pid) - before
+                cmem.append((label, row))
+            for name in servers:
+                pipe_load(ports[name], (resp("RPUSH", "benchlist", "x" * 16) for _ in range(1000)))
+                assert cmd(ports[name], "ZCARD", "bigzset") == "1000000"
         rows = []
         for test in a.tests.split(","):
             for pipeline in (1, 16):
@@ -160,6 +238,9 @@ def main():
         print("| memory | Redis | emberkv | ratio |")
         print("|---|---|---|---|")
         print(f"| RSS growth per key ({a.keys} keys, 16-byte values) | {mem['redis']:.1f} B | {mem['emberkv']:.1f} B | **{mem['emberkv'] / mem['redis']:.2f}** |")
+        for label, row in cmem:
+            r, e = row["redis"], row["emberkv"]
+            print(f"| RSS growth, {label} | {r / 1e6:.1f} MB | {e / 1e6:.1f} MB | **{e / r:.2f}** |")
     finally:
         for p in servers.values():
             p.terminate()

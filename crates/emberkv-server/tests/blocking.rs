@@ -16,7 +16,10 @@ fn wait_blocked(c: &mut redis::Connection, n: usize) {
         if info.contains(&want) {
             return;
         }
-        assert!(start.elapsed() < Duration::from_secs(5), "never reached {want}: {info}");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "never reached {want}: {info}"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -66,9 +69,15 @@ fn fractional_timeouts_expire_with_a_null_reply() {
     let t = Instant::now();
     assert_eq!(s(&w.cmd(&["BLPOP", "none", "0.2"])), "*-1\r\n");
     let e = t.elapsed();
-    assert!(e >= Duration::from_millis(150) && e < Duration::from_secs(3), "{e:?}");
+    assert!(
+        e >= Duration::from_millis(150) && e < Duration::from_secs(3),
+        "{e:?}"
+    );
     assert_eq!(s(&w.cmd(&["BZPOPMIN", "none", "0.05"])), "*-1\r\n");
-    assert_eq!(s(&w.cmd(&["BLMOVE", "none", "d", "LEFT", "LEFT", "0.05"])), "*-1\r\n");
+    assert_eq!(
+        s(&w.cmd(&["BLMOVE", "none", "d", "LEFT", "LEFT", "0.05"])),
+        "*-1\r\n"
+    );
     w.cmd(&["HELLO", "3"]);
     assert_eq!(s(&w.cmd(&["BLMPOP", "0.05", "1", "none", "LEFT"])), "_\r\n");
     // Commands pipelined behind a blocked one wait for it.
@@ -95,7 +104,9 @@ fn disconnected_and_killed_waiters_are_cleaned_up() {
     };
     send(&mut w, &["BLPOP", "k", "0"]);
     wait_blocked(&mut c, 1);
-    let _: () = q(&mut c, &["CLIENT", "KILL", "ID", &id.to_string()]).map(|_: i64| ()).unwrap();
+    let _: () = q(&mut c, &["CLIENT", "KILL", "ID", &id.to_string()])
+        .map(|_: i64| ())
+        .unwrap();
     wait_blocked(&mut c, 0);
     assert!(w.closed());
     // Nobody is left to take the element.
@@ -108,15 +119,24 @@ fn client_unblock_with_timeout_and_error() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
     let mut w = srv.raw();
-    let id = s(&w.cmd(&["CLIENT", "ID"])).trim_start_matches(':').trim().to_string();
+    let id = s(&w.cmd(&["CLIENT", "ID"]))
+        .trim_start_matches(':')
+        .trim()
+        .to_string();
     send(&mut w, &["BLPOP", "k", "0"]);
     wait_blocked(&mut c, 1);
     assert_eq!(q::<i64>(&mut c, &["CLIENT", "UNBLOCK", &id]).unwrap(), 1);
     assert_eq!(s(&w.reply()), "*-1\r\n");
     send(&mut w, &["BZPOPMAX", "z", "0"]);
     wait_blocked(&mut c, 1);
-    assert_eq!(q::<i64>(&mut c, &["CLIENT", "UNBLOCK", &id, "ERROR"]).unwrap(), 1);
-    assert_eq!(s(&w.reply()), "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
+    assert_eq!(
+        q::<i64>(&mut c, &["CLIENT", "UNBLOCK", &id, "ERROR"]).unwrap(),
+        1
+    );
+    assert_eq!(
+        s(&w.reply()),
+        "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
+    );
     assert_eq!(q::<i64>(&mut c, &["CLIENT", "UNBLOCK", &id]).unwrap(), 0);
 }
 
@@ -145,13 +165,19 @@ fn moves_renames_and_sorted_sets_wake_waiters() {
     send(&mut mover, &["BZMPOP", "0", "1", "z", "MAX", "COUNT", "5"]);
     wait_blocked(&mut c, 2);
     let _: i64 = q(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c"]).unwrap();
-    assert_eq!(s(&popper.reply()), "*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n");
+    assert_eq!(
+        s(&popper.reply()),
+        "*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n"
+    );
     assert_eq!(
         s(&mover.reply()),
         "*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$1\r\nc\r\n$1\r\n3\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"
     );
     // BLMPOP with a count; a wrong type at call time is an error.
-    send(&mut popper, &["BLMPOP", "0", "2", "l1", "l2", "RIGHT", "COUNT", "2"]);
+    send(
+        &mut popper,
+        &["BLMPOP", "0", "2", "l1", "l2", "RIGHT", "COUNT", "2"],
+    );
     wait_blocked(&mut c, 1);
     let _: i64 = q(&mut c, &["RPUSH", "l2", "1", "2", "3"]).unwrap();
     assert_eq!(

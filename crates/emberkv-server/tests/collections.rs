@@ -31,7 +31,11 @@ fn encodings_convert_at_the_configured_thresholds() {
 
     // Hashes: entries and value length.
     let _: () = q(&mut c, &["CONFIG", "SET", "hash-max-listpack-entries", "4"]).unwrap();
-    let _: i64 = q(&mut c, &["HSET", "h", "a", "1", "b", "2", "c", "3", "d", "4"]).unwrap();
+    let _: i64 = q(
+        &mut c,
+        &["HSET", "h", "a", "1", "b", "2", "c", "3", "d", "4"],
+    )
+    .unwrap();
     assert_eq!(enc(&mut c, "h"), "listpack");
     let _: i64 = q(&mut c, &["HSET", "h", "e", "5"]).unwrap();
     assert_eq!(enc(&mut c, "h"), "hashtable");
@@ -82,7 +86,11 @@ fn large_sorted_set_ranks_and_ranges() {
     let n = 20_000;
     let mut pipe = redis::pipe();
     for i in 0..n {
-        pipe.cmd("ZADD").arg("big").arg(i % 1000).arg(format!("m{i:05}")).ignore();
+        pipe.cmd("ZADD")
+            .arg("big")
+            .arg(i % 1000)
+            .arg(format!("m{i:05}"))
+            .ignore();
     }
     let _: () = pipe.query(&mut c).unwrap();
     assert_eq!(enc(&mut c, "big"), "skiplist");
@@ -92,10 +100,23 @@ fn large_sorted_set_ranks_and_ranges() {
     assert_eq!(q::<i64>(&mut c, &["ZRANK", "big", "m01000"]).unwrap(), 1);
     assert_eq!(q::<i64>(&mut c, &["ZRANK", "big", "m00001"]).unwrap(), 20);
     assert_eq!(q::<i64>(&mut c, &["ZREVRANK", "big", "m19999"]).unwrap(), 0);
-    assert_eq!(q::<i64>(&mut c, &["ZCOUNT", "big", "10", "(20"]).unwrap(), 200);
-    let r: Vec<String> = q(&mut c, &["ZRANGEBYSCORE", "big", "(998", "+inf", "LIMIT", "0", "3"]).unwrap();
+    assert_eq!(
+        q::<i64>(&mut c, &["ZCOUNT", "big", "10", "(20"]).unwrap(),
+        200
+    );
+    let r: Vec<String> = q(
+        &mut c,
+        &["ZRANGEBYSCORE", "big", "(998", "+inf", "LIMIT", "0", "3"],
+    )
+    .unwrap();
     assert_eq!(r, ["m00999", "m01999", "m02999"]);
-    let r: Vec<String> = q(&mut c, &["ZRANGE", "big", "+inf", "-inf", "BYSCORE", "REV", "LIMIT", "1", "2"]).unwrap();
+    let r: Vec<String> = q(
+        &mut c,
+        &[
+            "ZRANGE", "big", "+inf", "-inf", "BYSCORE", "REV", "LIMIT", "1", "2",
+        ],
+    )
+    .unwrap();
     assert_eq!(r, ["m18999", "m17999"]);
     let removed: i64 = q(&mut c, &["ZREMRANGEBYSCORE", "big", "0", "(500"]).unwrap();
     assert_eq!(removed, 10_000);
@@ -119,7 +140,11 @@ fn random_member_commands_respect_counts() {
             let _: i64 = q(&mut c, &["ZADD", &format!("z{key}"), &i.to_string(), &m]).unwrap();
         }
         let n = big as usize;
-        for (cmd, k) in [("SRANDMEMBER", "s"), ("HRANDFIELD", "h"), ("ZRANDMEMBER", "z")] {
+        for (cmd, k) in [
+            ("SRANDMEMBER", "s"),
+            ("HRANDFIELD", "h"),
+            ("ZRANDMEMBER", "z"),
+        ] {
             let k = format!("{k}{key}");
             let one: String = q(&mut c, &[cmd, &k]).unwrap();
             assert!(one.starts_with('m'));
@@ -131,9 +156,17 @@ fn random_member_commands_respect_counts() {
             let v: Vec<String> = q(&mut c, &[cmd, &k, "-20"]).unwrap();
             assert_eq!(v.len(), 20, "negative count repeats");
         }
-        let v: Vec<String> = q(&mut c, &["HRANDFIELD", &format!("h{key}"), "2", "WITHVALUES"]).unwrap();
+        let v: Vec<String> = q(
+            &mut c,
+            &["HRANDFIELD", &format!("h{key}"), "2", "WITHVALUES"],
+        )
+        .unwrap();
         assert_eq!(v.len(), 4);
-        let v: Vec<String> = q(&mut c, &["ZRANDMEMBER", &format!("z{key}"), "-2", "WITHSCORES"]).unwrap();
+        let v: Vec<String> = q(
+            &mut c,
+            &["ZRANDMEMBER", &format!("z{key}"), "-2", "WITHSCORES"],
+        )
+        .unwrap();
         assert_eq!(v.len(), 4);
         let popped: Vec<String> = q(&mut c, &["SPOP", &format!("s{key}"), "4"]).unwrap();
         assert_eq!(popped.len(), 4.min(n));
@@ -142,7 +175,11 @@ fn random_member_commands_respect_counts() {
     }
     assert_eq!(q::<i64>(&mut c, &["EXISTS", "ssmall"]).unwrap(), 1);
     let _: Vec<String> = q(&mut c, &["SPOP", "ssmall", "10"]).unwrap();
-    assert_eq!(q::<i64>(&mut c, &["EXISTS", "ssmall"]).unwrap(), 0, "emptied set is deleted");
+    assert_eq!(
+        q::<i64>(&mut c, &["EXISTS", "ssmall"]).unwrap(),
+        0,
+        "emptied set is deleted"
+    );
     assert!(err(&mut c, &["SRANDMEMBER", "slarge", "-99999999999"]).contains("out of range"));
 }
 
@@ -153,9 +190,17 @@ fn scans_return_every_member_of_large_collections() {
     let n = 5000;
     let mut pipe = redis::pipe();
     for i in 0..n {
-        pipe.cmd("HSET").arg("h").arg(format!("f{i}")).arg(i).ignore();
+        pipe.cmd("HSET")
+            .arg("h")
+            .arg(format!("f{i}"))
+            .arg(i)
+            .ignore();
         pipe.cmd("SADD").arg("s").arg(format!("m{i}")).ignore();
-        pipe.cmd("ZADD").arg("z").arg(i).arg(format!("m{i}")).ignore();
+        pipe.cmd("ZADD")
+            .arg("z")
+            .arg(i)
+            .arg(format!("m{i}"))
+            .ignore();
     }
     let _: () = pipe.query(&mut c).unwrap();
     for (cmd, key, step) in [("HSCAN", "h", 2), ("SSCAN", "s", 1), ("ZSCAN", "z", 2)] {
@@ -190,7 +235,11 @@ fn scans_return_every_member_of_large_collections() {
             assert!(seen.contains(&format!("{prefix}{i}")), "{cmd} missed {i}");
         }
     }
-    let (next, items): (String, Vec<String>) = q(&mut c, &["HSCAN", "h", "0", "MATCH", "f1?", "COUNT", "100000"]).unwrap();
+    let (next, items): (String, Vec<String>) = q(
+        &mut c,
+        &["HSCAN", "h", "0", "MATCH", "f1?", "COUNT", "100000"],
+    )
+    .unwrap();
     assert_eq!(next, "0");
     assert_eq!(items.len(), 20);
 }
@@ -205,7 +254,8 @@ fn generic_commands_work_on_collections() {
     let _: i64 = q(&mut c, &["ZADD", "z", "1", "m"]).unwrap();
     for (k, t) in [("l", "list"), ("h", "hash"), ("s", "set"), ("z", "zset")] {
         assert_eq!(q::<String>(&mut c, &["TYPE", k]).unwrap(), t);
-        let (_, keys): (String, Vec<String>) = q(&mut c, &["SCAN", "0", "TYPE", t, "COUNT", "1000"]).unwrap();
+        let (_, keys): (String, Vec<String>) =
+            q(&mut c, &["SCAN", "0", "TYPE", t, "COUNT", "1000"]).unwrap();
         assert_eq!(keys, [k]);
         // Every family answers WRONGTYPE on the others.
         assert!(err(&mut c, &["GET", k]).starts_with("WRONGTYPE"));
@@ -294,6 +344,9 @@ fn resp3_shapes_of_collection_replies() {
         s(&r.cmd(&["ZRANGE", "z", "0", "-1", "WITHSCORES"])),
         "*1\r\n*2\r\n$1\r\na\r\n,1.5\r\n"
     );
-    assert_eq!(s(&r.cmd(&["ZRANK", "z", "a", "WITHSCORE"])), "*2\r\n:0\r\n,1.5\r\n");
+    assert_eq!(
+        s(&r.cmd(&["ZRANK", "z", "a", "WITHSCORE"])),
+        "*2\r\n:0\r\n,1.5\r\n"
+    );
     assert_eq!(s(&r.cmd(&["LPOP", "nolist", "2"])), "_\r\n");
 }

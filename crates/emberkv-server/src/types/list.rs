@@ -1,23 +1,15 @@
 //! Lists: an [`Lp`] while it fits `list-max-listpack-size` (negative:
-//! a byte budget of 4..64 KiB; positive: an element count), a deque of
-//! elements after. As in Redis 7.2, a large list that shrinks to half the
+//! a byte budget of 4..64 KiB; positive: an element count), a quicklist
+//! of such nodes after. As in Redis 7.2, a large list that shrinks to half the
 //! budget goes back to the compact form.
 
+use super::quicklist::Quick;
 use super::{lp::elem_size, Lp, LIMITS};
-use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
-
-/// The large list: elements plus their total size, kept so the shrink
-/// check is O(1).
-#[derive(Clone, Default)]
-pub struct Deque {
-    pub items: VecDeque<Box<[u8]>>,
-    bytes: usize,
-}
 
 pub enum List {
     Lp(Lp),
-    Deque(Box<Deque>),
+    Quick(Box<Quick>),
 }
 
 impl Default for List {
@@ -26,7 +18,7 @@ impl Default for List {
     }
 }
 
-/// (max bytes, max count) of the compact form.
+/// (max bytes, max count) of the compact form and of each quicklist node.
 fn budget() -> (usize, usize) {
     let v = LIMITS.list_max_listpack_size.load(Relaxed);
     if v >= 0 {
@@ -47,7 +39,7 @@ impl Clone for List {
     fn clone(&self) -> Self {
         match self {
             List::Lp(l) => List::Lp(l.clone()),
-            List::Deque(d) => List::Deque(d.clone()),
+            List::Quick(q) => List::Quick(q.clone()),
         }
     }
 }
@@ -56,7 +48,7 @@ impl List {
     pub(crate) fn into_raw(self) -> (u8, usize) {
         match self {
             List::Lp(l) => (0, l.into_raw()),
-            List::Deque(d) => (1, Box::into_raw(d) as usize),
+            List::Quick(q) => (1, Box::into_raw(q) as usize),
         }
     }
 
@@ -65,14 +57,14 @@ impl List {
     pub(crate) unsafe fn from_raw(enc: u8, p: usize) -> List {
         match enc {
             0 => List::Lp(Lp::from_raw(p)),
-            _ => List::Deque(Box::from_raw(p as *mut Deque)),
+            _ => List::Quick(Box::from_raw(p as *mut Quick)),
         }
     }
 
     pub fn len(&self) -> usize {
         match self {
             List::Lp(l) => l.len(),
-            List::Deque(d) => d.items.len(),
+            List::Quick(q) => q.len(),
         }
     }
 
@@ -80,26 +72,28 @@ impl List {
         self.len() == 0
     }
 
-    /// Converts to the large form if `add` more bytes in `n` elements would
+    /// Converts to a quicklist if `add` more bytes in `n` elements would
     /// not fit the compact budget.
     fn make_room(&mut self, add: usize, n: usize) {
         if let List::Lp(l) = self {
             let (maxb, maxn) = budget();
             if l.bytes() + add > maxb || l.len() + n > maxn {
-                let items: VecDeque<Box<[u8]>> = l.iter().map(Box::from).collect();
-                let bytes = items.iter().map(|e| elem_size(e)).sum();
-                *self = List::Deque(Box::new(Deque { items, bytes }));
+                let mut q = Quick::new((maxb, maxn));
+                for e in l.iter() {
+                    q.push(false, e);
+                }
+                *self = List::Quick(Box::new(q));
             }
         }
     }
 
-    /// Goes back to the compact form when a large list shrank to half the
-    /// budget.
+    /// Goes back to the compact form when a quicklist shrank to half the
+    /// budget (Redis 7.2).
     fn maybe_shrink(&mut self) {
-        if let List::Deque(d) = self {
+        if let List::Quick(q) = self {
             let (maxb, maxn) = budget();
-            if d.bytes <= maxb / 2 && d.items.len() <= maxn / 2 {
-                let lp = Lp::from_iter(d.items.iter().map(|e| &e[..]));
+            if q.bytes() <= maxb / 2 && q.len() <= maxn / 2 {
+                let lp = Lp::from_iter(q.iter());
                 *self = List::Lp(lp);
             }
         }
@@ -115,14 +109,7 @@ impl List {
                     l.push_back(v)
                 }
             }
-            List::Deque(d) => {
-                d.bytes += elem_size(v);
-                if front {
-                    d.items.push_front(v.into())
-                } else {
-                    d.items.push_back(v.into())
-                }
-            }
+            List::Quick(q) => q.push(front, v),
         }
     }
 
@@ -137,15 +124,7 @@ impl List {
                 l.remove(off, 1);
                 v
             }
-            List::Deque(d) => {
-                let e = if front {
-                    d.items.pop_front()?
-                } else {
-                    d.items.pop_back()?
-                };
-                d.bytes -= elem_size(&e);
-                e.into_vec()
-            }
+            List::Quick(q) => q.pop(front)?,
         };
         self.maybe_shrink();
         Some(v)
@@ -160,7 +139,7 @@ impl List {
                 }
                 Some(l.at(l.offset_of(i)).0)
             }
-            List::Deque(d) => d.items.get(i).map(|e| &e[..]),
+            List::Quick(q) => q.get(i),
         }
     }
 
@@ -177,13 +156,10 @@ impl List {
             List::Lp(l) => {
                 let off = l.offset_of(i);
                 l.replace(off, v);
+                true
             }
-            List::Deque(d) => {
-                d.bytes = d.bytes + elem_size(v) - old;
-                d.items[i] = v.into();
-            }
+            List::Quick(q) => q.set(i, v),
         }
-        true
     }
 
     /// Visits elements `start..=end` (valid indexes), forward.
@@ -198,18 +174,18 @@ impl List {
                     }
                 }
             }
-            List::Deque(d) => d.items.range(start..=end).for_each(|e| f(e)),
+            List::Quick(q) => q.range(start, end, f),
         }
     }
 
-    /// Every element in order, owned (for LPOS, SORT, LREM rebuilds).
+    /// Every element in order.
     pub fn iter(&self) -> Box<dyn DoubleEndedIterator<Item = &[u8]> + '_> {
         match self {
             List::Lp(l) => {
                 let v: Vec<&[u8]> = l.iter().collect();
                 Box::new(v.into_iter())
             }
-            List::Deque(d) => Box::new(d.items.iter().map(|e| &e[..])),
+            List::Quick(q) => Box::new(q.iter()),
         }
     }
 
@@ -226,10 +202,7 @@ impl List {
                 let off = l.offset_of(at);
                 l.insert(off, &[v]);
             }
-            List::Deque(d) => {
-                d.bytes += elem_size(v);
-                d.items.insert(at, v.into());
-            }
+            List::Quick(q) => q.insert_at(at, v),
         }
         true
     }
@@ -275,20 +248,16 @@ impl List {
                     l.remove(off, 1);
                 }
             }
-            List::Deque(d) => {
+            List::Quick(q) => {
                 let mut k = 0;
-                let mut idx = 0;
-                let mut freed = 0;
-                d.items.retain(|e| {
-                    let keep = !(k < hits.len() && hits[k] == idx);
-                    if !keep {
+                q.retain_indexes(|i| {
+                    if k < hits.len() && hits[k] == i {
                         k += 1;
-                        freed += elem_size(e);
+                        false
+                    } else {
+                        true
                     }
-                    idx += 1;
-                    keep
                 });
-                d.bytes -= freed;
             }
         }
         self.maybe_shrink();
@@ -298,9 +267,9 @@ impl List {
     /// LTRIM to `start..=end` (valid indexes) or to nothing (`None`).
     pub fn trim(&mut self, keep: Option<(usize, usize)>) {
         let n = self.len();
-        let (s, e) = keep.unwrap_or((n, n));
-        match self {
-            List::Lp(l) => {
+        match (self as &mut List, keep) {
+            (List::Lp(l), _) => {
+                let (s, e) = keep.unwrap_or((n, n));
                 if e + 1 < n {
                     let off = l.offset_of(e + 1);
                     l.remove(off, n - e - 1);
@@ -309,17 +278,8 @@ impl List {
                     l.remove(0, s.min(l.len()));
                 }
             }
-            List::Deque(d) => {
-                if e + 1 < n {
-                    for x in d.items.drain(e + 1..) {
-                        d.bytes -= elem_size(&x);
-                    }
-                }
-                let s = s.min(d.items.len());
-                for x in d.items.drain(..s) {
-                    d.bytes -= elem_size(&x);
-                }
-            }
+            (List::Quick(_), None) => *self = List::default(),
+            (List::Quick(q), Some((s, e))) => q.trim(s, e),
         }
         self.maybe_shrink();
     }
@@ -335,7 +295,7 @@ mod tests {
         for i in 0..2000 {
             l.push(i % 2 == 0, format!("element-{i}").as_bytes());
         }
-        assert!(matches!(l, List::Deque(_)));
+        assert!(matches!(l, List::Quick(_)));
         assert_eq!(l.len(), 2000);
         l.trim(Some((0, 9)));
         assert!(matches!(l, List::Lp(_)));

@@ -5,7 +5,7 @@
 //!
 //! | type | compact (OBJECT ENCODING) | large |
 //! |---|---|---|
-//! | list | [`Lp`] (`listpack`) | `VecDeque` of elements (`quicklist`) |
+//! | list | [`Lp`] (`listpack`) | deque of [`Lp`] nodes (`quicklist`) |
 //! | hash | [`Lp`] field, value pairs (`listpack`) | [`Dict`] (`hashtable`) |
 //! | set | [`IntSet`] (`intset`), [`Lp`] (`listpack`) | [`Dict`] (`hashtable`) |
 //! | zset | [`Lp`] member, score pairs (`listpack`) | [`Dict`] + [`ZTree`] (`skiplist`) |
@@ -19,6 +19,7 @@ pub mod hash;
 pub mod intset;
 pub mod list;
 pub mod lp;
+pub mod quicklist;
 pub mod set;
 pub mod zset;
 pub mod ztree;

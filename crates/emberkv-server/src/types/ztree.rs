@@ -132,12 +132,29 @@ impl ZTree {
         true
     }
 
-    /// 0-based rank of (score, member), if present.
+    /// 0-based rank of (score, member), if present: one descent.
     pub fn rank(&self, score: f64, member: &[u8]) -> Option<usize> {
-        let r = self.count_before(|it| cmp_key(it, score, member) == Ordering::Less);
-        match self.get(r) {
-            Some(it) if cmp_key(&it, score, member) == Ordering::Equal => Some(r),
-            _ => None,
+        let mut n = 0;
+        let mut node = &self.root;
+        loop {
+            match node {
+                Node::Leaf(v) => {
+                    let i = v.partition_point(|it| cmp_key(it, score, member) == Ordering::Less);
+                    return v
+                        .get(i)
+                        .filter(|it| cmp_key(it, score, member) == Ordering::Equal)
+                        .map(|_| n + i);
+                }
+                Node::Inner(k) => {
+                    let i =
+                        k.partition_point(|c| cmp_key(&c.last, score, member) == Ordering::Less);
+                    if i == k.len() {
+                        return None;
+                    }
+                    n += k[..i].iter().map(|c| c.count).sum::<usize>();
+                    node = &k[i].node;
+                }
+            }
         }
     }
 
