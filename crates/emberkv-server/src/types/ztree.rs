@@ -179,6 +179,7 @@ impl ZTree {
     }
 
     /// The item at rank `r`.
+    #[cfg(test)]
     pub fn get(&self, mut r: usize) -> Option<ZItem> {
         if r >= self.len {
             return None;
