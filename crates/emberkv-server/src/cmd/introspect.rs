@@ -220,17 +220,38 @@ fn key_positions(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Option<Vec<usize>> {
         return None;
     }
     let (first, last, step) = c.keys;
-    if first == 0 {
+    let mut pos: Vec<usize> = Vec::new();
+    if first > 0 {
+        let last = if last < 0 { argc + last } else { last };
+        pos.extend(
+            (first..=last.min(argc - 1))
+                .step_by(step.max(1) as usize)
+                .map(|i| i as usize),
+        );
+    }
+    if c.keynum > 0 {
+        let at = c.keynum as usize;
+        let n = line
+            .get(at)
+            .and_then(|a| crate::util::parse_i64(a))
+            .filter(|&n| n > 0 && (n as usize) < line.len() - at);
+        let Some(n) = n else {
+            ctx.err("ERR Invalid arguments specified for command");
+            return None;
+        };
+        pos.extend(at + 1..at + 1 + n as usize);
+    }
+    // SORT's destination is the argument after STORE.
+    if c.name == "sort" {
+        if let Some(i) = (2..line.len() - 1).find(|&i| line[i].eq_ignore_ascii_case(b"store")) {
+            pos.push(i + 1);
+        }
+    }
+    if pos.is_empty() {
         ctx.err("ERR The command has no key arguments");
         return None;
     }
-    let last = if last < 0 { argc + last } else { last };
-    Some(
-        (first..=last.min(argc - 1))
-            .step_by(step.max(1) as usize)
-            .map(|i| i as usize)
-            .collect(),
-    )
+    Some(pos)
 }
 
 /// COMMAND GETKEYS command [arg ...]

@@ -627,10 +627,10 @@ pub static COMMANDS: &[Command] = &[
     list_cmd("lpos", -3, READONLY, lpos).doc(Group::List, "6.0.6", "O(N)", "Return the index of matching elements on a list"),
     Command::new("lmove", 5, WRITE | DENYOOM, lmove).keys(1, 2, 1).doc(Group::List, "6.2.0", "O(1)", "Pop an element from a list, push it to another list and return it"),
     Command::new("rpoplpush", 3, WRITE | DENYOOM, rpoplpush).keys(1, 2, 1).doc(Group::List, "1.2.0", "O(1)", "Remove the last element in a list, prepend it to another list and return it"),
-    Command::new("lmpop", -4, WRITE | MOVABLE_KEYS, lmpop).doc(Group::List, "7.0.0", "O(N+M)", "Pop elements from a list"),
+    Command::new("lmpop", -4, WRITE | MOVABLE_KEYS, lmpop).keynum(1).doc(Group::List, "7.0.0", "O(N+M)", "Pop elements from a list"),
     Command::new("blpop", -3, WRITE | NOSCRIPT | BLOCKING, blpop).keys(1, -2, 1).doc(Group::List, "2.0.0", "O(N) where N is the number of provided keys.", "Remove and get the first element in a list, or block until one is available"),
     Command::new("brpop", -3, WRITE | NOSCRIPT | BLOCKING, brpop).keys(1, -2, 1).doc(Group::List, "2.0.0", "O(N) where N is the number of provided keys.", "Remove and get the last element in a list, or block until one is available"),
     Command::new("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, blmove).keys(1, 2, 1).doc(Group::List, "6.2.0", "O(1)", "Pop an element from a list, push it to another list and return it; or block until one is available"),
     Command::new("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, brpoplpush).keys(1, 2, 1).doc(Group::List, "2.2.0", "O(1)", "Pop an element from a list, push it to another list and return it; or block until one is available"),
-    Command::new("blmpop", -5, WRITE | BLOCKING | MOVABLE_KEYS, blmpop).doc(Group::List, "7.0.0", "O(N+M)", "Pop elements from a list, or block until one is available"),
+    Command::new("blmpop", -5, WRITE | BLOCKING | MOVABLE_KEYS, blmpop).keynum(2).doc(Group::List, "7.0.0", "O(N+M)", "Pop elements from a list, or block until one is available"),
 ];

@@ -111,6 +111,9 @@ pub struct Command {
     pub flags: u32,
     /// (first key, last key, step): 0 = no keys; last -1 = up to the end.
     pub keys: (i32, i32, i32),
+    /// Movable keys counted by an argument: the index of `numkeys`, whose
+    /// keys follow it (LMPOP, ZUNION, ZUNIONSTORE's sources...). 0: none.
+    pub keynum: u8,
     pub acl: u32,
     pub group: Group,
     pub since: &'static str,
@@ -130,6 +133,7 @@ impl Command {
             arity,
             flags,
             keys: (0, 0, 0),
+            keynum: 0,
             acl: 0,
             group: Group::Generic,
             since: "1.0.0",
@@ -148,6 +152,10 @@ impl Command {
     }
     pub const fn keys(mut self, first: i32, last: i32, step: i32) -> Self {
         self.keys = (first, last, step);
+        self
+    }
+    pub const fn keynum(mut self, at: u8) -> Self {
+        self.keynum = at;
         self
     }
     pub const fn acl(mut self, acl: u32) -> Self {
