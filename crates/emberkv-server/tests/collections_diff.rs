@@ -388,6 +388,23 @@ fn collection_errors_and_edge_replies_match_redis() {
         &["TYPE", "z"],
         &["TYPE", "s"],
         &["TYPE", "l"],
+        &[
+            "COMMAND",
+            "GETKEYS",
+            "ZUNIONSTORE",
+            "d",
+            "2",
+            "a",
+            "b",
+            "WEIGHTS",
+            "1",
+            "2",
+        ],
+        &["COMMAND", "GETKEYS", "BLMPOP", "0", "2", "a", "b", "LEFT"],
+        &["COMMAND", "GETKEYS", "SORT", "k", "BY", "x", "STORE", "d"],
+        &["COMMAND", "GETKEYS", "LMPOP", "5", "a", "LEFT"],
+        &["COMMAND", "GETKEYS", "BLPOP", "a", "b", "0"],
+        &["COMMAND", "GETKEYS", "SMOVE", "a", "b", "m"],
     ];
     for (i, c) in script.iter().enumerate() {
         let (ra, rb) = (a.cmd(c), b.cmd(c));

@@ -77,22 +77,25 @@ pub fn write_in<'t>(
     lru: u32,
     create: Option<&dyn Fn() -> Obj>,
 ) -> Result<Option<ObjGuard<'t>>, ()> {
-    let exists = match t.lookup(h, key, now) {
-        Some(e) if e.kind() != kind => return Err(()),
-        Some(_) => true,
-        None => false,
+    // One lookup on the common path (the key exists).
+    let found = t.lookup(h, key, now).map(|e| (e.kind(), e.raw()));
+    let raw = match found {
+        Some((k, _)) if k != kind => return Err(()),
+        Some((_, p)) => p,
+        None => {
+            let Some(make) = create else {
+                return Ok(None);
+            };
+            let (k, enc, p) = make().into_raw();
+            let e = EntryPtr::new_obj(key, k, enc, p, None, lru);
+            let raw = e.as_ref().raw();
+            t.insert(h, e);
+            raw
+        }
     };
-    if !exists {
-        let Some(make) = create else {
-            return Ok(None);
-        };
-        let (k, enc, p) = make().into_raw();
-        t.insert(h, EntryPtr::new_obj(key, k, enc, p, None, lru));
-    }
-    let e = t.find(h, key).expect("present");
+    // SAFETY: the entry is owned by `t`, borrowed for 't.
+    let e = unsafe { crate::store::EntryRef::from_raw(raw) };
     e.set_lru(lru);
-    // SAFETY: the entry lives while `t` is borrowed for 't.
-    let e = unsafe { crate::store::EntryRef::from_raw(e.raw()) };
     Ok(Some(ObjGuard::new(e)))
 }
 

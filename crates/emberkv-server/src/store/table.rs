@@ -438,7 +438,7 @@ impl Table {
         if self.len == 0 {
             return None;
         }
-        loop {
+        for _ in 0..16 {
             let seg = &self.segs[self.dir[fastrand::usize(..self.dir.len())] as usize];
             if seg.len == 0 {
                 continue;
@@ -466,6 +466,30 @@ impl Table {
                 }
             }
         }
+        // A sparse table (most segments empty after mass deletion, e.g. SPOP
+        // draining a set): pick the k-th entry by walking segment counts.
+        // O(segments + one segment's buckets), and uniform.
+        let mut k = fastrand::usize(..self.len);
+        let seg = self.segs.iter().find(|s| {
+            if k < s.len as usize {
+                true
+            } else {
+                k -= s.len as usize;
+                false
+            }
+        })?;
+        for &l0 in seg.buckets.iter() {
+            let mut l = l0;
+            while l != 0 {
+                let e = unsafe { EntryRef::from_raw(link_ptr(l)) };
+                if k == 0 {
+                    return Some(e);
+                }
+                k -= 1;
+                l = e.next_link();
+            }
+        }
+        None
     }
 
     /// Active expiry: examines up to `budget` buckets holding keys with a TTL,
@@ -708,6 +732,25 @@ mod tests {
         for i in 0..5000 {
             assert!(seen.contains(&key(i)), "missed {i}");
         }
+    }
+
+    #[test]
+    fn random_finds_the_few_entries_left_in_a_drained_table() {
+        let hs = KeyHasher::new(11);
+        let mut t = Table::new(hs);
+        for i in 0..100_000 {
+            let k = key(i);
+            t.insert(hs.hash(&k), EntryPtr::new_string(&k, b"v", None, 0, 0));
+        }
+        for i in 3..100_000 {
+            let k = key(i);
+            t.remove(hs.hash(&k), &k).unwrap().free();
+        }
+        let mut seen = HashSet::new();
+        for _ in 0..1000 {
+            seen.insert(t.random().unwrap().key().to_vec());
+        }
+        assert_eq!(seen.len(), 3);
     }
 
     #[test]

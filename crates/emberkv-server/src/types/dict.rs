@@ -76,6 +76,17 @@ impl Dict {
         }
     }
 
+    /// Adds `k` with an empty value (set members); false if present. A
+    /// present member is only read, not rewritten.
+    pub fn add_key(&mut self, k: &[u8]) -> bool {
+        let h = self.hs.hash(k);
+        if self.t.find(h, k).is_some() {
+            return false;
+        }
+        self.t.insert(h, EntryPtr::new_string(k, b"", None, 0, 0));
+        true
+    }
+
     /// Inserts `k` known to be absent and returns its entry.
     pub fn insert_new(&mut self, k: &[u8], v: &[u8]) -> EntryRef<'_> {
         let h = self.hs.hash(k);

@@ -139,7 +139,7 @@ impl Set {
             self.convert_to_dict();
         }
         match self {
-            Set::Dict(d) => d.set(m, b""),
+            Set::Dict(d) => d.add_key(m),
             _ => unreachable!("converted above"),
         }
     }
