@@ -42,9 +42,9 @@ pub(crate) fn type_name(kind: u8) -> &'static str {
     }
 }
 
-/// DEL key [key ...] / UNLINK: values are freed inline; for strings that is
-/// a single `free` whatever the size. (Collections will hand big values to
-/// a background thread.)
+/// DEL key [key ...] / UNLINK: a string is one `free` whatever its size;
+/// a large collection is handed to the lazyfree thread when its entry is
+/// dropped (see `crate::lazyfree`), so neither blocks on a big value.
 fn del(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let store = &ctx.srv.store;
     let hashes = super::key_hashes(store, args, 1, 1);

@@ -118,6 +118,9 @@ fn resolve(z: &ZSet, range: &Range, rev: bool) -> Option<(usize, usize)> {
             // As Redis: nothing if the last member is below min or the
             // first above max (which also settles sets whose members are
             // not in lex order because their scores differ).
+            if n == 0 {
+                return None;
+            }
             let (mut first, mut last) = (Vec::new(), Vec::new());
             z.walk(0, 0, false, |m, _| {
                 first = m.to_vec();
@@ -127,7 +130,7 @@ fn resolve(z: &ZSet, range: &Range, rev: bool) -> Option<(usize, usize)> {
                 last = m.to_vec();
                 false
             });
-            if n == 0 || lex_below_min(&last, min) || !lex_within_max(&first, max) {
+            if lex_below_min(&last, min) || !lex_within_max(&first, max) {
                 return None;
             }
             let lo = z.count_before(|_, m| lex_below_min(m, min));

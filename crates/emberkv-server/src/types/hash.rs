@@ -72,7 +72,10 @@ impl Hash {
     fn make_room(&mut self, flen: usize, vlen: usize) {
         if let Hash::Lp(l) = self {
             let maxv = limit(&LIMITS.hash_max_listpack_value);
-            if flen > maxv || vlen > maxv || l.len() / 2 >= limit(&LIMITS.hash_max_listpack_entries)
+            if flen > maxv
+                || vlen > maxv
+                || l.len() / 2 >= limit(&LIMITS.hash_max_listpack_entries)
+                || l.bytes() + flen + vlen + 20 > super::lp::SAFETY_BYTES
             {
                 self.convert();
             }
@@ -95,7 +98,7 @@ impl Hash {
         if let Hash::Lp(l) = self {
             if let Some(off) = lp_find(l, field) {
                 let maxv = limit(&LIMITS.hash_max_listpack_value);
-                if val.len() <= maxv {
+                if val.len() <= maxv && l.bytes() + val.len() + 10 <= super::lp::SAFETY_BYTES {
                     let voff = l.at(off).1;
                     l.replace(voff, val);
                     return false;

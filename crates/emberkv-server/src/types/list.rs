@@ -77,7 +77,7 @@ impl List {
     fn make_room(&mut self, add: usize, n: usize) {
         if let List::Lp(l) = self {
             let (maxb, maxn) = budget();
-            if l.bytes() + add > maxb || l.len() + n > maxn {
+            if l.bytes() + add > maxb.min(super::lp::SAFETY_BYTES) || l.len() + n > maxn {
                 let mut q = Quick::new((maxb, maxn));
                 for e in l.iter() {
                     q.push(false, e);

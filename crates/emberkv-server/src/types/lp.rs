@@ -18,6 +18,10 @@ use std::ptr::NonNull;
 
 const HDR: usize = 8;
 
+/// Largest compact collection whatever the configured thresholds (Redis
+/// caps a listpack at 1 GiB too): sizes are u32, and edits memmove.
+pub const SAFETY_BYTES: usize = 1 << 30;
+
 pub struct Lp(NonNull<u8>);
 
 // Reached only under a shard lock, like the entry that owns it.

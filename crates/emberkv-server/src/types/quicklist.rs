@@ -36,7 +36,7 @@ impl Quick {
     }
 
     fn fits(&self, n: &Lp, add: usize) -> bool {
-        n.bytes() + add <= self.budget.0 && n.len() < self.budget.1
+        n.bytes() + add <= self.budget.0.min(super::lp::SAFETY_BYTES) && n.len() < self.budget.1
     }
 
     pub fn push(&mut self, front: bool, v: &[u8]) {
@@ -119,7 +119,9 @@ impl Quick {
     /// Splits node `k` in two if an edit pushed it past the budget.
     fn split_if_over(&mut self, k: usize) {
         let n = &self.nodes[k];
-        if (n.bytes() <= self.budget.0 && n.len() <= self.budget.1) || n.len() < 2 {
+        if (n.bytes() <= self.budget.0.min(super::lp::SAFETY_BYTES) && n.len() <= self.budget.1)
+            || n.len() < 2
+        {
             return;
         }
         let half = n.len() / 2;

@@ -132,6 +132,7 @@ impl Set {
             }
             if l.len() < limit(&LIMITS.set_max_listpack_entries)
                 && m.len() <= limit(&LIMITS.set_max_listpack_value)
+                && l.bytes() + m.len() + 10 <= super::lp::SAFETY_BYTES
             {
                 l.push_back(m);
                 return true;

@@ -122,7 +122,8 @@ impl ZSet {
             let found = Self::lp_find(l, m);
             if found.is_none()
                 && (l.len() / 2 >= limit(&LIMITS.zset_max_listpack_entries)
-                    || m.len() > limit(&LIMITS.zset_max_listpack_value))
+                    || m.len() > limit(&LIMITS.zset_max_listpack_value)
+                    || l.bytes() + m.len() + 20 > super::lp::SAFETY_BYTES)
             {
                 self.convert();
             }
