@@ -13,10 +13,13 @@ use std::time::{Duration, Instant};
 pub fn free_port() -> u16 {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let base = 20_000 + (std::process::id() % 500) * 20;
+    // Stay inside 20000..32000 whatever the offset: a port in the
+    // ephemeral range can be taken by a client socket, and the readiness
+    // probe can even connect to itself there (TCP self-connect).
+    let offset = (std::process::id() % 500) * 20;
     for _ in 0..10_000 {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let port = (base + n % 12_000) as u16;
+        let port = (20_000 + (offset + n) % 12_000) as u16;
         if TcpListener::bind(("127.0.0.1", port)).is_ok() {
             return port;
         }
