@@ -74,7 +74,7 @@ pub fn dispatch(
     // TSC-based clock: per-command timing for INFO commandstats without a
     // clock_gettime call on each side of every command.
     #[cfg(feature = "stall-diagnostics")]
-    let cpu0 = diag::thread_cpu();
+    let cpu0 = (diag::thread_cpu(), diag::minflt());
     let clock = crate::server::clock();
     let start = clock.raw();
     let reply_at = w.buf.len();
@@ -135,10 +135,28 @@ mod diag {
         ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
     }
 
-    pub fn report(cmd: &str, before: u64, wall_us: u64) {
-        let cpu_us = (thread_cpu() - before) / 1000;
+    /// Minor page faults of this thread so far (a slow command with many
+    /// is paying for fresh memory, not for its own work).
+    pub fn minflt() -> i64 {
+        // SAFETY: getrusage fills the struct we own.
+        unsafe {
+            let mut ru: libc::rusage = std::mem::zeroed();
+            libc::getrusage(libc::RUSAGE_THREAD, &mut ru);
+            ru.ru_minflt
+        }
+    }
+
+    pub fn report(cmd: &str, before: (u64, i64), wall_us: u64) {
+        let cpu_us = (thread_cpu() - before.0) / 1000;
         if cpu_us > 1000 || wall_us > 2000 {
-            tracing::warn!(cmd, cpu_us, wall_us, "stall diagnostic: slow command");
+            let minor_faults = minflt() - before.1;
+            tracing::warn!(
+                cmd,
+                cpu_us,
+                wall_us,
+                minor_faults,
+                "stall diagnostic: slow command"
+            );
         }
     }
 }

@@ -301,8 +301,15 @@ impl Table {
     fn split(&mut self, si: usize, h: u64) {
         let d = self.segs[si].depth;
         if d == self.depth {
+            // One exact allocation (a collect through flat_map grows by
+            // doubling, copying the directory a dozen times).
             let old = std::mem::take(&mut self.dir);
-            self.dir = old.iter().flat_map(|&s| [s, s]).collect();
+            let mut dir = Vec::with_capacity(old.len() * 2);
+            for &s in &old {
+                dir.push(s);
+                dir.push(s);
+            }
+            self.dir = dir;
             self.depth += 1;
         }
         let hasher = self.hasher;
@@ -770,5 +777,47 @@ mod tests {
         assert_eq!(total, 500);
         assert_eq!(t.len(), 500);
         assert_eq!(t.volatile(), 0);
+    }
+}
+
+#[cfg(test)]
+mod growth_probe {
+    use super::*;
+
+    #[test]
+    #[ignore]
+    fn probe_depth_and_max_insert() {
+        let hs = KeyHasher::new(fastrand::u64(..));
+        let mut t = Table::new(hs);
+        let mut worst = (0u128, 0usize);
+        for i in 0..4_500_000usize {
+            let k = format!("m:{:012}", fastrand::u64(..20_000_000));
+            let h = hs.hash(k.as_bytes());
+            if t.find(h, k.as_bytes()).is_some() {
+                continue;
+            }
+            let s = std::time::Instant::now();
+            let d0 = t.depth;
+            t.insert(h, EntryPtr::new_string(k.as_bytes(), b"", None, 0, 0));
+            let d = s.elapsed().as_micros();
+            if d > 200 {
+                eprintln!("slow {i}: {d} us, dir doubled: {}", t.depth != d0);
+            }
+            if d > worst.0 {
+                worst = (d, i);
+                eprintln!(
+                    "insert {i}: {d} us, depth {}, segs {}, dir {}",
+                    t.depth,
+                    t.segs.len(),
+                    t.dir.len()
+                );
+            }
+        }
+        eprintln!(
+            "final depth {} segs {} len {}",
+            t.depth,
+            t.segs.len(),
+            t.len()
+        );
     }
 }
