@@ -8,20 +8,6 @@
 mod common;
 use common::*;
 
-/// Small deterministic PRNG (xorshift) so failures reproduce.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
-        v[(self.next() % v.len() as u64) as usize]
-    }
-}
-
 /// The sub-replies of an aggregate reply, and its header line.
 fn split(r: &[u8]) -> (Vec<u8>, Vec<Vec<u8>>) {
     let nl = r.windows(2).position(|w| w == b"\r\n").unwrap() + 2;

@@ -166,23 +166,6 @@ fn scripted_commands_match_redis() {
     compare(&script);
 }
 
-/// Small deterministic PRNG (xorshift) so failures reproduce.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
-        v[self.below(v.len() as u64) as usize]
-    }
-}
-
 #[test]
 fn random_string_and_key_commands_match_redis() {
     let mut rng = Rng(0x9e3779b97f4a7c15);

@@ -211,6 +211,27 @@ impl ScanArgs<'_> {
     }
 }
 
+/// Parses SINTERCARD/ZINTERCARD's optional `LIMIT n` from argument `at`
+/// (0 means no limit).
+pub fn card_limit(ctx: &mut Ctx<'_>, args: &super::Args<'_>, mut at: usize) -> Option<usize> {
+    let mut limit = usize::MAX;
+    while at < args.len() {
+        if !(args.is(at, "limit") && at + 1 < args.len()) {
+            ctx.syntax();
+            return None;
+        }
+        match crate::util::parse_i64(args.get(at + 1)) {
+            Some(l) if l >= 0 => limit = if l == 0 { usize::MAX } else { l as usize },
+            _ => {
+                ctx.err("ERR LIMIT can't be negative");
+                return None;
+            }
+        }
+        at += 2;
+    }
+    Some(limit)
+}
+
 /// Replies the SCAN-shaped `[cursor, [items...]]`.
 pub fn scan_reply(ctx: &mut Ctx<'_>, next: u64, items: &[Vec<u8>]) {
     ctx.out.array(2);

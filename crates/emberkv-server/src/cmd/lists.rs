@@ -543,11 +543,16 @@ pub fn timeout_arg(ctx: &mut Ctx<'_>, a: &[u8]) -> Option<i64> {
 
 /// BLPOP/BRPOP key [key ...] timeout
 fn bpop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, front: bool) {
-    let Some(deadline) = timeout_arg(ctx, args.get(args.len() - 1)) else {
-        return;
-    };
+    if let Some((keys, deadline)) = keys_then_timeout(ctx, args) {
+        run_block_op(ctx, BlockOp::ListPop { keys, front }, Some(deadline));
+    }
+}
+
+/// `key [key ...] timeout` (BLPOP, BRPOP, BZPOPMIN, BZPOPMAX).
+pub(crate) fn keys_then_timeout(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Option<(Vec<Vec<u8>>, i64)> {
+    let deadline = timeout_arg(ctx, args.get(args.len() - 1))?;
     let keys = (1..args.len() - 1).map(|i| args.get(i).to_vec()).collect();
-    run_block_op(ctx, BlockOp::ListPop { keys, front }, Some(deadline));
+    Some((keys, deadline))
 }
 
 fn blpop(ctx: &mut Ctx<'_>, args: &Args<'_>) {

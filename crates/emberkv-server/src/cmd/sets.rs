@@ -415,7 +415,7 @@ pub(crate) fn numkeys<'a>(
 
 /// SINTERCARD numkeys key [key ...] [LIMIT limit]
 fn sintercard(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let Some((keys, mut j)) = numkeys(
+    let Some((keys, j)) = numkeys(
         ctx,
         args,
         1,
@@ -423,18 +423,9 @@ fn sintercard(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     ) else {
         return;
     };
-    let mut limit = usize::MAX;
-    while j < args.len() {
-        if args.is(j, "limit") && j + 1 < args.len() {
-            match crate::util::parse_i64(args.get(j + 1)) {
-                Some(l) if l >= 0 => limit = if l == 0 { usize::MAX } else { l as usize },
-                _ => return ctx.err("ERR LIMIT can't be negative"),
-            }
-            j += 2;
-        } else {
-            return ctx.syntax();
-        }
-    }
+    let Some(limit) = coll::card_limit(ctx, args, j) else {
+        return;
+    };
     let srv = ctx.srv;
     let (hashed, mut locked) = lock_keys(&srv.store, &keys, None);
     if let Ok(ms) = compute(ctx, &mut locked, &hashed, Op::Inter, limit) {

@@ -3,7 +3,7 @@
 //! backward; the encodings are in `types/zset.rs`.
 
 use super::coll::{self, parse_scan, scan_reply};
-use super::lists::{norm_range, parse_mpop_args, run_block_op, timeout_arg};
+use super::lists::{keys_then_timeout, norm_range, parse_mpop_args, run_block_op, timeout_arg};
 use super::{flags::*, Args, Command, Ctx, Group};
 use crate::blocking::BlockOp;
 use crate::errors;
@@ -782,11 +782,9 @@ fn zmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 
 /// BZPOPMIN/BZPOPMAX key [key ...] timeout
 fn bzpop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, min: bool) {
-    let Some(deadline) = timeout_arg(ctx, args.get(args.len() - 1)) else {
-        return;
-    };
-    let keys = (1..args.len() - 1).map(|i| args.get(i).to_vec()).collect();
-    run_block_op(ctx, BlockOp::ZPop { keys, min }, Some(deadline));
+    if let Some((keys, deadline)) = keys_then_timeout(ctx, args) {
+        run_block_op(ctx, BlockOp::ZPop { keys, min }, Some(deadline));
+    }
 }
 
 fn bzpopmin(ctx: &mut Ctx<'_>, args: &Args<'_>) {
@@ -1106,19 +1104,9 @@ fn zintercard(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if n > args.len() - 2 {
         return ctx.err("ERR Number of keys can't be greater than number of args");
     }
-    let mut limit = usize::MAX;
-    let mut j = 2 + n;
-    while j < args.len() {
-        if args.is(j, "limit") && j + 1 < args.len() {
-            match crate::util::parse_i64(args.get(j + 1)) {
-                Some(l) if l >= 0 => limit = if l == 0 { usize::MAX } else { l as usize },
-                _ => return ctx.err("ERR LIMIT can't be negative"),
-            }
-            j += 2;
-        } else {
-            return ctx.syntax();
-        }
-    }
+    let Some(limit) = coll::card_limit(ctx, args, 2 + n) else {
+        return;
+    };
     let req = SetOpReq {
         keys: (2..2 + n).map(|i| args.get(i)).collect(),
         weights: vec![1.0; n],

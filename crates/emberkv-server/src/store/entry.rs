@@ -42,7 +42,7 @@ const HDR: usize = 13;
 const ALIGN: usize = 8;
 
 #[inline]
-fn varint_len(mut n: usize) -> usize {
+pub(crate) fn varint_len(mut n: usize) -> usize {
     let mut l = 1;
     n >>= 7;
     while n > 0 {
@@ -99,60 +99,25 @@ pub struct EntryPtr(NonNull<u8>);
 unsafe impl Send for EntryPtr {}
 
 impl EntryPtr {
-    /// A string entry.
-    pub fn new_string(key: &[u8], val: &[u8], expire: Option<i64>, flags: u8, lru: u32) -> Self {
+    /// Allocates an entry of `kind` with room for `val_size` value bytes and
+    /// writes everything but the value; returns it and the value offset.
+    fn alloc_head(
+        kind: u8,
+        flags: u8,
+        lru: u32,
+        expire: Option<i64>,
+        key: &[u8],
+        val_size: usize,
+    ) -> (Self, usize) {
         let flags = (flags & !F_EXPIRE) | if expire.is_some() { F_EXPIRE } else { 0 };
         let size = HDR
             + if expire.is_some() { 8 } else { 0 }
             + varint_len(key.len())
             + key.len()
-            + varint_len(val.len())
-            + val.len();
+            + val_size;
         let layout = Layout::from_size_align(size, ALIGN).expect("entry size");
-        // SAFETY: size > 0; every byte up to `size` is written below.
-        unsafe {
-            let p = alloc(layout);
-            let Some(nn) = NonNull::new(p) else {
-                std::alloc::handle_alloc_error(layout)
-            };
-            (p as *mut usize).write(0);
-            *p.add(OFF_KIND) = T_STRING;
-            *p.add(OFF_FLAGS) = flags;
-            write_lru(p, lru);
-            let mut off = HDR;
-            if let Some(t) = expire {
-                std::ptr::write_unaligned(p.add(off) as *mut i64, t);
-                off += 8;
-            }
-            off += write_varint(p.add(off), key.len());
-            std::ptr::copy_nonoverlapping(key.as_ptr(), p.add(off), key.len());
-            off += key.len();
-            off += write_varint(p.add(off), val.len());
-            std::ptr::copy_nonoverlapping(val.as_ptr(), p.add(off), val.len());
-            debug_assert_eq!(off + val.len(), size);
-            EntryPtr(nn)
-        }
-    }
-
-    /// A collection entry: `ptr` is the raw object (see
-    /// `crate::types::Obj::into_raw`), owned by the entry from now on.
-    pub fn new_obj(
-        key: &[u8],
-        kind: u8,
-        enc: u8,
-        ptr: usize,
-        expire: Option<i64>,
-        lru: u32,
-    ) -> Self {
-        debug_assert_ne!(kind, T_STRING);
-        let flags = (enc << ENC_SHIFT) | if expire.is_some() { F_EXPIRE } else { 0 };
-        let size = HDR
-            + if expire.is_some() { 8 } else { 0 }
-            + varint_len(key.len())
-            + key.len()
-            + OBJ_PTR;
-        let layout = Layout::from_size_align(size, ALIGN).expect("entry size");
-        // SAFETY: as in `new_string`.
+        // SAFETY: size > 0; the header and key are written here, the
+        // caller writes the `val_size` bytes after them.
         unsafe {
             let p = alloc(layout);
             let Some(nn) = NonNull::new(p) else {
@@ -170,9 +135,39 @@ impl EntryPtr {
             off += write_varint(p.add(off), key.len());
             std::ptr::copy_nonoverlapping(key.as_ptr(), p.add(off), key.len());
             off += key.len();
-            std::ptr::write_unaligned(p.add(off) as *mut usize, ptr);
-            EntryPtr(nn)
+            debug_assert_eq!(off + val_size, size);
+            (EntryPtr(nn), off)
         }
+    }
+
+    /// A string entry.
+    pub fn new_string(key: &[u8], val: &[u8], expire: Option<i64>, flags: u8, lru: u32) -> Self {
+        let vsize = varint_len(val.len()) + val.len();
+        let (e, off) = Self::alloc_head(T_STRING, flags, lru, expire, key, vsize);
+        // SAFETY: `alloc_head` left exactly `vsize` bytes at `off`.
+        unsafe {
+            let p = e.0.as_ptr().add(off);
+            let n = write_varint(p, val.len());
+            std::ptr::copy_nonoverlapping(val.as_ptr(), p.add(n), val.len());
+        }
+        e
+    }
+
+    /// A collection entry: `ptr` is the raw object (see
+    /// `crate::types::Obj::into_raw`), owned by the entry from now on.
+    pub fn new_obj(
+        key: &[u8],
+        kind: u8,
+        enc: u8,
+        ptr: usize,
+        expire: Option<i64>,
+        lru: u32,
+    ) -> Self {
+        debug_assert_ne!(kind, T_STRING);
+        let (e, off) = Self::alloc_head(kind, enc << ENC_SHIFT, lru, expire, key, OBJ_PTR);
+        // SAFETY: `alloc_head` left exactly OBJ_PTR bytes at `off`.
+        unsafe { std::ptr::write_unaligned(e.0.as_ptr().add(off) as *mut usize, ptr) };
+        e
     }
 
     /// # Safety

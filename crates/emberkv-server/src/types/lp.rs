@@ -27,16 +27,7 @@ pub struct Lp(NonNull<u8>);
 // Reached only under a shard lock, like the entry that owns it.
 unsafe impl Send for Lp {}
 
-#[inline]
-pub fn varint_len(mut n: usize) -> usize {
-    let mut l = 1;
-    n >>= 7;
-    while n > 0 {
-        l += 1;
-        n >>= 7;
-    }
-    l
-}
+use crate::store::entry::varint_len;
 
 #[inline]
 fn put_varint(out: &mut [u8], mut n: usize) -> usize {
