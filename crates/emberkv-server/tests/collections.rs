@@ -180,7 +180,16 @@ fn random_member_commands_respect_counts() {
         0,
         "emptied set is deleted"
     );
-    assert!(err(&mut c, &["SRANDMEMBER", "slarge", "-99999999999"]).contains("out of range"));
+    for (cmd, k) in [
+        ("SRANDMEMBER", "slarge"),
+        ("HRANDFIELD", "hlarge"),
+        ("ZRANDMEMBER", "zlarge"),
+    ] {
+        assert!(
+            err(&mut c, &[cmd, k, "-99999999999"]).contains("out of range"),
+            "{cmd}"
+        );
+    }
 }
 
 #[test]

@@ -287,7 +287,11 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     };
     let withvalues = args.len() == 4;
     if let Some(c) = count {
-        if c < -(i64::MAX / 2) && withvalues {
+        // Redis's own bound with WITHVALUES, and ours on the reply size a
+        // repeating (negative) count may ask for.
+        if (c < -(i64::MAX / 2) && withvalues)
+            || (c < 0 && c.unsigned_abs() > super::sets::MAX_RANDOM_REPLY)
+        {
             return ctx.err("ERR value is out of range");
         }
     }
