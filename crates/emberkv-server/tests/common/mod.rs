@@ -84,7 +84,12 @@ impl Server {
     }
 
     fn spawn(mut cmd: Command, port: u16) -> Server {
-        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        // Server output goes to a file, printed if the test fails.
+        let log =
+            std::env::temp_dir().join(format!("emberkv-test-{}-{port}.log", std::process::id()));
+        let out = std::fs::File::create(&log).expect("server log file");
+        let err = out.try_clone().expect("server log file");
+        cmd.stdout(Stdio::from(out)).stderr(Stdio::from(err));
         let child = cmd.spawn().expect("spawn server");
         let s = Server { port, child };
         let end = Instant::now() + Duration::from_secs(10);
@@ -157,6 +162,20 @@ pub fn raise_nofile(n: u64) {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        let log = std::env::temp_dir().join(format!(
+            "emberkv-test-{}-{}.log",
+            std::process::id(),
+            self.port
+        ));
+        if std::thread::panicking() {
+            let alive = matches!(self.child.try_wait(), Ok(None));
+            eprintln!(
+                "--- server on port {} (running: {alive}) output:\n{}",
+                self.port,
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        let _ = std::fs::remove_file(&log);
         if let Ok(None) = self.child.try_wait() {
             self.signal(15);
             if self.wait_exit(Duration::from_secs(5)).is_none() {
