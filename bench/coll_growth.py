@@ -8,23 +8,9 @@ encodings never stall the event loop.
 Usage: cargo build --release --features stall-diagnostics
        bench/coll_growth.py [--binary target/release/emberkv-server] [--members 5000000]
 """
-import argparse, os, re, socket, subprocess, tempfile, time
+import argparse, os, re, subprocess, tempfile, time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def cli(port, *args):
-    return subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True,
-                          text=True).stdout.strip()
+from compare import ROOT, free_port, cmd as cli
 
 
 def main():

@@ -364,6 +364,7 @@ fn collection_errors_and_edge_replies_match_redis() {
         &["RPUSH", "nums", "3", "1", "2"],
         &["SORT", "nums", "BY", "w_*", "GET", "#", "GET", "o_*->f"],
         &["SORT", "nums", "BY", "nosort", "LIMIT", "1", "5"],
+        &["SORT", "nums", "LIMIT", "1", "9223372036854775807"],
         &["SORT", "nums", "STORE", "dst"],
         &["LRANGE", "dst", "0", "-1"],
         &["SORT_RO", "nums", "STORE", "dst"],

@@ -115,14 +115,15 @@ pub fn read_in<'t>(
 }
 
 /// Read guards for several keys at once under one multi-shard lock
-/// (SINTER, ZUNION, SORT...). Err(()) if any key has another type; a
+/// (SINTER, ZUNION, SORT...). Err(()) if any key has a type not in
+/// `kinds`; a
 /// missing key gives None. The guards must be dropped before `locked` is
 /// used for writing.
 pub fn read_many<'l>(
     ctx: &Ctx<'_>,
     locked: &'l mut crate::store::Locked<'_>,
     keys: &[(&[u8], u64)],
-    kind: u8,
+    kinds: &[u8],
 ) -> Result<Vec<Option<ObjGuard<'l>>>, ()> {
     let db = ctx.client.db;
     let mut raws = Vec::with_capacity(keys.len());
@@ -130,7 +131,7 @@ pub fn read_many<'l>(
         let t = locked.table(h, db);
         match read_entry(ctx, t, h, k) {
             None => raws.push(None),
-            Some(e) if e.kind() != kind => return Err(()),
+            Some(e) if !kinds.contains(&e.kind()) => return Err(()),
             Some(e) => raws.push(Some(e.raw())),
         }
     }

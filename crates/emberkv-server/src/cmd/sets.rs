@@ -272,7 +272,7 @@ fn compute(
     op: Op,
     limit: usize,
 ) -> Result<Vec<Vec<u8>>, ()> {
-    let Ok(sets) = coll::read_many(ctx, locked, hashed, T_SET) else {
+    let Ok(sets) = coll::read_many(ctx, locked, hashed, &[T_SET]) else {
         ctx.wrongtype();
         return Err(());
     };

@@ -198,7 +198,11 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ro: bool) {
     let n = elems.len() as i64;
     let (start, count) = req.limit.unwrap_or((0, -1));
     let start = start.clamp(0, n);
-    let end = if count < 0 { n } else { (start + count).min(n) };
+    let end = if count < 0 {
+        n
+    } else {
+        start.saturating_add(count).min(n)
+    };
     let picked = &elems[start as usize..end.max(start) as usize];
     // GET
     let mut out: Vec<Option<Vec<u8>>> = Vec::new();

@@ -9,7 +9,7 @@ use crate::blocking::BlockOp;
 use crate::errors;
 use crate::store::entry::{T_SET, T_ZSET};
 use crate::store::Table;
-use crate::types::{Obj, ObjGuard, ZSet};
+use crate::types::{Obj, ZSet};
 use emberkv_protocol::Resp;
 use std::collections::HashMap;
 
@@ -947,22 +947,11 @@ fn setop_compute(
     let store = &srv.store;
     let hd = dst.map(|d| store.hash(d));
     let (hashed, mut locked) = super::sets::lock_keys(store, &req.keys, hd);
-    let db = ctx.client.db;
-    let mut raws = Vec::with_capacity(hashed.len());
-    for &(k, h) in &hashed {
-        let t = locked.table(h, db);
-        match super::keys::read_entry(ctx, t, h, k) {
-            None => raws.push(None),
-            Some(e) if e.kind() != T_ZSET && e.kind() != T_SET => return ctx.wrongtype(),
-            Some(e) => raws.push(Some(e.raw())),
-        }
-    }
     let result: Vec<(Vec<u8>, f64)> = {
-        // SAFETY: entries owned by tables behind `locked`; read only here.
-        let inputs: Vec<Option<ObjGuard<'_>>> = raws
-            .iter()
-            .map(|r| r.map(|p| ObjGuard::new(unsafe { crate::store::EntryRef::from_raw(p) })))
-            .collect();
+        // Sets count as sorted sets with every score 1, as in Redis.
+        let Ok(inputs) = coll::read_many(ctx, &mut locked, &hashed, &[T_ZSET, T_SET]) else {
+            return ctx.wrongtype();
+        };
         let mut acc: Vec<(Vec<u8>, f64)> = Vec::new();
         match op {
             SetOp::Union => {

@@ -31,6 +31,8 @@ pub fn free_port() -> u16 {
 pub struct Server {
     pub port: u16,
     child: Child,
+    /// The server's stdout/stderr, printed if the test fails.
+    log: std::path::PathBuf,
 }
 
 impl Server {
@@ -91,7 +93,7 @@ impl Server {
         let err = out.try_clone().expect("server log file");
         cmd.stdout(Stdio::from(out)).stderr(Stdio::from(err));
         let child = cmd.spawn().expect("spawn server");
-        let s = Server { port, child };
+        let s = Server { port, child, log };
         let end = Instant::now() + Duration::from_secs(10);
         while Instant::now() < end {
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -162,20 +164,15 @@ pub fn raise_nofile(n: u64) {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let log = std::env::temp_dir().join(format!(
-            "emberkv-test-{}-{}.log",
-            std::process::id(),
-            self.port
-        ));
         if std::thread::panicking() {
             let alive = matches!(self.child.try_wait(), Ok(None));
             eprintln!(
                 "--- server on port {} (running: {alive}) output:\n{}",
                 self.port,
-                std::fs::read_to_string(&log).unwrap_or_default()
+                std::fs::read_to_string(&self.log).unwrap_or_default()
             );
         }
-        let _ = std::fs::remove_file(&log);
+        let _ = std::fs::remove_file(&self.log);
         if let Ok(None) = self.child.try_wait() {
             self.signal(15);
             if self.wait_exit(Duration::from_secs(5)).is_none() {
