@@ -136,6 +136,23 @@ impl RequestParser {
         }
     }
 
+    /// The argument ranges of the last complete frame, into [`RequestParser::source`].
+    #[inline]
+    pub fn ranges(&self) -> &[(usize, usize)] {
+        &self.args
+    }
+
+    /// The bytes the ranges index: `buf` itself, or the parser's own copy
+    /// for an inline command.
+    #[inline]
+    pub fn source<'a>(&'a self, buf: &'a [u8]) -> &'a [u8] {
+        if self.inline_frame {
+            &self.inline
+        } else {
+            buf
+        }
+    }
+
     /// When a big bulk is being received: the total frame size needed to hold
     /// it, so the caller can grow its buffer once to exactly that size.
     pub fn pending_frame_len(&self) -> Option<usize> {

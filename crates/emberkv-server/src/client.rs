@@ -40,6 +40,17 @@ pub struct Client {
     pub token: usize,
     /// Blocked on a list/zset pop until this deadline (ms; 0 = forever).
     pub blocked: Option<i64>,
+    /// Inside MULTI: the queued commands.
+    pub multi: Option<Box<crate::cmd::multi::Queue>>,
+    /// WATCHed keys, and the flag writers set when one changes.
+    pub watched: Vec<crate::watch::Watched>,
+    pub watch_dirty: Arc<AtomicBool>,
+    /// Running inside EXEC or a script: blocking commands do not block,
+    /// and blocked clients are served once at the end (`deferred`).
+    pub nested: bool,
+    pub deferred: Vec<(usize, Box<[u8]>)>,
+    /// Channels and patterns subscribed to (None: never subscribed).
+    pub subs: Option<Box<crate::pubsub::Subs>>,
     pub shared: Arc<ClientShared>,
 }
 
@@ -54,7 +65,20 @@ impl Client {
             no_touch: false,
             token: 0,
             blocked: None,
+            multi: None,
+            watched: Vec::new(),
+            watch_dirty: Default::default(),
+            nested: false,
+            deferred: Vec::new(),
+            subs: None,
             shared,
         }
+    }
+
+    /// Subscribed to any channel or pattern (RESP2 then only allows the
+    /// subscription commands, PING, QUIT and RESET).
+    #[inline]
+    pub fn subscribed(&self) -> bool {
+        self.subs.as_ref().is_some_and(|s| s.count() > 0)
     }
 }

@@ -55,6 +55,12 @@ pub struct Config {
     pub appendonly: bool,
     pub proto_max_bulk_len: u64,
     pub client_query_buffer_limit: u64,
+    /// [normal, replica, pubsub] x [hard bytes, soft bytes, soft seconds].
+    pub client_output_buffer_limit: [[u64; 3]; 3],
+    /// Flags of notify.rs.
+    pub notify_keyspace_events: u32,
+    /// ms after which a running script lets others get -BUSY (lua-time-limit).
+    pub busy_reply_threshold: u64,
     /// emberkv: worker threads (0 = one per CPU this process may run on).
     pub server_threads: usize,
     /// emberkv: keyspace shards (0 = chosen from the thread count).
@@ -79,6 +85,13 @@ impl Default for Config {
             appendonly: false,
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
+            client_output_buffer_limit: [
+                [0, 0, 0],
+                [256 << 20, 64 << 20, 60],
+                [32 << 20, 8 << 20, 60],
+            ],
+            notify_keyspace_events: 0,
+            busy_reply_threshold: 5000,
             server_threads: 0,
             shards: 0,
             config_file: None,
@@ -447,6 +460,75 @@ pub static DIRECTIVES: &[Directive] = &[
             Ok(())
         },
         get: |c| c.proto_max_bulk_len.to_string(),
+    },
+    Directive {
+        name: "client-output-buffer-limit",
+        mutable: true,
+        set: |c, v| {
+            let s = v.join(" ");
+            let p: Vec<&str> = s.split_whitespace().collect();
+            if p.is_empty() || !p.len().is_multiple_of(4) {
+                return Err("Wrong number of arguments in buffer limit configuration.".into());
+            }
+            let mut next = c.client_output_buffer_limit;
+            for q in p.chunks(4) {
+                let class = match q[0].to_ascii_lowercase().as_str() {
+                    "normal" => 0,
+                    "replica" | "slave" => 1,
+                    "pubsub" => 2,
+                    _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
+                };
+                let hard = parse_memory(q[1]);
+                let soft = parse_memory(q[2]);
+                let secs = q[3].parse::<u64>().ok();
+                let (Some(hard), Some(soft), Some(secs)) = (hard, soft, secs) else {
+                    return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into());
+                };
+                next[class] = [hard, soft, secs];
+            }
+            c.client_output_buffer_limit = next;
+            Ok(())
+        },
+        get: |c| {
+            let l = &c.client_output_buffer_limit;
+            format!(
+                "normal {} {} {} slave {} {} {} pubsub {} {} {}",
+                l[0][0], l[0][1], l[0][2], l[1][0], l[1][1], l[1][2], l[2][0], l[2][1], l[2][2]
+            )
+        },
+    },
+    Directive {
+        name: "notify-keyspace-events",
+        mutable: true,
+        set: |c, v| {
+            let s = v.join("");
+            c.notify_keyspace_events = crate::notify::parse_flags(&s)
+                .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string())?;
+            Ok(())
+        },
+        get: |c| crate::notify::flags_string(c.notify_keyspace_events),
+    },
+    Directive {
+        name: "busy-reply-threshold",
+        mutable: true,
+        set: |c, v| {
+            c.busy_reply_threshold = one(v)?
+                .parse::<u64>()
+                .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+            Ok(())
+        },
+        get: |c| c.busy_reply_threshold.to_string(),
+    },
+    Directive {
+        name: "lua-time-limit",
+        mutable: true,
+        set: |c, v| {
+            c.busy_reply_threshold = one(v)?
+                .parse::<u64>()
+                .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+            Ok(())
+        },
+        get: |c| c.busy_reply_threshold.to_string(),
     },
     Directive {
         name: "client-query-buffer-limit",

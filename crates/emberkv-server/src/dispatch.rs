@@ -3,20 +3,23 @@
 //! authentication. Handlers never repeat these checks.
 
 use crate::client::Client;
-use crate::cmd::{flags, Args, Ctx};
+use crate::cmd::{flags, Args, Command, Ctx};
+use crate::gate::Gate;
 use crate::errors;
 use crate::server::{Server, WorkerStats};
-use emberkv_protocol::ReplyWriter;
+use emberkv_protocol::{ReplyWriter, Resp};
 use std::sync::atomic::Ordering::Relaxed;
 
-/// Runs one request and appends its reply to `out`.
-pub fn dispatch(
-    srv: &Server,
+/// Runs one request and appends its reply to `out`. `gate` is the
+/// transaction gate as the caller holds it (see gate.rs).
+pub fn dispatch<'s>(
+    srv: &'s Server,
     client: &mut Client,
     out: &mut Vec<u8>,
     args: &Args<'_>,
     now_ms: i64,
     stats: &WorkerStats,
+    gate: &mut Gate<'s>,
 ) {
     let reg = &srv.commands;
     let mut w = ReplyWriter::new(out, client.resp);
@@ -24,19 +27,15 @@ pub fn dispatch(
     // 1. Lookup.
     let Some(mut id) = reg.lookup(args.get(0)) else {
         let rest: Vec<&[u8]> = args.iter().skip(1).take(64).collect();
-        w.error(&errors::unknown_command(args.get(0), &rest));
-        stats.count_error(b"-ERR");
+        reject(client, &mut w, stats, false, &errors::unknown_command(args.get(0), &rest));
         return;
     };
     if reg.entries[id].cmd.is_container() && args.len() >= 2 {
         match reg.lookup_sub(id, args.get(1)) {
             Some(sub) => id = sub,
             None => {
-                w.error(&errors::unknown_subcommand(
-                    args.get(1),
-                    reg.entries[id].cmd.name,
-                ));
-                stats.count_error(b"-ERR");
+                let msg = errors::unknown_subcommand(args.get(1), reg.entries[id].cmd.name);
+                reject(client, &mut w, stats, false, &msg);
                 return;
             }
         }
@@ -44,32 +43,69 @@ pub fn dispatch(
     let entry = &reg.entries[id];
     let cmd = entry.cmd;
     let cs = &stats.cmd[id];
+    let is_exec = cmd.has(flags::EXCLUSIVE) && cmd.name == "exec";
 
     // 2. Arity.
     let argc = args.len() as i32;
     if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
-        w.error(&errors::wrong_args(&entry.full_name));
         cs.rejected.add(1);
-        stats.count_error(b"-ERR");
+        reject(client, &mut w, stats, is_exec, &errors::wrong_args(&entry.full_name));
         return;
     }
 
     // 3. Authentication.
     if !client.authenticated && !cmd.has(flags::NO_AUTH) && srv.auth_required.load(Relaxed) {
-        w.error(errors::NOAUTH);
         cs.rejected.add(1);
-        stats.count_error(b"-NOAUTH");
+        reject(client, &mut w, stats, is_exec, errors::NOAUTH);
         return;
     }
 
     // Later checks go here, in this order (Redis's processCommand):
     //  - cluster redirection (-MOVED/-ASK) for commands with keys;
     //  - out-of-memory refusal of DENYOOM commands once maxmemory exists;
-    //  - read-only replica refusal of WRITE commands;
-    //  - subscriber mode: only (P|S)SUBSCRIBE, PING, QUIT, RESET in RESP2;
-    //  - MULTI: queue everything but EXEC/DISCARD/MULTI/WATCH and reply QUEUED.
+    //  - read-only replica refusal of WRITE commands.
 
-    // 4. Execute.
+    // 4. A script running past its busy threshold holds the gate.
+    if gate.is_busy() && !cmd.has(flags::ALLOW_BUSY) {
+        cs.rejected.add(1);
+        reject(client, &mut w, stats, is_exec, errors::BUSY);
+        return;
+    }
+
+    // 5. RESP2 subscriber mode allows only the subscription commands.
+    if client.resp == Resp::V2 && client.subscribed() && !cmd.has(flags::SUBSCRIBER_OK) {
+        cs.rejected.add(1);
+        let msg = format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            entry.full_name
+        );
+        reject(client, &mut w, stats, is_exec, &msg);
+        return;
+    }
+
+    // 6. Inside MULTI everything but the transaction commands is queued.
+    if let Some(q) = client.multi.as_mut() {
+        if !crate::cmd::multi::is_control(cmd) {
+            if q.size() + args.iter().map(|a| a.len() + 16).sum::<usize>()
+                > srv.qbuf_limit.load(Relaxed) as usize
+            {
+                q.dirty = true;
+                w.error("ERR transaction too big: exceeds client-query-buffer-limit");
+                stats.count_error(b"-ERR");
+                return;
+            }
+            q.push(args);
+            w.simple("QUEUED");
+            return;
+        }
+    }
+
+    // 7. Execute.
+    if cmd.has(flags::EXCLUSIVE) && !gate.exclusive(srv) {
+        cs.rejected.add(1);
+        reject(client, &mut w, stats, is_exec, errors::BUSY);
+        return;
+    }
     client.shared.last_cmd.store(id as u32 + 1, Relaxed);
     // TSC-based clock: per-command timing for INFO commandstats without a
     // clock_gettime call on each side of every command.
@@ -90,18 +126,13 @@ pub fn dispatch(
         (cmd.handler)(&mut ctx, args);
     }
     let usec = clock.delta_as_nanos(start, clock.raw()) / 1000;
-    // Blocked clients: a write to one of their keys may serve them (one
-    // atomic load when nobody is blocked).
-    if cmd.has(flags::WRITE) && srv.blocking.any() {
-        let (first, last, step) = cmd.keys;
-        if first > 0 {
-            let n = args.len() as i32;
-            let last = if last < 0 { n + last } else { last.min(n - 1) };
-            let keys = (first..=last)
-                .step_by(step.max(1) as usize)
-                .map(|i| args.get(i as usize));
-            crate::blocking::signal(srv, client.db, keys, now_ms);
-        }
+    if cmd.has(flags::EXCLUSIVE) {
+        gate.release(srv);
+    }
+    // A write marks the watchers of its keys and may serve clients blocked
+    // on them (one atomic load each when nobody watches or is blocked).
+    if cmd.has(flags::WRITE) && (srv.blocking.any() || srv.watches.any()) {
+        keys_written(srv, client, cmd, args, now_ms);
     }
     #[cfg(feature = "stall-diagnostics")]
     diag::report(&entry.full_name, cpu0, usec);
@@ -117,6 +148,43 @@ pub fn dispatch(
     // changed the dataset are fed to them here, with relative expiries
     // rewritten to absolute times (SET .. EX → SET .. PXAT, EXPIRE →
     // PEXPIREAT) by the command that knows its arguments.
+}
+
+/// Refuses a command before it runs. Inside MULTI the refusal also dooms
+/// the transaction; a refused EXEC discards it with EXECABORT.
+fn reject(client: &mut Client, w: &mut ReplyWriter<'_>, stats: &WorkerStats, is_exec: bool, msg: &str) {
+    if is_exec {
+        client.multi = None;
+        let body = msg.strip_prefix("ERR ").unwrap_or(msg);
+        w.error(&format!("EXECABORT Transaction discarded because of: {body}"));
+        stats.count_error(b"-EXECABORT");
+        return;
+    }
+    if let Some(q) = client.multi.as_mut() {
+        q.dirty = true;
+    }
+    w.error(msg);
+    stats.count_error(format!("-{msg}").as_bytes());
+}
+
+fn keys_written(srv: &Server, client: &mut Client, cmd: &Command, args: &Args<'_>, now: i64) {
+    let idx = cmd.key_indexes(args);
+    if idx.is_empty() {
+        return;
+    }
+    let db = client.db;
+    if srv.watches.any() {
+        srv.watches.touch(db, idx.iter().map(|&i| args.get(i)));
+    }
+    if srv.blocking.any() {
+        if client.nested {
+            client
+                .deferred
+                .extend(idx.iter().map(|&i| (db, Box::<[u8]>::from(args.get(i)))));
+        } else {
+            crate::blocking::signal(srv, db, idx.iter().map(|&i| args.get(i)), now);
+        }
+    }
 }
 
 /// Opt-in stall diagnostics: thread CPU time excludes preemption and VM

@@ -6,12 +6,17 @@ mod cmd;
 mod config;
 mod dispatch;
 mod errors;
+mod gate;
 mod lazyfree;
 mod net;
+mod notify;
+mod pubsub;
+mod script;
 mod server;
 mod store;
 mod types;
 mod util;
+mod watch;
 
 use config::{Config, LogLevel};
 use server::Server;

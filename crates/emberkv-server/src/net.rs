@@ -12,6 +12,7 @@ use crate::client::{Client, ClientShared};
 use crate::cmd::Args;
 use crate::dispatch::dispatch;
 use crate::errors;
+use crate::gate::Gate;
 use crate::server::{Server, WorkerHandle, WorkerStats};
 use crate::util::unix_ms;
 use emberkv_protocol::{Limits, ReplyWriter, RequestParser};
@@ -46,6 +47,32 @@ struct Conn {
     wpos: usize,
     client: Client,
     read_paused: bool,
+    /// Since when (ms) unsent replies exceed the soft output limit (0: not).
+    obuf_soft_since: i64,
+}
+
+/// `client-output-buffer-limit`: true if the client must be closed for
+/// the replies it leaves unread (normal class; subscribers are also checked
+/// by the publisher, see pubsub.rs).
+fn over_obuf_limit(srv: &Server, conn: &mut Conn, pending: u64, now: i64) -> bool {
+    let class = if conn.client.subs.is_some() {
+        crate::server::OBUF_PUBSUB
+    } else {
+        crate::server::OBUF_NORMAL
+    };
+    let (hard, soft, secs) = srv.obuf_limit(class);
+    let over_soft = soft > 0 && pending > soft;
+    if !over_soft {
+        conn.obuf_soft_since = 0;
+    } else if conn.obuf_soft_since == 0 {
+        conn.obuf_soft_since = now;
+    }
+    let over = (hard > 0 && pending > hard)
+        || (over_soft && now - conn.obuf_soft_since >= secs as i64 * 1000);
+    if over {
+        warn!(id = conn.client.id, pending, "closing client over client-output-buffer-limit");
+    }
+    over
 }
 
 /// Binds the listening sockets and runs the workers until shutdown.
@@ -67,6 +94,8 @@ pub fn run(srv: Arc<Server>, addrs: Vec<std::net::SocketAddr>) -> io::Result<()>
             waker,
             kill: Default::default(),
             replies: Default::default(),
+            ready: Default::default(),
+            has_ready: Default::default(),
         });
         polls.push(poll);
     }
@@ -85,6 +114,7 @@ pub fn run(srv: Arc<Server>, addrs: Vec<std::net::SocketAddr>) -> io::Result<()>
             std::thread::Builder::new()
                 .name(format!("emberkv-w{idx}"))
                 .spawn(move || {
+                    crate::server::set_current_worker(idx);
                     let stats = srv.stats[idx].clone();
                     Worker {
                         idx,
@@ -252,6 +282,7 @@ impl Worker {
                 wpos: 0,
                 client,
                 read_paused: false,
+                obuf_soft_since: 0,
             });
             self.stats.connections.add(1);
             debug!(id, %addr, "accepted");
@@ -333,6 +364,48 @@ impl Worker {
         if !self.flush(key) {
             self.close(key);
         }
+        self.drain_ready();
+    }
+
+    /// Moves published messages from subscribers' outboxes to their
+    /// sockets (see pubsub.rs).
+    fn drain_ready(&mut self) {
+        let srv = self.srv.clone();
+        let Some(ws) = srv.workers.get() else {
+            return;
+        };
+        let me = &ws[self.idx];
+        if !me.has_ready.load(Relaxed) {
+            return;
+        }
+        let list = {
+            let mut r = me.ready.lock();
+            me.has_ready.store(false, Relaxed);
+            std::mem::take(&mut *r)
+        };
+        for (token, id) in list {
+            let Some(conn) = self.conns.get_mut(token) else {
+                continue;
+            };
+            if conn.client.id != id {
+                continue;
+            }
+            let Some(subs) = conn.client.subs.as_ref() else {
+                continue;
+            };
+            if conn.wpos == conn.wbuf.len() {
+                // Nothing unsent: hand the outbox's buffer to the socket and
+                // give it the empty one back (no copy, no allocation).
+                conn.wbuf.clear();
+                conn.wpos = 0;
+                subs.outbox.swap(&mut conn.wbuf);
+            } else {
+                conn.wbuf.extend_from_slice(&subs.outbox.take());
+            }
+            if !self.flush(token) {
+                self.close(token);
+            }
+        }
     }
 
     fn on_writable(&mut self, key: usize) {
@@ -360,11 +433,9 @@ impl Worker {
                     self.stats.net_out.add(n as u64);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    conn.client
-                        .shared
-                        .obuf
-                        .store((conn.wbuf.len() - conn.wpos) as u64, Relaxed);
-                    return true; // the writable edge resumes us
+                    let pending = (conn.wbuf.len() - conn.wpos) as u64;
+                    conn.client.shared.obuf.store(pending, Relaxed);
+                    return !over_obuf_limit(&self.srv, conn, pending, self.now_ms);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return false,
@@ -376,6 +447,7 @@ impl Worker {
             conn.wbuf = Vec::new();
         }
         conn.client.shared.obuf.store(0, Relaxed);
+        conn.obuf_soft_since = 0;
         !conn.client.close_after_reply
     }
 
@@ -388,6 +460,8 @@ impl Worker {
             self.srv.blocking.unblock(conn.client.id);
             self.blocked.retain(|b| b.2 != conn.client.id);
         }
+        crate::cmd::multi::unwatch_all(&self.srv, &mut conn.client);
+        crate::pubsub::unsubscribe_all(&self.srv, &mut conn.client);
         let _ = self.poll.registry().deregister(&mut conn.sock);
         self.srv.clients.lock().remove(&conn.client.id);
         self.srv.connected.fetch_sub(1, Relaxed);
@@ -403,6 +477,7 @@ impl Worker {
         for (token, id, reply) in replies {
             self.deliver_unblocked(token, id, &reply);
         }
+        self.drain_ready();
         let ids = std::mem::take(&mut *ws[self.idx].kill.lock());
         if ids.is_empty() {
             return;
@@ -500,6 +575,10 @@ impl Worker {
     }
 
     fn active_expire(&mut self) {
+        // Not while a transaction or script runs: they see a frozen clock.
+        let Some(_gate) = self.srv.gate.try_read() else {
+            return;
+        };
         let slice = self
             .srv
             .store
@@ -514,6 +593,8 @@ impl Worker {
 /// Parses and runs every complete request in the connection's buffer.
 fn process(srv: &Server, conn: &mut Conn, now_ms: i64, stats: &WorkerStats, qlimit: usize) {
     let mut pos = 0;
+    // The transaction gate, shared for the whole batch (gate.rs).
+    let mut gate = Gate::enter(srv);
     let max_bulk_len = srv.max_bulk_len.load(Relaxed) as usize;
     while pos < conn.rbuf.len() && !conn.client.close_after_reply && conn.client.blocked.is_none() {
         let limits = Limits {
@@ -525,7 +606,15 @@ fn process(srv: &Server, conn: &mut Conn, now_ms: i64, stats: &WorkerStats, qlim
             Ok(Some(n)) => {
                 if conn.parser.argc() > 0 {
                     let args = Args::new(&conn.parser, &conn.rbuf[pos..]);
-                    dispatch(srv, &mut conn.client, &mut conn.wbuf, &args, now_ms, stats);
+                    dispatch(
+                        srv,
+                        &mut conn.client,
+                        &mut conn.wbuf,
+                        &args,
+                        now_ms,
+                        stats,
+                        &mut gate,
+                    );
                 }
                 pos += n;
             }

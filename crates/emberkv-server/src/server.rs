@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::store::Store;
 use parking_lot::{Mutex, RwLock};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -124,11 +124,43 @@ pub struct WorkerHandle {
     /// Replies for clients blocked on this worker, served by other threads:
     /// (connection token, client id, reply bytes).
     pub replies: Mutex<Vec<(usize, u64, Vec<u8>)>>,
+    /// Subscribers of this worker with messages in their outbox:
+    /// (connection token, client id). `has_ready` avoids the lock when empty.
+    pub ready: Mutex<Vec<(usize, u64)>>,
+    pub has_ready: AtomicBool,
 }
+
+/// Index of the worker running on this thread (usize::MAX elsewhere).
+pub fn current_worker() -> usize {
+    WORKER.with(|w| w.get())
+}
+
+pub fn set_current_worker(i: usize) {
+    WORKER.with(|w| w.set(i));
+}
+
+thread_local! {
+    static WORKER: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+}
+
+/// Classes of `client-output-buffer-limit` (hard bytes, soft bytes, soft seconds).
+pub const OBUF_NORMAL: usize = 0;
+pub const OBUF_REPLICA: usize = 1;
+pub const OBUF_PUBSUB: usize = 2;
 
 pub struct Server {
     pub store: Store,
     pub blocking: crate::blocking::Blocking,
+    pub watches: crate::watch::Watches,
+    pub pubsub: crate::pubsub::PubSub,
+    pub scripts: crate::script::Scripts,
+    /// The transaction gate (gate.rs): shared per batch, exclusive for
+    /// EXEC and scripts.
+    pub gate: RwLock<()>,
+    /// notify-keyspace-events as bit flags (notify.rs).
+    pub notify_flags: AtomicU32,
+    /// client-output-buffer-limit: [class][hard, soft, seconds].
+    pub obuf_limits: [[AtomicU64; 3]; 3],
     pub config: RwLock<Config>,
     pub commands: Registry,
     pub clients: Mutex<BTreeMap<u64, Arc<ClientShared>>>,
@@ -181,6 +213,14 @@ impl Server {
         Server {
             store: Store::new(shards, config.databases),
             blocking: Default::default(),
+            watches: Default::default(),
+            pubsub: Default::default(),
+            scripts: crate::script::Scripts::new(config.busy_reply_threshold),
+            gate: RwLock::new(()),
+            notify_flags: AtomicU32::new(config.notify_keyspace_events),
+            obuf_limits: std::array::from_fn(|c| {
+                std::array::from_fn(|i| AtomicU64::new(config.client_output_buffer_limit[c][i]))
+            }),
             auth_required: AtomicBool::new(!config.requirepass.is_empty()),
             max_bulk_len: AtomicU64::new(config.proto_max_bulk_len),
             qbuf_limit: AtomicU64::new(config.client_query_buffer_limit),
@@ -215,7 +255,46 @@ impl Server {
         self.maxclients.store(c.maxclients, Relaxed);
         self.timeout.store(c.timeout, Relaxed);
         self.hz.store(c.hz as u64, Relaxed);
+        self.notify_flags.store(c.notify_keyspace_events, Relaxed);
+        for (cl, lim) in self.obuf_limits.iter().enumerate() {
+            for (i, a) in lim.iter().enumerate() {
+                a.store(c.client_output_buffer_limit[cl][i], Relaxed);
+            }
+        }
+        self.scripts.set_threshold(c.busy_reply_threshold);
         (self.set_log_level)(c.loglevel);
+    }
+
+    /// (hard, soft, soft seconds) of an output-buffer class.
+    pub fn obuf_limit(&self, class: usize) -> (u64, u64, u64) {
+        let l = &self.obuf_limits[class];
+        (l[0].load(Relaxed), l[1].load(Relaxed), l[2].load(Relaxed))
+    }
+
+    /// Asks worker `w` to close client `id` (CLIENT KILL, output limits).
+    pub fn kill_client(&self, w: usize, id: u64) {
+        if let Some(ws) = self.workers.get() {
+            ws[w].kill.lock().push(id);
+            let _ = ws[w].waker.wake();
+        }
+    }
+
+    /// Queues a subscriber with pending messages on its worker. True when
+    /// that worker must be woken (another thread's, and its list was empty).
+    pub fn ready(&self, w: usize, token: usize, id: u64) -> bool {
+        let Some(ws) = self.workers.get() else {
+            return false;
+        };
+        let mut r = ws[w].ready.lock();
+        r.push((token, id));
+        ws[w].has_ready.store(true, Relaxed);
+        r.len() == 1 && current_worker() != w
+    }
+
+    pub fn wake_worker(&self, w: usize) {
+        if let Some(ws) = self.workers.get() {
+            let _ = ws[w].waker.wake();
+        }
     }
 
     pub fn request_shutdown(&self) {

@@ -8,6 +8,12 @@ use std::sync::atomic::Ordering::Relaxed;
 
 /// PING [message]
 fn ping(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    // A RESP2 subscriber gets PING's answer in the shape of a message.
+    if ctx.client.resp == Resp::V2 && ctx.client.subscribed() {
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        return ctx.out.bulk(if args.len() > 1 { args.get(1) } else { b"" });
+    }
     match args.len() {
         1 => ctx.out.simple("PONG"),
         _ => ctx.out.bulk(args.get(1)),
@@ -28,6 +34,9 @@ fn quit(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
 /// RESET: back to a fresh connection's state.
 fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
     let c = &mut *ctx.client;
+    c.multi = None;
+    crate::cmd::multi::unwatch_all(ctx.srv, c);
+    crate::pubsub::unsubscribe_all(ctx.srv, c);
     c.db = 0;
     c.resp = Resp::V2;
     c.no_touch = false;
@@ -173,7 +182,7 @@ fn select(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 const C: Group = Group::Connection;
 
 pub static COMMANDS: &[Command] = &[
-    Command::new("ping", -1, FAST, ping).doc(
+    Command::new("ping", -1, FAST | SUBSCRIBER_OK, ping).doc(
         C,
         "1.0.0",
         "O(1)",
@@ -183,14 +192,14 @@ pub static COMMANDS: &[Command] = &[
     Command::new(
         "quit",
         -1,
-        ALLOW_BUSY | NO_AUTH | FAST | LOADING | STALE,
+        ALLOW_BUSY | NO_AUTH | FAST | LOADING | STALE | SUBSCRIBER_OK,
         quit,
     )
     .doc(C, "1.0.0", "O(1)", "Closes the connection."),
     Command::new(
         "reset",
         1,
-        NOSCRIPT | LOADING | STALE | NO_AUTH | ALLOW_BUSY | FAST,
+        NOSCRIPT | LOADING | STALE | NO_AUTH | ALLOW_BUSY | FAST | SUBSCRIBER_OK,
         reset,
     )
     .doc(C, "6.2.0", "O(1)", "Resets the connection."),

@@ -35,6 +35,12 @@ fn acl_categories(c: &Command) -> Vec<&'static str> {
     if c.group == Group::Connection {
         v.push("@connection");
     }
+    if c.group == Group::Transactions {
+        v.push("@transaction");
+    }
+    if c.group == Group::Scripting {
+        v.push("@scripting");
+    }
     v
 }
 

@@ -216,8 +216,8 @@ fn copy(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     }
     td.insert(hd, new);
     drop(locked);
-    if dst_db != db && ctx.srv.blocking.any() {
-        crate::blocking::signal(ctx.srv, dst_db, [dst], ctx.now_ms);
+    if dst_db != db {
+        ctx.key_written(dst_db, dst);
     }
     ctx.out.int(1);
 }
@@ -242,9 +242,7 @@ fn move_cmd(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let e = shard.dbs[from].remove(h, key).expect("looked up above");
     shard.dbs[to].insert(h, e);
     drop(shard);
-    if ctx.srv.blocking.any() {
-        crate::blocking::signal(ctx.srv, to, [key], ctx.now_ms);
-    }
+    ctx.key_written(to, key);
     ctx.out.int(1);
 }
 

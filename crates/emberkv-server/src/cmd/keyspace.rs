@@ -184,13 +184,15 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         return ctx.err(errors::DB_RANGE);
     }
     if a != b {
+        let (a, b) = (a as usize, b as usize);
+        ctx.srv.watches.touch_dbs(ctx.srv, &[(a, b), (b, a)], ctx.now_ms);
         let mut locked = ctx.srv.store.lock_all();
         for shard in locked.shards() {
-            shard.dbs.swap(a as usize, b as usize);
+            shard.dbs.swap(a, b);
         }
         drop(locked);
         // Clients blocked in either database may now find their keys.
-        for db in [a as usize, b as usize] {
+        for db in [a, b] {
             crate::blocking::signal_db(ctx.srv, db, ctx.now_ms);
         }
     }
@@ -214,6 +216,8 @@ fn flush_mode(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Option<bool> {
 /// so the client waits only for the swap.
 fn flush(ctx: &mut Ctx<'_>, dbs: std::ops::Range<usize>, asynchronous: bool) {
     let store = &ctx.srv.store;
+    let pairs: Vec<(usize, usize)> = dbs.clone().map(|d| (d, d)).collect();
+    ctx.srv.watches.touch_dbs(ctx.srv, &pairs, ctx.now_ms);
     let mut old: Vec<Table> = Vec::new();
     {
         let mut locked = store.lock_all();

@@ -422,9 +422,10 @@ pub(crate) fn run_block_op(ctx: &mut Ctx<'_>, op: BlockOp, timeout: Option<i64>)
     match op.try_serve(ctx.srv, ctx.client.db, ctx.now_ms, &mut ctx.out) {
         Served::Yes => {}
         Served::WrongType => ctx.wrongtype(),
+        // Inside MULTI/EXEC or a script a blocking command does not block.
         Served::No => match timeout {
-            None => op.reply_empty(&mut ctx.out),
-            Some(t) => blocking::block(ctx, op, t),
+            Some(t) if !ctx.client.nested => blocking::block(ctx, op, t),
+            _ => op.reply_empty(&mut ctx.out),
         },
     }
 }

@@ -17,6 +17,8 @@ pub mod introspect;
 pub mod keys;
 pub mod keyspace;
 pub mod lists;
+pub mod multi;
+pub mod pubsub;
 pub mod server;
 pub mod sets;
 pub mod sort;
@@ -47,6 +49,11 @@ pub mod flags {
     pub const NO_MULTI: u32 = 1 << 14;
     pub const ALLOW_BUSY: u32 = 1 << 15;
     pub const MOVABLE_KEYS: u32 = 1 << 16;
+    /// Internal (not shown by COMMAND): runs holding the transaction gate
+    /// exclusively (EXEC, EVAL*), see gate.rs.
+    pub const EXCLUSIVE: u32 = 1 << 24;
+    /// Internal: allowed to a RESP2 client in subscriber mode.
+    pub const SUBSCRIBER_OK: u32 = 1 << 25;
 
     /// Names as `COMMAND INFO` prints them.
     pub const NAMES: &[(u32, &str)] = &[
@@ -86,6 +93,9 @@ pub enum Group {
     Hash,
     Set,
     SortedSet,
+    Transactions,
+    PubSub,
+    Scripting,
 }
 
 impl Group {
@@ -99,6 +109,9 @@ impl Group {
             Group::Hash => "hash",
             Group::Set => "set",
             Group::SortedSet => "sorted-set",
+            Group::Transactions => "transactions",
+            Group::PubSub => "pubsub",
+            Group::Scripting => "scripting",
         }
     }
 }
@@ -175,6 +188,38 @@ impl Command {
         self.summary = summary;
         self
     }
+    /// Indexes of the key arguments of `args`, from the key spec, the
+    /// numkeys-counted keys and SORT's STORE destination. Lenient: a bad
+    /// numkeys yields no movable keys (the handler refuses the command).
+    pub fn key_indexes(&self, args: &Args<'_>) -> smallvec::SmallVec<[usize; 8]> {
+        let argc = args.len() as i32;
+        let mut v = smallvec::SmallVec::new();
+        let (first, last, step) = self.keys;
+        if first > 0 {
+            let last = if last < 0 { argc + last } else { last.min(argc - 1) };
+            let mut i = first;
+            while i <= last {
+                v.push(i as usize);
+                i += step.max(1);
+            }
+        }
+        if self.keynum > 0 {
+            let at = self.keynum as usize;
+            if at < args.len() {
+                if let Some(n) = crate::util::parse_i64(args.get(at)) {
+                    if n > 0 && (n as usize) < args.len() - at {
+                        v.extend(at + 1..at + 1 + n as usize);
+                    }
+                }
+            }
+        }
+        if self.name == "sort" {
+            if let Some(i) = (2..args.len().saturating_sub(1)).find(|&i| args.is(i, "store")) {
+                v.push(i + 1);
+            }
+        }
+        v
+    }
     pub fn has(&self, f: u32) -> bool {
         self.flags & f != 0
     }
@@ -210,6 +255,8 @@ impl Registry {
             sets::COMMANDS,
             lists::COMMANDS,
             zsets::COMMANDS,
+            multi::COMMANDS,
+            pubsub::COMMANDS,
             sort::COMMANDS,
             keys::COMMANDS,
             expire::COMMANDS,
@@ -290,25 +337,35 @@ impl Default for Registry {
     }
 }
 
-/// The arguments of one request (name included), borrowed from the
-/// connection's query buffer.
+/// The arguments of one request (name included): ranges into a byte
+/// buffer, which is the connection's query buffer for a request from the
+/// network, or the owned copy of a queued (MULTI) or scripted command.
+#[derive(Clone, Copy)]
 pub struct Args<'a> {
-    parser: &'a RequestParser,
+    ranges: &'a [(usize, usize)],
     buf: &'a [u8],
 }
 
 impl<'a> Args<'a> {
     #[inline]
     pub fn new(parser: &'a RequestParser, buf: &'a [u8]) -> Self {
-        Args { parser, buf }
+        Args {
+            ranges: parser.ranges(),
+            buf: parser.source(buf),
+        }
+    }
+    #[inline]
+    pub fn from_parts(ranges: &'a [(usize, usize)], buf: &'a [u8]) -> Self {
+        Args { ranges, buf }
     }
     #[inline]
     pub fn len(&self) -> usize {
-        self.parser.argc()
+        self.ranges.len()
     }
     #[inline]
     pub fn get(&self, i: usize) -> &'a [u8] {
-        self.parser.arg(self.buf, i)
+        let (s, e) = self.ranges[i];
+        &self.buf[s..e]
     }
     pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
         (0..self.len()).map(move |i| self.get(i))
@@ -395,6 +452,21 @@ impl Ctx<'_> {
     #[inline]
     pub fn lru_clock(&self) -> u32 {
         ((self.now_ms / 1000) as u32) & 0xff_ffff
+    }
+    /// A command wrote `key` of `db` outside the keys dispatch sees in its
+    /// arguments (MOVE/COPY into another database): watchers are marked and
+    /// blocked clients served (after the transaction, inside EXEC).
+    pub fn key_written(&mut self, db: usize, key: &[u8]) {
+        if self.srv.watches.any() {
+            self.srv.watches.touch(db, [key]);
+        }
+        if self.srv.blocking.any() {
+            if self.client.nested {
+                self.client.deferred.push((db, key.into()));
+            } else {
+                crate::blocking::signal(self.srv, db, [key], self.now_ms);
+            }
+        }
     }
     /// Parses an integer argument or replies with Redis's error.
     pub fn int_arg(&mut self, a: &[u8]) -> Option<i64> {

@@ -224,9 +224,6 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ro: bool) {
             let t = locked.table(hd, db);
             let n = coll::store_obj(t, hd, dst, Obj::List(l), ctx.lru_clock());
             drop(locked);
-            if srv.blocking.any() {
-                crate::blocking::signal(srv, db, [dst], ctx.now_ms);
-            }
             ctx.out.int(n as i64);
         }
         _ => {

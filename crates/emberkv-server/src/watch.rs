@@ -1,0 +1,110 @@
+//! WATCH: which clients watch which keys, so a write can mark their
+//! transactions dirty (optimistic locking; EXEC then replies null).
+//!
+//! Every write command marks the watchers of its keys after it ran
+//! (dispatch, one atomic load when nobody watches); FLUSHDB, FLUSHALL and
+//! SWAPDB mark the watchers of every key that exists in the databases they
+//! change. Expiry is caught at EXEC: WATCH records the key's deadline, and
+//! a deadline that has passed by EXEC means the key expired meanwhile.
+//!
+//! A write command marks its keys even when it changed nothing (SETNX on
+//! an existing key, SREM of an absent member). Redis only marks on a real
+//! change, so such an EXEC may abort here where Redis's would not: a
+//! spurious retry, never a lost update.
+
+use crate::server::Server;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+
+type Watchers = Vec<(u64, Arc<AtomicBool>)>;
+
+#[derive(Default)]
+pub struct Watches {
+    /// (db, key) -> clients watching it, with their dirty flags.
+    map: Mutex<HashMap<(usize, Box<[u8]>), Watchers>>,
+    count: AtomicUsize,
+}
+
+/// One key a client watches.
+pub struct Watched {
+    pub db: usize,
+    pub key: Box<[u8]>,
+    /// The key's expiry when watched, if it had one (ms).
+    pub deadline: Option<i64>,
+}
+
+impl Watches {
+    #[inline]
+    pub fn any(&self) -> bool {
+        self.count.load(Relaxed) != 0
+    }
+
+    pub fn add(&self, db: usize, key: &[u8], id: u64, flag: &Arc<AtomicBool>) {
+        let mut m = self.map.lock();
+        let v = m.entry((db, key.into())).or_default();
+        if !v.iter().any(|w| w.0 == id) {
+            v.push((id, flag.clone()));
+            self.count.fetch_add(1, Relaxed);
+        }
+    }
+
+    pub fn remove(&self, id: u64, keys: &[Watched]) {
+        if keys.is_empty() {
+            return;
+        }
+        let mut m = self.map.lock();
+        for w in keys {
+            let k = (w.db, w.key.clone());
+            if let Some(v) = m.get_mut(&k) {
+                let before = v.len();
+                v.retain(|x| x.0 != id);
+                self.count.fetch_sub(before - v.len(), Relaxed);
+                if v.is_empty() {
+                    m.remove(&k);
+                }
+            }
+        }
+    }
+
+    /// Marks the watchers of `keys` in `db`.
+    pub fn touch<'k>(&self, db: usize, keys: impl IntoIterator<Item = &'k [u8]>) {
+        let m = self.map.lock();
+        for k in keys {
+            // The map is keyed by (db, owned key); build the probe once.
+            if let Some(v) = m.get(&(db, Box::<[u8]>::from(k))) {
+                for (_, f) in v {
+                    f.store(true, Relaxed);
+                }
+            }
+        }
+    }
+
+    /// FLUSHDB, FLUSHALL, SWAPDB: for each `(db, other)`, marks the
+    /// watchers of keys of `db` that exist in `db` or in `other` (the
+    /// database whose contents replace it). Call before the keyspace lock
+    /// is taken (lock order: this, then shards).
+    pub fn touch_dbs(&self, srv: &Server, pairs: &[(usize, usize)], now: i64) {
+        if !self.any() {
+            return;
+        }
+        let m = self.map.lock();
+        for ((db, key), v) in m.iter() {
+            let Some(&(_, other)) = pairs.iter().find(|p| p.0 == *db) else {
+                continue;
+            };
+            let h = srv.store.hash(key);
+            let exists = {
+                let mut shard = srv.store.lock(h);
+                shard.dbs[*db].lookup(h, key, now).is_some()
+                    || shard.dbs[other].lookup(h, key, now).is_some()
+            };
+            if exists {
+                for (_, f) in v {
+                    f.store(true, Relaxed);
+                }
+            }
+        }
+    }
+}
