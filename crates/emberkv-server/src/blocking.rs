@@ -14,6 +14,7 @@
 //! and checks [`Blocking::any`] after. Either the retry sees the data or the
 //! writer sees the waiter. Lock order is always registry, then shards.
 
+use crate::notify;
 use crate::cmd::{lists, zsets, Ctx};
 use crate::server::Server;
 use emberkv_protocol::{ReplyWriter, Resp};
@@ -83,6 +84,8 @@ impl BlockOp {
                     match lists::pop_from(&mut shard.dbs[db], h, k, *front, 1, now, lru) {
                         Err(()) => return Served::WrongType,
                         Ok(Some(v)) if !v.is_empty() => {
+                            let ev = notify::list_event(*front, false);
+                            notify::popped(srv, notify::LIST, ev, k, db, now, &mut shard.dbs[db], h);
                             out.array(2);
                             out.bulk(k);
                             out.bulk(&v[0]);
@@ -100,6 +103,8 @@ impl BlockOp {
                     match lists::pop_from(&mut shard.dbs[db], h, k, *front, *count, now, lru) {
                         Err(()) => return Served::WrongType,
                         Ok(Some(v)) if !v.is_empty() => {
+                            let ev = notify::list_event(*front, false);
+                            notify::popped(srv, notify::LIST, ev, k, db, now, &mut shard.dbs[db], h);
                             out.array(2);
                             out.bulk(k);
                             out.array(v.len());
@@ -138,6 +143,11 @@ impl BlockOp {
                 };
                 let td = locked.table(hd, db);
                 let _ = lists::push_to(td, hd, dst, *to_front, [&v[0][..]], now, lru);
+                // Redis's order: the push, then the pop (and the source's del).
+                let ev = notify::list_event(*to_front, true);
+                notify::notify(srv, notify::LIST, ev, dst, db, now);
+                let ev = notify::list_event(*from_front, false);
+                notify::popped(srv, notify::LIST, ev, src, db, now, locked.table(hs, db), hs);
                 out.bulk(&v[0]);
                 Served::Yes
             }
@@ -148,6 +158,8 @@ impl BlockOp {
                     match zsets::pop_from(&mut shard.dbs[db], h, k, *min, 1, now, lru) {
                         Err(()) => return Served::WrongType,
                         Ok(Some(v)) if !v.is_empty() => {
+                            let ev = if *min { "zpopmin" } else { "zpopmax" };
+                            notify::popped(srv, notify::ZSET, ev, k, db, now, &mut shard.dbs[db], h);
                             out.array(3);
                             out.bulk(k);
                             out.bulk(&v[0].0);
@@ -166,6 +178,8 @@ impl BlockOp {
                     match zsets::pop_from(&mut shard.dbs[db], h, k, *min, *count, now, lru) {
                         Err(()) => return Served::WrongType,
                         Ok(Some(v)) if !v.is_empty() => {
+                            let ev = if *min { "zpopmin" } else { "zpopmax" };
+                            notify::popped(srv, notify::ZSET, ev, k, db, now, &mut shard.dbs[db], h);
                             out.array(2);
                             out.bulk(k);
                             out.array(v.len());

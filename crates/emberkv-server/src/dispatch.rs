@@ -134,6 +134,11 @@ pub fn dispatch<'s>(
     if cmd.has(flags::WRITE) && (srv.blocking.any() || srv.watches.any()) {
         keys_written(srv, client, cmd, args, now_ms);
     }
+    if crate::store::LOG_EXPIRED.load(Relaxed) {
+        for k in crate::store::take_expired() {
+            crate::notify::notify(srv, crate::notify::EXPIRED, "expired", &k, client.db, now_ms);
+        }
+    }
     #[cfg(feature = "stall-diagnostics")]
     diag::report(&entry.full_name, cpu0, usec);
     cs.calls.add(1);

@@ -165,6 +165,8 @@ fn run(config: Config, set_level: SetLevel) -> Result<(), String> {
     }
     server::clock(); // calibrate the TSC clock before serving
     let srv = Arc::new(Server::new(config, threads, set_level));
+    // Hot copies of settings that live outside the Server struct.
+    srv.config_changed();
 
     // SIGTERM / SIGINT: graceful shutdown, as SHUTDOWN does.
     let mut signals = signal_hook::iterator::Signals::new([

@@ -579,10 +579,23 @@ impl Worker {
         let Some(_gate) = self.srv.gate.try_read() else {
             return;
         };
-        let slice = self
-            .srv
-            .store
-            .active_expire(unix_ms(), EXPIRE_SLICE, &mut self.expire_shard);
+        // Expired-key events are published after the shard locks are gone.
+        let notify = crate::notify::enabled(&self.srv, crate::notify::EXPIRED);
+        let mut keys: Vec<(usize, Box<[u8]>)> = Vec::new();
+        let now = unix_ms();
+        let slice = self.srv.store.active_expire(
+            now,
+            EXPIRE_SLICE,
+            &mut self.expire_shard,
+            &mut |db, k| {
+                if notify {
+                    keys.push((db, k.into()));
+                }
+            },
+        );
+        for (db, k) in keys {
+            crate::notify::notify(&self.srv, crate::notify::EXPIRED, "expired", &k, db, now);
+        }
         if slice.expired > 0 {
             debug!(expired = slice.expired, "active expiry");
         }

@@ -104,3 +104,35 @@ fn prefix(ch: &mut Vec<u8>, kind: &[u8], db: usize) {
     ch.extend_from_slice(itoa::Buffer::new().format(db).as_bytes());
     ch.extend_from_slice(b"__:");
 }
+
+/// After a pop from the collection at `key`: the pop's event, then "del"
+/// if the pop emptied (and so deleted) the key.
+#[allow(clippy::too_many_arguments)]
+pub fn popped(
+    srv: &Server,
+    class: u32,
+    event: &str,
+    key: &[u8],
+    db: usize,
+    now: i64,
+    t: &mut crate::store::Table,
+    h: u64,
+) {
+    if srv.notify_flags.load(Relaxed) == 0 {
+        return;
+    }
+    notify(srv, class, event, key, db, now);
+    if t.find(h, key).is_none() {
+        notify(srv, GENERIC, "del", key, db, now);
+    }
+}
+
+/// The event of a list pop or push at one end.
+pub fn list_event(front: bool, push: bool) -> &'static str {
+    match (front, push) {
+        (true, false) => "lpop",
+        (false, false) => "rpop",
+        (true, true) => "lpush",
+        (false, true) => "rpush",
+    }
+}

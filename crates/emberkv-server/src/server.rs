@@ -256,6 +256,11 @@ impl Server {
         self.timeout.store(c.timeout, Relaxed);
         self.hz.store(c.hz as u64, Relaxed);
         self.notify_flags.store(c.notify_keyspace_events, Relaxed);
+        let x = crate::notify::KEYSPACE | crate::notify::KEYEVENT;
+        crate::store::LOG_EXPIRED.store(
+            c.notify_keyspace_events & crate::notify::EXPIRED != 0 && c.notify_keyspace_events & x != 0,
+            Relaxed,
+        );
         for (cl, lim) in self.obuf_limits.iter().enumerate() {
             for (i, a) in lim.iter().enumerate() {
                 a.store(c.client_output_buffer_limit[cl][i], Relaxed);

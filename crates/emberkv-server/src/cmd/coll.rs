@@ -63,6 +63,8 @@ pub fn write(
     };
     if empty {
         t.delete(h, key);
+        drop(shard);
+        ctx.notify(crate::notify::GENERIC, "del", key);
     }
 }
 
@@ -145,12 +147,25 @@ pub fn read_many<'l>(
 
 /// Replaces whatever is at `key` with `obj` (STORE forms), or deletes the
 /// key when `obj` is empty. Returns the stored length.
-pub fn store_obj(t: &mut Table, h: u64, key: &[u8], obj: Obj, lru: u32) -> usize {
+/// Notifies `event` (class `class`) when the result is non-empty, or
+/// "del" when an empty result removed an existing key, as Redis does.
+pub fn store_obj(
+    ctx: &Ctx<'_>,
+    t: &mut Table,
+    h: u64,
+    key: &[u8],
+    obj: Obj,
+    class: u32,
+    event: &str,
+) -> usize {
     let n = obj.len();
-    t.delete(h, key);
+    let existed = t.delete(h, key);
     if n > 0 {
         let (k, enc, p) = obj.into_raw();
-        t.insert(h, EntryPtr::new_obj(key, k, enc, p, None, lru));
+        t.insert(h, EntryPtr::new_obj(key, k, enc, p, None, ctx.lru_clock()));
+        ctx.notify(class, event, key);
+    } else if existed {
+        ctx.notify(crate::notify::GENERIC, "del", key);
     }
     n
 }

@@ -82,12 +82,16 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ms: bool, absolute: bool) 
     if refused {
         return ctx.out.int(0);
     }
-    if when <= ctx.now_ms {
+    let event = if when <= ctx.now_ms {
         t.delete(h, key);
+        "del"
     } else {
         set_expire(t, h, key, Some(when));
-    }
+        "expire"
+    };
+    drop(shard);
     ctx.out.int(1);
+    ctx.notify(crate::notify::GENERIC, event, key);
 }
 
 fn expire(ctx: &mut Ctx<'_>, args: &Args<'_>) {
@@ -165,7 +169,11 @@ fn persist(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if had {
         set_expire(t, h, key, None);
     }
+    drop(shard);
     ctx.out.int(had as i64);
+    if had {
+        ctx.notify(crate::notify::GENERIC, "persist", key);
+    }
 }
 
 const G: Group = Group::Generic;

@@ -29,6 +29,7 @@ fn hset_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ok_reply: bool) {
             for i in (2..args.len()).step_by(2) {
                 added += h.set(args.get(i), args.get(i + 1)) as i64;
             }
+            ctx.notify(crate::notify::HASH, "hset", args.get(1));
             if ok_reply {
                 ctx.out.ok()
             } else {
@@ -60,6 +61,7 @@ fn hsetnx(ctx: &mut Ctx<'_>, args: &Args<'_>) {
                 ctx.out.int(0)
             } else {
                 h.set(args.get(2), args.get(3));
+                ctx.notify(crate::notify::HASH, "hset", args.get(1));
                 ctx.out.int(1)
             }
         },
@@ -120,6 +122,9 @@ fn hdel(ctx: &mut Ctx<'_>, args: &Args<'_>) {
                 if h.is_empty() {
                     break;
                 }
+            }
+            if n > 0 {
+                ctx.notify(crate::notify::HASH, "hdel", args.get(1));
             }
             ctx.out.int(n)
         },
@@ -229,6 +234,7 @@ fn hincrby(ctx: &mut Ctx<'_>, args: &Args<'_>) {
                 return ctx.err(errors::OVERFLOW);
             };
             h.set(args.get(2), itoa::Buffer::new().format(new).as_bytes());
+            ctx.notify(crate::notify::HASH, "hincrby", args.get(1));
             ctx.out.int(new)
         },
     );
@@ -267,6 +273,7 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             }
             let s = sum.to_human();
             h.set(args.get(2), s.as_bytes());
+            ctx.notify(crate::notify::HASH, "hincrbyfloat", args.get(1));
             ctx.out.bulk(s.as_bytes())
         },
     );

@@ -55,6 +55,7 @@ fn del(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         if let Some(f) = t.lookup_mut(h, args.get(i + 1), ctx.now_ms) {
             f.remove().free();
             n += 1;
+            ctx.notify(crate::notify::GENERIC, "del", args.get(i + 1));
         }
     }
     ctx.out.int(n);
@@ -131,6 +132,9 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, nx: bool) {
         .expect("looked up above");
     let exp = e.as_ref().expire_at();
     locked.table(hd, db).insert(hd, e.rebuild(Some(dst), exp));
+    drop(locked);
+    ctx.notify(crate::notify::GENERIC, "rename_from", src);
+    ctx.notify(crate::notify::GENERIC, "rename_to", dst);
     if nx {
         ctx.out.int(1)
     } else {
@@ -216,6 +220,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     }
     td.insert(hd, new);
     drop(locked);
+    ctx.notify_db(crate::notify::GENERIC, "copy_to", dst, dst_db);
     if dst_db != db {
         ctx.key_written(dst_db, dst);
     }
@@ -242,6 +247,8 @@ fn move_cmd(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let e = shard.dbs[from].remove(h, key).expect("looked up above");
     shard.dbs[to].insert(h, e);
     drop(shard);
+    ctx.notify_db(crate::notify::GENERIC, "move_from", key, from);
+    ctx.notify_db(crate::notify::GENERIC, "move_to", key, to);
     ctx.key_written(to, key);
     ctx.out.int(1);
 }

@@ -4,6 +4,7 @@
 use super::coll;
 use super::sets::numkeys;
 use super::{flags::*, Args, Command, Ctx, Group};
+use crate::notify;
 use crate::blocking::{self, BlockOp, Served};
 use crate::errors;
 use crate::store::entry::T_LIST;
@@ -76,6 +77,7 @@ fn push_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, front: bool, only_existing: 
             for i in 2..args.len() {
                 l.push(front, args.get(i));
             }
+            ctx.notify(notify::LIST, notify::list_event(front, true), args.get(1));
             ctx.out.int(l.len() as i64)
         },
     );
@@ -112,7 +114,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, front: bool) {
     let h = srv.store.hash(key);
     let mut shard = srv.store.lock(h);
     let t = &mut shard.dbs[ctx.client.db];
-    match pop_from(
+    let r = pop_from(
         t,
         h,
         key,
@@ -120,7 +122,12 @@ fn pop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, front: bool) {
         count.unwrap_or(1),
         ctx.now_ms,
         ctx.lru_clock(),
-    ) {
+    );
+    if matches!(&r, Ok(Some(v)) if !v.is_empty()) {
+        let ev = notify::list_event(front, false);
+        notify::popped(srv, notify::LIST, ev, key, ctx.client.db, ctx.now_ms, t, h);
+    }
+    match r {
         Err(()) => ctx.wrongtype(),
         Ok(None) => match count {
             None => ctx.out.null(),
@@ -236,6 +243,7 @@ fn lset(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             let l = o.list();
             let idx = if i < 0 { l.len() as i64 + i } else { i };
             if idx >= 0 && l.set(idx as usize, args.get(3)) {
+                ctx.notify(notify::LIST, "lset", args.get(1));
                 ctx.out.ok()
             } else {
                 ctx.err("ERR index out of range")
@@ -262,6 +270,7 @@ fn linsert(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         |ctx, o| {
             let l = o.list();
             if l.insert(args.get(3), after, args.get(4)) {
+                ctx.notify(notify::LIST, "linsert", args.get(1));
                 ctx.out.int(l.len() as i64)
             } else {
                 ctx.out.int(-1)
@@ -283,6 +292,9 @@ fn lrem(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         |c| c.out.int(0),
         |ctx, o| {
             let n = o.list().rem(c, args.get(3));
+            if n > 0 {
+                ctx.notify(notify::LIST, "lrem", args.get(1));
+            }
             ctx.out.int(n as i64)
         },
     );
@@ -306,6 +318,7 @@ fn ltrim(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             let l = o.list();
             let keep = norm_range(s, e, l.len());
             l.trim(keep);
+            ctx.notify(notify::LIST, "ltrim", args.get(1));
             ctx.out.ok()
         },
     );

@@ -468,6 +468,19 @@ impl Ctx<'_> {
             }
         }
     }
+    /// Publishes a keyspace notification about `key` in the client's db.
+    #[inline]
+    pub fn notify(&self, class: u32, event: &str, key: &[u8]) {
+        if self.srv.notify_flags.load(std::sync::atomic::Ordering::Relaxed) != 0 {
+            crate::notify::notify(self.srv, class, event, key, self.client.db, self.now_ms);
+        }
+    }
+    /// Like [`Ctx::notify`], for a key of another database (MOVE, COPY).
+    pub fn notify_db(&self, class: u32, event: &str, key: &[u8], db: usize) {
+        if self.srv.notify_flags.load(std::sync::atomic::Ordering::Relaxed) != 0 {
+            crate::notify::notify(self.srv, class, event, key, db, self.now_ms);
+        }
+    }
     /// Parses an integer argument or replies with Redis's error.
     pub fn int_arg(&mut self, a: &[u8]) -> Option<i64> {
         let v = crate::util::parse_i64(a);

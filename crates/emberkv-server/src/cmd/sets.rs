@@ -2,6 +2,7 @@
 
 use super::coll::{self, parse_scan, scan_reply};
 use super::{flags::*, Args, Command, Ctx, Group};
+use crate::notify;
 use crate::store::entry::T_SET;
 use crate::types::set::Member;
 use crate::types::{Obj, Set};
@@ -32,6 +33,9 @@ fn sadd(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         |ctx, o| {
             let s = o.set();
             let n: i64 = (2..args.len()).map(|i| s.add(args.get(i)) as i64).sum();
+            if n > 0 {
+                ctx.notify(notify::SET, "sadd", args.get(1));
+            }
             ctx.out.int(n)
         },
     );
@@ -48,6 +52,9 @@ fn srem(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         |ctx, o| {
             let s = o.set();
             let n: i64 = (2..args.len()).map(|i| s.remove(args.get(i)) as i64).sum();
+            if n > 0 {
+                ctx.notify(notify::SET, "srem", args.get(1));
+            }
             ctx.out.int(n)
         },
     );
@@ -142,6 +149,9 @@ fn spop(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         },
         |ctx, o| {
             let s = o.set();
+            if count != Some(0) {
+                ctx.notify(notify::SET, "spop", args.get(1));
+            }
             let Some(c) = count else {
                 let m = s.pop().expect("non-empty");
                 return ctx.out.bulk(&m);
@@ -239,8 +249,12 @@ fn smove(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         let r = g.set().remove(m);
         let empty = g.is_empty();
         drop(g);
+        if r {
+            ctx.notify(notify::SET, "srem", src);
+        }
         if empty {
             t.delete(hs, src);
+            ctx.notify(notify::GENERIC, "del", src);
         }
         r
     };
@@ -250,7 +264,10 @@ fn smove(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let make = move || Obj::Set(Set::for_member(m));
     let t = locked.table(hd, db);
     if let Ok(Some(mut g)) = coll::write_in(t, hd, dst, T_SET, now, lru, Some(&make)) {
-        g.set().add(m);
+        if g.set().add(m) {
+            drop(g);
+            ctx.notify(notify::SET, "sadd", dst);
+        }
     }
     ctx.out.int(1);
 }
@@ -362,7 +379,12 @@ fn set_op_store(ctx: &mut Ctx<'_>, args: &Args<'_>, op: Op) {
     };
     let t = locked.table(h, ctx.client.db);
     let set = Set::from_members(ms.iter().map(|m| &m[..]));
-    let n = coll::store_obj(t, h, dst, Obj::Set(set), ctx.lru_clock());
+    let event = match op {
+        Op::Inter => "sinterstore",
+        Op::Union => "sunionstore",
+        Op::Diff => "sdiffstore",
+    };
+    let n = coll::store_obj(ctx, t, h, dst, Obj::Set(set), notify::SET, event);
     ctx.out.int(n as i64);
 }
 

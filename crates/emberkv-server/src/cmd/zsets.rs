@@ -5,6 +5,7 @@
 use super::coll::{self, parse_scan, scan_reply};
 use super::lists::{keys_then_timeout, norm_range, parse_mpop_args, run_block_op, timeout_arg};
 use super::{flags::*, Args, Command, Ctx, Group};
+use crate::notify;
 use crate::blocking::BlockOp;
 use crate::errors;
 use crate::store::entry::{T_SET, T_ZSET};
@@ -289,6 +290,9 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, incr_cmd: bool) {
                         }
                     }
                 }
+            }
+            if added + changed > 0 {
+                ctx.notify(notify::ZSET, if incr { "zincr" } else { "zadd" }, args.get(1));
             }
             if incr {
                 match incr_result {
@@ -618,7 +622,8 @@ fn zrangestore(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         }
     };
     let z = ZSet::from_pairs(pairs.iter().map(|(m, s)| (&m[..], *s)));
-    let n = coll::store_obj(locked.table(hd, db), hd, dst, Obj::ZSet(z), ctx.lru_clock());
+    let t = locked.table(hd, db);
+    let n = coll::store_obj(ctx, t, hd, dst, Obj::ZSet(z), notify::ZSET, "zrangestore");
     ctx.out.int(n as i64);
 }
 
@@ -633,6 +638,9 @@ fn zrem(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         |ctx, o| {
             let z = o.zset();
             let n: i64 = (2..args.len()).map(|i| z.remove(args.get(i)) as i64).sum();
+            if n > 0 {
+                ctx.notify(notify::ZSET, "zrem", args.get(1));
+            }
             ctx.out.int(n)
         },
     );
@@ -668,6 +676,14 @@ fn zremrange_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, by: By) {
             let victims = z.collect(lo, hi, false);
             for (m, _) in &victims {
                 z.remove(m);
+            }
+            if !victims.is_empty() {
+                let event = match by {
+                    By::Rank => "zremrangebyrank",
+                    By::Score => "zremrangebyscore",
+                    By::Lex => "zremrangebylex",
+                };
+                ctx.notify(notify::ZSET, event, args.get(1));
             }
             ctx.out.int(victims.len() as i64)
         },
@@ -740,7 +756,7 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, min: bool) {
     let h = srv.store.hash(key);
     let mut shard = srv.store.lock(h);
     let t = &mut shard.dbs[ctx.client.db];
-    match pop_from(
+    let r = pop_from(
         t,
         h,
         key,
@@ -748,7 +764,12 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, min: bool) {
         count.unwrap_or(1),
         ctx.now_ms,
         ctx.lru_clock(),
-    ) {
+    );
+    if matches!(&r, Ok(Some(v)) if !v.is_empty()) {
+        let ev = if min { "zpopmin" } else { "zpopmax" };
+        notify::popped(srv, notify::ZSET, ev, key, ctx.client.db, ctx.now_ms, t, h);
+    }
+    match r {
         Err(()) => ctx.wrongtype(),
         Ok(None) => ctx.out.array(0),
         Ok(Some(v)) => match count {
@@ -1050,13 +1071,13 @@ fn zsetop_store(ctx: &mut Ctx<'_>, args: &Args<'_>, op: SetOp) {
     let h = ctx.srv.store.hash(dst);
     setop_compute(ctx, &req, op, usize::MAX, Some(dst), |ctx, locked, res| {
         let z = ZSet::from_pairs(res.iter().map(|(m, s)| (&m[..], *s)));
-        let n = coll::store_obj(
-            locked.table(h, ctx.client.db),
-            h,
-            dst,
-            Obj::ZSet(z),
-            ctx.lru_clock(),
-        );
+        let event = match op {
+            SetOp::Union => "zunionstore",
+            SetOp::Inter => "zinterstore",
+            SetOp::Diff => "zdiffstore",
+        };
+        let t = locked.table(h, ctx.client.db);
+        let n = coll::store_obj(ctx, t, h, dst, Obj::ZSet(z), notify::ZSET, event);
         ctx.out.int(n as i64);
     });
 }

@@ -27,6 +27,7 @@ impl Store {
         now_ms: i64,
         budget: Duration,
         next_shard: &mut usize,
+        on_expired: &mut dyn FnMut(usize, &[u8]),
     ) -> ExpireSlice {
         let start = Instant::now();
         let mut total = 0;
@@ -39,8 +40,9 @@ impl Store {
                     let mut shard = self.lock_index(si);
                     let mut seen = 0;
                     let mut expired = 0;
-                    for t in shard.dbs.iter_mut() {
-                        let (s, e) = t.expire_step(now_ms, BUCKETS_PER_STEP, |_| {});
+                    for (db, t) in shard.dbs.iter_mut().enumerate() {
+                        let (s, e) =
+                            t.expire_step(now_ms, BUCKETS_PER_STEP, |k| on_expired(db, k));
                         seen += s;
                         expired += e;
                     }

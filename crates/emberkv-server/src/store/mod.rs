@@ -16,6 +16,26 @@ use parking_lot::{Mutex, MutexGuard};
 use std::hash::BuildHasher;
 
 pub use entry::{EntryPtr, EntryRef};
+
+/// Keys deleted by lazy expiry on this thread, kept only while expired-key
+/// notifications are on: dispatch publishes them after the command (the
+/// table does not know the server or its database number).
+pub static LOG_EXPIRED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+thread_local! {
+    static EXPIRED_KEYS: std::cell::RefCell<Vec<Box<[u8]>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn log_expired(key: &[u8]) {
+    if LOG_EXPIRED.load(std::sync::atomic::Ordering::Relaxed) {
+        EXPIRED_KEYS.with(|v| v.borrow_mut().push(key.into()));
+    }
+}
+
+/// Takes the keys logged by [`LOG_EXPIRED`] on this thread.
+pub fn take_expired() -> Vec<Box<[u8]>> {
+    EXPIRED_KEYS.with(|v| std::mem::take(&mut *v.borrow_mut()))
+}
 pub use table::{Found, Table};
 
 /// Keyed hash of key bytes; the seed is random per process so clients cannot
@@ -194,6 +214,7 @@ impl Table {
         }
         self.delete(h, key);
         self.expired += 1;
+        log_expired(key);
         None
     }
 
@@ -204,6 +225,7 @@ impl Table {
             return Some(f);
         }
         f.remove_expired();
+        log_expired(key);
         None
     }
 

@@ -4,6 +4,7 @@
 mod lcs;
 mod ops;
 
+use crate::notify;
 use super::keys::read_entry;
 use super::{flags::*, Args, Command, Ctx, Group, OpError};
 use crate::errors;
@@ -157,8 +158,13 @@ fn set_generic(
         expire,
         0,
     );
+    drop(shard);
     if !get {
         ctx.out.ok();
+    }
+    ctx.notify(notify::STRING, "set", key);
+    if matches!(expire, Expire::At(_)) {
+        ctx.notify(notify::GENERIC, "expire", key);
     }
     true
 }
@@ -260,6 +266,8 @@ fn getdel(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             if let Some(e) = t.remove(h, key) {
                 e.free();
             }
+            drop(shard);
+            ctx.notify(notify::GENERIC, "del", key);
         }
         Ok(None) => ctx.out.null(),
         Err(()) => ctx.wrongtype(),
@@ -281,15 +289,24 @@ fn getex(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         Ok(None) => return ctx.out.null(),
         Err(()) => return ctx.wrongtype(),
     }
-    if let Some(at) = o.expire {
+    let event = if let Some(at) = o.expire {
         if at <= ctx.now_ms {
             t.delete(h, key);
+            "del"
         } else {
             super::expire::set_expire(t, h, key, Some(at));
+            "expire"
         }
     } else if o.persist {
-        super::expire::set_expire(t, h, key, None);
-    }
+        if !super::expire::set_expire(t, h, key, None) {
+            return;
+        }
+        "persist"
+    } else {
+        return;
+    };
+    drop(shard);
+    ctx.notify(notify::GENERIC, event, key);
 }
 
 /// MGET key [key ...]
@@ -347,6 +364,10 @@ fn mset_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, nx: bool) {
             0,
         );
     }
+    drop(locked);
+    for k in 0..hashes.len() {
+        ctx.notify(notify::STRING, "set", args.get(1 + 2 * k));
+    }
     if nx {
         ctx.out.int(1);
     } else {
@@ -385,7 +406,10 @@ fn append(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     match on_key(ctx, args.get(1), |t, at| {
         ops::append(t, at, args.get(2), max)
     }) {
-        Ok(n) => ctx.out.int(n as i64),
+        Ok(n) => {
+            ctx.out.int(n as i64);
+            ctx.notify(notify::STRING, "append", args.get(1));
+        }
         Err(e) => ctx.op_err(e),
     }
 }
@@ -459,7 +483,12 @@ fn setrange(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         ops::setrange(t, at, offset as usize, args.get(3), max)
     });
     match r {
-        Ok(n) => ctx.out.int(n as i64),
+        Ok(n) => {
+            ctx.out.int(n as i64);
+            if !args.get(3).is_empty() {
+                ctx.notify(notify::STRING, "setrange", args.get(1));
+            }
+        }
         Err(e) => ctx.op_err(e),
     }
 }
@@ -467,7 +496,10 @@ fn setrange(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 /// INCR / DECR / INCRBY / DECRBY
 fn incr_generic(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) {
     match on_key(ctx, key, |t, at| ops::incr_by(t, at, delta)) {
-        Ok(n) => ctx.out.int(n),
+        Ok(n) => {
+            ctx.out.int(n);
+            ctx.notify(notify::STRING, "incrby", key);
+        }
         Err(e) => ctx.op_err(e),
     }
 }
@@ -502,7 +534,10 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         return ctx.err(errors::NOT_FLOAT);
     };
     match on_key(ctx, args.get(1), |t, at| ops::incr_by_float(t, at, &incr)) {
-        Ok(s) => ctx.out.bulk(s.as_bytes()),
+        Ok(s) => {
+            ctx.out.bulk(s.as_bytes());
+            ctx.notify(notify::STRING, "incrbyfloat", args.get(1));
+        }
         Err(e) => ctx.op_err(e),
     }
 }
