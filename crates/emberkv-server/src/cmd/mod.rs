@@ -19,6 +19,7 @@ pub mod keyspace;
 pub mod lists;
 pub mod multi;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod sets;
 pub mod sort;
@@ -257,6 +258,7 @@ impl Registry {
             zsets::COMMANDS,
             multi::COMMANDS,
             pubsub::COMMANDS,
+            scripting::COMMANDS,
             sort::COMMANDS,
             keys::COMMANDS,
             expire::COMMANDS,
@@ -318,6 +320,15 @@ impl Registry {
             .iter()
             .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
             .map(|&(_, id)| id)
+    }
+
+    /// Like [`Registry::resolve`], for the arguments of a request.
+    pub fn resolve_args(&self, args: &Args<'_>) -> Option<usize> {
+        let id = self.lookup(args.get(0))?;
+        if self.entries[id].cmd.is_container() && args.len() >= 2 {
+            return self.lookup_sub(id, args.get(1));
+        }
+        Some(id)
     }
 
     /// Resolves `args` (name first) to an entry id, descending into

@@ -1,0 +1,534 @@
+//! The per-worker Lua state: sandbox, `redis.*`, type conversions between
+//! Lua values and RESP replies, and running one script.
+
+use crate::client::Client;
+use crate::cmd::{flags, Args, Ctx};
+use crate::dispatch::dispatch;
+use crate::gate::Gate;
+use crate::server::{Server, WorkerStats};
+use emberkv_protocol::{ReplyWriter, Resp};
+use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
+
+/// Lua instructions between checks of the time limit and SCRIPT KILL.
+const HOOK_EVERY: u32 = 100_000;
+/// Deepest table nesting converted to a reply (self-referencing tables).
+const MAX_DEPTH: usize = 64;
+
+const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
+
+/// What `redis.call` needs while a script runs: the caller's context,
+/// reached through a thread-local pointer because Lua callbacks are 'static.
+struct RunState {
+    srv: *const Server,
+    client: *mut Client,
+    stats: *const WorkerStats,
+    now_ms: i64,
+    readonly: bool,
+    start: Instant,
+    /// Arguments of the command being called (one buffer, reused).
+    buf: Vec<u8>,
+    ranges: Vec<(usize, usize)>,
+    reply: Vec<u8>,
+}
+
+thread_local! {
+    /// The error redis.call raised: (message, line in the user's script).
+    static PENDING: RefCell<Option<(String, Option<usize>)>> = const { RefCell::new(None) };
+    static RUN: Cell<*mut RunState> = const { Cell::new(std::ptr::null_mut()) };
+    static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+}
+
+struct Engine {
+    lua: Lua,
+    /// `__run(f)`: xpcall with the error handler of the prelude.
+    run: Function,
+    fns: HashMap<[u8; 40], Function>,
+    epoch: u64,
+}
+
+/// Sets up the sandbox: Redis's globals, `redis.call` / `redis.pcall` in
+/// Lua over the Rust `__rcall`, an error handler that records the line, and
+/// read-only globals (reading a missing global or writing one is an error).
+const PRELUDE: &str = r#"
+local pending, errline, xpcall, pcall_, rawset_, type, rawget, tostring, error, select, unpack =
+    __pending, __errline, xpcall, pcall, rawset, type, rawget, tostring, error, select, unpack
+local R = __redis
+-- An error raised by redis.call arrives as a userdata; its text and line
+-- were recorded on the Rust side (`__pending`).
+local function handler(e)
+    if type(e) == 'userdata' then
+        local m, l = pending()
+        if m then return {m, l, false} end
+    end
+    local line = errline()
+    if type(e) == 'table' and rawget(e, 'err') ~= nil then
+        return {tostring(rawget(e, 'err')), line, false}
+    end
+    return {tostring(e), line, true}
+end
+__run = function(f) return xpcall(f, handler) end
+-- Redis's pcall hands error tables and redis.call errors back as strings.
+local function fix(ok, ...)
+    if ok then return ok, ... end
+    local e = ...
+    if type(e) == 'userdata' then
+        local m = pending()
+        if m then e = m end
+    elseif type(e) == 'table' and rawget(e, 'err') ~= nil then
+        e = rawget(e, 'err')
+    end
+    return false, e
+end
+pcall = function(...) return fix(pcall_(...)) end
+dofile, loadfile, print = nil, nil, nil
+local G = _G
+local function ro() error('Attempt to modify a readonly table', 2) end
+rawset = function(t, k, v)
+    if t == G or t == redis then error('Attempt to modify a readonly table', 0) end
+    return rawset_(t, k, v)
+end
+redis = setmetatable({}, {__index = R, __newindex = ro, __metatable = false})
+__redis, __pending, __errline = nil, nil, nil
+setmetatable(G, {
+    __index = function(_, k)
+        error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end,
+    __newindex = ro,
+    __metatable = false,
+})
+"#;
+
+impl Engine {
+    fn new(epoch: u64) -> mlua::Result<Engine> {
+        let lua = Lua::new_with(
+            StdLib::TABLE | StdLib::STRING | StdLib::MATH,
+            LuaOptions::default(),
+        )?;
+        let g = lua.globals();
+        let r = lua.create_table()?;
+        r.set("sha1hex", lua.create_function(|lua, s: mlua::LuaString| {
+            lua.create_string(super::sha1_hex(&s.as_bytes()))
+        })?)?;
+        r.set("error_reply", lua.create_function(|lua, s: mlua::LuaString| {
+            let t = lua.create_table()?;
+            t.set("err", s)?;
+            Ok(t)
+        })?)?;
+        r.set("status_reply", lua.create_function(|lua, s: mlua::LuaString| {
+            let t = lua.create_table()?;
+            t.set("ok", s)?;
+            Ok(t)
+        })?)?;
+        r.set("log", lua.create_function(log)?)?;
+        r.set("setresp", lua.create_function(|_, v: i64| match v {
+            2 => Ok(()),
+            3 => Err(mlua::Error::RuntimeError(
+                "RESP3 replies inside scripts are not supported by emberkv yet".into(),
+            )),
+            _ => Err(mlua::Error::RuntimeError("RESP version must be 2 or 3.".into())),
+        })?)?;
+        r.set("set_repl", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
+        r.set("replicate_commands", lua.create_function(|_, ()| Ok(true))?)?;
+        for (name, v) in [("LOG_DEBUG", 0), ("LOG_VERBOSE", 1), ("LOG_NOTICE", 2), ("LOG_WARNING", 3)] {
+            r.set(name, v)?;
+        }
+        for (name, v) in [("REPL_NONE", 0), ("REPL_SLAVE", 1), ("REPL_REPLICA", 1), ("REPL_AOF", 2), ("REPL_ALL", 3)] {
+            r.set(name, v)?;
+        }
+        r.set("REDIS_VERSION", "7.0.15")?;
+        r.set("REDIS_VERSION_NUM", 0x07000f)?;
+        r.set("call", lua.create_function(|lua, a| rcall(lua, a, true))?)?;
+        r.set("pcall", lua.create_function(|lua, a| rcall(lua, a, false))?)?;
+        g.raw_set("__redis", r)?;
+        g.raw_set("__pending", lua.create_function(|_, ()| {
+            Ok(PENDING.with(|p| p.borrow_mut().take()).map_or((None, None), |(m, l)| (Some(m), l)))
+        })?)?;
+        g.raw_set("__errline", lua.create_function(|lua, ()| Ok(user_line(lua)))?)?;
+        lua.load(PRELUDE).set_name("=prelude").exec()?;
+        let run: Function = g.raw_get("__run")?;
+        g.raw_set("__run", Value::Nil)?;
+        lua.set_hook(HookTriggers::new().every_nth_instruction(HOOK_EVERY), hook)?;
+        Ok(Engine {
+            lua,
+            run,
+            fns: HashMap::new(),
+            epoch,
+        })
+    }
+}
+
+/// The line of the innermost frame of the user's script.
+fn user_line(lua: &Lua) -> Option<usize> {
+    (0..200).find_map(|level| {
+        lua.inspect_stack(level, |d| {
+            let src = d.source();
+            (src.source.as_deref() == Some("@user_script")).then(|| d.current_line())
+        })?
+    })?
+}
+
+fn log(_: &Lua, args: MultiValue) -> mlua::Result<()> {
+    let mut it = args.into_iter();
+    let level = match it.next() {
+        Some(Value::Integer(l)) => l,
+        _ => return Err(mlua::Error::RuntimeError("First argument must be a number (log level).".into())),
+    };
+    let msg: Vec<String> = it
+        .map(|v| match v {
+            Value::String(s) => s.to_string_lossy(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    let msg = msg.join(" ");
+    match level {
+        0 | 1 => tracing::debug!(script = %msg),
+        2 => tracing::info!(script = %msg),
+        _ => tracing::warn!(script = %msg),
+    }
+    Ok(())
+}
+
+/// Every HOOK_EVERY instructions: past the busy threshold, other clients
+/// start getting -BUSY; after SCRIPT KILL, the script fails.
+fn hook(_: &Lua, _: &mlua::debug::Debug) -> mlua::Result<VmState> {
+    let p = RUN.with(|r| r.get());
+    if p.is_null() {
+        return Ok(VmState::Continue);
+    }
+    // SAFETY: RUN points at the RunState of the script running on this
+    // thread, alive until `run` clears the pointer.
+    let st = unsafe { &*p };
+    let srv = unsafe { &*st.srv };
+    let s = &srv.scripts;
+    if !s.is_busy() && st.start.elapsed().as_millis() as u64 >= s.threshold_ms() {
+        tracing::warn!("script running for over busy-reply-threshold ms; other clients get -BUSY");
+        s.set_busy(true);
+    }
+    if s.kill.load(Relaxed) {
+        return Err(mlua::Error::RuntimeError(KILLED.into()));
+    }
+    Ok(VmState::Continue)
+}
+
+fn err_table(lua: &Lua, msg: &str) -> mlua::Result<Value> {
+    let t = lua.create_table()?;
+    t.set("err", msg)?;
+    Ok(Value::Table(t))
+}
+
+/// `redis.call` (`raise`) and `redis.pcall`: runs one command and returns
+/// its reply as a Lua value. An error reply is raised by call and returned
+/// as `{err=...}` by pcall; bad arguments raise in both.
+fn rcall(lua: &Lua, args: MultiValue, raise: bool) -> mlua::Result<Value> {
+    match rcall_inner(lua, args)? {
+        Ok(v) => Ok(v),
+        Err((msg, fatal)) => {
+            if raise || fatal {
+                // A C function keeps its caller's frame even in a tail
+                // call, so the user's line is still on the stack here.
+                let line = user_line(lua);
+                PENDING.with(|p| *p.borrow_mut() = Some((msg.clone(), line)));
+                return Err(mlua::Error::RuntimeError(msg));
+            }
+            err_table(lua, &msg)
+        }
+    }
+}
+
+type CallResult = Result<Value, (String, bool)>;
+
+fn rcall_inner(lua: &Lua, args: MultiValue) -> mlua::Result<CallResult> {
+    let p = RUN.with(|r| r.get());
+    if p.is_null() {
+        return Ok(Err(("ERR redis.call outside of a script".into(), true)));
+    }
+    // SAFETY: see `hook`; nothing else touches the RunState meanwhile.
+    let st = unsafe { &mut *p };
+    if args.is_empty() {
+        let e = "ERR Please specify at least one argument for this redis lib call";
+        return Ok(Err((e.into(), true)));
+    }
+    st.buf.clear();
+    st.ranges.clear();
+    for v in args.iter() {
+        let s = st.buf.len();
+        match v {
+            Value::String(x) => st.buf.extend_from_slice(&x.as_bytes()),
+            Value::Integer(i) => st.buf.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
+            Value::Number(_) => match lua.coerce_string(v.clone())? {
+                Some(x) => st.buf.extend_from_slice(&x.as_bytes()),
+                None => unreachable!("numbers convert to strings"),
+            },
+            _ => {
+                let e = "ERR Lua redis lib command arguments must be strings or integers";
+                return Ok(Err((e.into(), true)));
+            }
+        }
+        st.ranges.push((s, st.buf.len()));
+    }
+    // SAFETY: the pointers were taken from the EVAL handler's context,
+    // which is suspended in `run` until the script returns.
+    let srv = unsafe { &*st.srv };
+    let client = unsafe { &mut *st.client };
+    let stats = unsafe { &*st.stats };
+    let cmd_args = Args::from_parts(&st.ranges, &st.buf);
+    let Some(id) = srv.commands.resolve_args(&cmd_args) else {
+        return Ok(Err(("ERR Unknown Redis command called from script".into(), false)));
+    };
+    let cmd = srv.commands.entries[id].cmd;
+    let argc = cmd_args.len() as i32;
+    if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
+        let e = "ERR Wrong number of args calling Redis command from script";
+        return Ok(Err((e.into(), false)));
+    }
+    if cmd.has(flags::NOSCRIPT) {
+        let e = "ERR This Redis command is not allowed from script";
+        return Ok(Err((e.into(), false)));
+    }
+    if cmd.has(flags::WRITE) {
+        if st.readonly {
+            let e = "ERR Write commands are not allowed from read-only scripts.";
+            return Ok(Err((e.into(), false)));
+        }
+        srv.scripts.wrote.store(true, Relaxed);
+    }
+    // Scripts see RESP2 replies whatever the caller speaks.
+    let resp = std::mem::replace(&mut client.resp, Resp::V2);
+    st.reply.clear();
+    dispatch(srv, client, &mut st.reply, &cmd_args, st.now_ms, stats, &mut Gate::Inside);
+    client.resp = resp;
+    if st.reply.first() == Some(&b'-') {
+        let end = st.reply.len().saturating_sub(2).max(1);
+        let msg = String::from_utf8_lossy(&st.reply[1..end]).into_owned();
+        return Ok(Err((msg, false)));
+    }
+    let mut pos = 0;
+    Ok(Ok(resp_to_lua(lua, &st.reply, &mut pos)?))
+}
+
+/// One RESP2 reply (as dispatch writes them) to a Lua value, Redis's way:
+/// integer -> number, bulk -> string, nil -> false, array -> table,
+/// status -> {ok=...}, error -> {err=...}.
+fn resp_to_lua(lua: &Lua, b: &[u8], pos: &mut usize) -> mlua::Result<Value> {
+    let end = memchr::memmem::find(&b[*pos..], b"\r\n").map_or(b.len(), |i| *pos + i);
+    let line = &b[*pos + 1..end];
+    let kind = b[*pos];
+    *pos = end + 2;
+    let num = || crate::util::parse_i64(line).unwrap_or(0);
+    Ok(match kind {
+        b':' => Value::Integer(num()),
+        b'+' => {
+            let t = lua.create_table()?;
+            t.set("ok", lua.create_string(line)?)?;
+            Value::Table(t)
+        }
+        b'-' => {
+            let t = lua.create_table()?;
+            t.set("err", lua.create_string(line)?)?;
+            Value::Table(t)
+        }
+        b'$' => {
+            let n = num();
+            if n < 0 {
+                Value::Boolean(false)
+            } else {
+                let s = lua.create_string(&b[*pos..*pos + n as usize])?;
+                *pos += n as usize + 2;
+                Value::String(s)
+            }
+        }
+        b'*' => {
+            let n = num();
+            if n < 0 {
+                Value::Boolean(false)
+            } else {
+                let t = lua.create_table_with_capacity(n as usize, 0)?;
+                for i in 1..=n {
+                    t.raw_set(i, resp_to_lua(lua, b, pos)?)?;
+                }
+                Value::Table(t)
+            }
+        }
+        _ => Value::Nil,
+    })
+}
+
+/// A script's result to the client's reply, Redis's way: number ->
+/// integer (truncated), string -> bulk, true -> 1, false/nil -> nil,
+/// {err=...} -> error, {ok=...} -> status, other tables -> arrays (up to
+/// the first nil).
+fn lua_to_reply(out: &mut ReplyWriter<'_>, v: &Value, depth: usize) {
+    match v {
+        Value::String(s) => out.bulk(&s.as_bytes()),
+        Value::Integer(i) => out.int(*i),
+        // C's double-to-integer conversion, as Redis: out of range -> MIN.
+        Value::Number(n) if n.is_finite() && n.abs() < 9.2e18 => out.int(*n as i64),
+        Value::Number(_) => out.int(i64::MIN),
+        Value::Boolean(true) => out.int(1),
+        Value::Table(t) if depth < MAX_DEPTH => table_to_reply(out, t, depth),
+        Value::Table(_) => out.error("ERR reached lua stack limit"),
+        _ => out.null(),
+    }
+}
+
+fn table_to_reply(out: &mut ReplyWriter<'_>, t: &Table, depth: usize) {
+    if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
+        return out.error(&single_line(&e.to_string_lossy()));
+    }
+    if let Ok(Value::String(s)) = t.raw_get::<Value>("ok") {
+        return out.simple(&single_line(&s.to_string_lossy()));
+    }
+    let mut items = Vec::new();
+    for i in 1.. {
+        match t.raw_get::<Value>(i) {
+            Ok(Value::Nil) | Err(_) => break,
+            Ok(v) => items.push(v),
+        }
+    }
+    out.array(items.len());
+    for v in &items {
+        lua_to_reply(out, v, depth + 1);
+    }
+}
+
+/// Status and error replies are one line: Redis replaces CR/LF by spaces.
+fn single_line(s: &str) -> String {
+    s.replace(['\r', '\n'], " ")
+}
+
+/// Runs the script `sha` (compiling `body` if this worker has not yet)
+/// with KEYS and ARGV, and writes its reply. The caller holds the gate
+/// exclusively.
+pub fn run(
+    ctx: &mut Ctx<'_>,
+    sha: &[u8; 40],
+    body: Option<&[u8]>,
+    keys: &[&[u8]],
+    argv: &[&[u8]],
+    readonly: bool,
+) {
+    let srv = ctx.srv;
+    let epoch = srv.scripts.epoch.load(Relaxed);
+    ENGINE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().is_none_or(|e| e.epoch != epoch) {
+            match Engine::new(epoch) {
+                Ok(e) => *slot = Some(e),
+                Err(e) => return ctx.err(&format!("ERR could not start Lua: {e}")),
+            }
+        }
+        let eng = slot.as_mut().expect("engine");
+        let f = match eng.fns.get(sha) {
+            Some(f) => f.clone(),
+            None => {
+                let body = match body.map(|b| b.into()).or_else(|| srv.scripts.get(sha)) {
+                    Some(b) => b,
+                    None => return ctx.err("NOSCRIPT No matching script. Please use EVAL."),
+                };
+                match eng.lua.load(&body[..]).set_name("@user_script").into_function() {
+                    Ok(f) => {
+                        eng.fns.insert(*sha, f.clone());
+                        f
+                    }
+                    Err(e) => {
+                        let msg = match e {
+                            mlua::Error::SyntaxError { message, .. } => message,
+                            other => other.to_string(),
+                        };
+                        return ctx.err(&single_line(&format!(
+                            "ERR Error compiling script (new function): {msg}"
+                        )));
+                    }
+                }
+            }
+        };
+        if let Err(e) = call(ctx, eng, &f, sha, keys, argv, readonly) {
+            ctx.err(&single_line(&format!("ERR {e}")));
+        }
+    });
+}
+
+fn call(
+    ctx: &mut Ctx<'_>,
+    eng: &Engine,
+    f: &Function,
+    sha: &[u8; 40],
+    keys: &[&[u8]],
+    argv: &[&[u8]],
+    readonly: bool,
+) -> mlua::Result<()> {
+    let lua = &eng.lua;
+    let g = lua.globals();
+    let mk = |items: &[&[u8]]| -> mlua::Result<Table> {
+        let t = lua.create_table_with_capacity(items.len(), 0)?;
+        for (i, it) in items.iter().enumerate() {
+            t.raw_set(i + 1, lua.create_string(it)?)?;
+        }
+        Ok(t)
+    };
+    g.raw_set("KEYS", mk(keys)?)?;
+    g.raw_set("ARGV", mk(argv)?)?;
+    let srv = ctx.srv;
+    let mut st = RunState {
+        srv,
+        client: &mut *ctx.client,
+        stats: ctx.stats,
+        now_ms: ctx.now_ms,
+        readonly,
+        start: Instant::now(),
+        buf: Vec::new(),
+        ranges: Vec::new(),
+        reply: Vec::new(),
+    };
+    let s = &srv.scripts;
+    s.wrote.store(false, Relaxed);
+    s.kill.store(false, Relaxed);
+    s.running.store(true, Relaxed);
+    RUN.with(|r| r.set(&mut st));
+    let res = eng.run.call::<(bool, Value)>(f.clone());
+    RUN.with(|r| r.set(std::ptr::null_mut()));
+    s.running.store(false, Relaxed);
+    let killed = s.kill.swap(false, Relaxed);
+    s.set_busy(false);
+    let (ok, v) = res?;
+    if ok {
+        lua_to_reply(&mut ctx.out, &v, 0);
+        return Ok(());
+    }
+    // The handler's {message, line, needs "ERR "}.
+    let (msg, line, prefix) = match &v {
+        Value::Table(t) => (
+            t.raw_get::<String>(1).unwrap_or_default(),
+            t.raw_get::<Option<i64>>(2).ok().flatten(),
+            t.raw_get::<bool>(3).unwrap_or(true),
+        ),
+        _ => (String::from("unknown error"), None, true),
+    };
+    let msg = if killed {
+        KILLED.to_string()
+    } else if prefix {
+        format!("ERR {msg}")
+    } else {
+        msg
+    };
+    let line = line.map_or_else(|| "?".to_string(), |l| l.to_string());
+    let sha = std::str::from_utf8(sha).unwrap_or("");
+    ctx.err(&single_line(&format!("{msg} script: {sha}, on @user_script:{line}.")));
+    Ok(())
+}
+
+/// Compiles `body` without running it (SCRIPT LOAD); Err is the reply.
+pub fn check(body: &[u8]) -> Result<(), String> {
+    let lua = Lua::new_with(StdLib::NONE, LuaOptions::default()).map_err(|e| format!("ERR {e}"))?;
+    match lua.load(body).set_name("@user_script").into_function() {
+        Ok(_) => Ok(()),
+        Err(mlua::Error::SyntaxError { message, .. }) => Err(single_line(&format!(
+            "ERR Error compiling script (new function): {message}"
+        ))),
+        Err(e) => Err(single_line(&format!("ERR {e}"))),
+    }
+}
