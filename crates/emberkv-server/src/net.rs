@@ -27,6 +27,26 @@ use std::time::{Duration, Instant};
 use tracing::{debug, info, warn};
 
 const WAKER: Token = Token(usize::MAX);
+
+thread_local! {
+    /// The worker running on this thread while it executes requests, for
+    /// `serve_while_busy` (null otherwise, and while it is already serving).
+    static BUSY_WORKER: std::cell::Cell<*mut Worker> = const { std::cell::Cell::new(std::ptr::null_mut()) };
+}
+
+/// Called by a script's hook once it is past the busy threshold: serves
+/// this worker's other connections once (non-blocking poll).
+pub fn serve_while_busy() {
+    let p = BUSY_WORKER.with(|w| w.replace(std::ptr::null_mut()));
+    if p.is_null() {
+        return;
+    }
+    // SAFETY: `p` was set by `run_process` from `&mut self`, which is not
+    // used while the request (and so this hook) runs; the connection being
+    // processed is out of the slab, so nothing reached here aliases it.
+    unsafe { (*p).busy_poll() };
+    BUSY_WORKER.with(|w| w.set(p));
+}
 const LISTENER_BASE: usize = usize::MAX - 64;
 /// Bytes read per `read` call (Redis: PROTO_IOBUF_LEN).
 const READ_CHUNK: usize = 16 * 1024;
@@ -128,6 +148,8 @@ pub fn run(srv: Arc<Server>, addrs: Vec<std::net::SocketAddr>) -> io::Result<()>
                         expire_shard: 0,
                         expire_more: false,
                         blocked: Vec::new(),
+                        rerun: Vec::new(),
+                        close_later: Vec::new(),
                     }
                     .run()
                 })?,
@@ -147,7 +169,13 @@ struct Worker {
     srv: Arc<Server>,
     poll: Poll,
     listeners: Vec<TcpListener>,
-    conns: Slab<Conn>,
+    /// None while the connection runs a command that lets the worker
+    /// serve others meanwhile (a busy script, see `run_process`).
+    conns: Slab<Option<Box<Conn>>>,
+    /// Connections to read once the running script is over.
+    rerun: Vec<usize>,
+    /// Connections to close once the running script is over.
+    close_later: Vec<usize>,
     stats: Arc<WorkerStats>,
     now_ms: i64,
     reset_epoch: u64,
@@ -178,19 +206,11 @@ impl Worker {
                 }
             }
             self.now_ms = unix_ms();
-            for ev in events.iter() {
-                match ev.token() {
-                    WAKER => self.handle_inbox(),
-                    Token(t) if t >= LISTENER_BASE => self.accept(t - LISTENER_BASE),
-                    Token(key) => {
-                        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                            self.on_readable(key);
-                        }
-                        if ev.is_writable() && self.conns.contains(key) {
-                            self.on_writable(key);
-                        }
-                    }
-                }
+            self.handle_events(&events);
+            // Connections whose events arrived while they were running a
+            // script (see `busy_poll`).
+            while let Some(key) = self.rerun.pop() {
+                self.on_readable(key);
             }
             if !self.blocked.is_empty() {
                 self.expire_blocked();
@@ -217,6 +237,70 @@ impl Worker {
             self.close(k);
         }
         Ok(())
+    }
+
+    fn handle_events(&mut self, events: &Events) {
+        for ev in events.iter() {
+            match ev.token() {
+                WAKER => self.handle_inbox(),
+                Token(t) if t >= LISTENER_BASE => self.accept(t - LISTENER_BASE),
+                Token(key) => {
+                    if matches!(self.conns.get(key), Some(None)) {
+                        // The connection running the script: its events are
+                        // handled once the script is over.
+                        self.rerun.push(key);
+                        continue;
+                    }
+                    if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                        self.on_readable(key);
+                    }
+                    if ev.is_writable() && self.conns.contains(key) {
+                        self.on_writable(key);
+                    }
+                }
+            }
+        }
+    }
+
+    /// While a script on this worker runs past `busy-reply-threshold`, its
+    /// hook calls this (through `serve_while_busy`) so this worker's other
+    /// clients are still served: they get -BUSY, and SCRIPT KILL works from
+    /// any connection, as in Redis.
+    fn busy_poll(&mut self) {
+        let mut events = Events::with_capacity(256);
+        if self.poll.poll(&mut events, Some(Duration::ZERO)).is_ok() {
+            self.now_ms = unix_ms();
+            self.handle_events(&events);
+        }
+    }
+
+    #[inline]
+    fn conn_mut(&mut self, key: usize) -> Option<&mut Conn> {
+        self.conns.get_mut(key).and_then(|c| c.as_deref_mut())
+    }
+
+    /// Runs the connection's buffered requests. The connection is taken
+    /// out of the slab meanwhile, so a script it runs can let this worker
+    /// serve its other connections (`busy_poll`) without aliasing it.
+    fn run_process(&mut self, key: usize) {
+        let Some(mut conn) = self.conns.get_mut(key).and_then(Option::take) else {
+            return;
+        };
+        let qlimit = self.srv.qbuf_limit.load(Relaxed) as usize;
+        let now = self.now_ms;
+        let me: *mut Worker = self;
+        let prev = BUSY_WORKER.with(|w| w.replace(me));
+        // SAFETY: the server and stats live in Arcs the worker keeps for its
+        // whole life; the references point into those allocations, not into
+        // the worker, which the hook may reach through `me` meanwhile.
+        let (srv, stats) = unsafe { (&*Arc::as_ptr(&(*me).srv), &*Arc::as_ptr(&(*me).stats)) };
+        process(srv, &mut conn, now, stats, qlimit);
+        BUSY_WORKER.with(|w| w.set(prev));
+        self.conns[key] = Some(conn);
+        if let Some(i) = self.close_later.iter().position(|&k| k == key) {
+            self.close_later.swap_remove(i);
+            self.close(key);
+        }
     }
 
     fn accept(&mut self, li: usize) {
@@ -274,7 +358,7 @@ impl Worker {
             let authed = !self.srv.auth_required.load(Relaxed);
             let mut client = Client::new(shared, authed);
             client.token = key;
-            entry.insert(Conn {
+            entry.insert(Some(Box::new(Conn {
                 sock,
                 rbuf: Vec::new(),
                 parser: RequestParser::new(),
@@ -283,18 +367,18 @@ impl Worker {
                 client,
                 read_paused: false,
                 obuf_soft_since: 0,
-            });
+            })));
             self.stats.connections.add(1);
             debug!(id, %addr, "accepted");
         }
     }
 
     fn on_readable(&mut self, key: usize) {
-        let Some(conn) = self.conns.get_mut(key) else {
-            return;
-        };
         let qlimit = self.srv.qbuf_limit.load(Relaxed) as usize;
         loop {
+            let Some(conn) = self.conns.get_mut(key).and_then(|c| c.as_deref_mut()) else {
+                return;
+            };
             if conn.wbuf.len() - conn.wpos > OUT_HIGH_WATER {
                 conn.read_paused = true;
                 break;
@@ -335,7 +419,10 @@ impl Worker {
             unsafe { conn.rbuf.set_len(len + n) };
             self.stats.net_in.add(n as u64);
             let was_blocked = conn.client.blocked.is_some();
-            process(&self.srv, conn, self.now_ms, &self.stats, qlimit);
+            self.run_process(key);
+            let Some(conn) = self.conns.get_mut(key).and_then(|c| c.as_deref_mut()) else {
+                return;
+            };
             if !was_blocked {
                 if let Some(d) = conn.client.blocked.filter(|&d| d != 0) {
                     self.blocked.push((d, key, conn.client.id));
@@ -354,8 +441,12 @@ impl Worker {
                 break; // drained: the next data brings a new edge
             }
         }
+        let now = self.now_ms;
+        let Some(conn) = self.conn_mut(key) else {
+            return;
+        };
         let shared = &conn.client.shared;
-        shared.last_ms.store(self.now_ms, Relaxed);
+        shared.last_ms.store(now, Relaxed);
         shared.qbuf.store(conn.rbuf.len() as u64, Relaxed);
         shared.qbuf_cap.store(conn.rbuf.capacity() as u64, Relaxed);
         if conn.rbuf.is_empty() && conn.rbuf.capacity() > KEEP_BUF {
@@ -384,7 +475,7 @@ impl Worker {
             std::mem::take(&mut *r)
         };
         for (token, id) in list {
-            let Some(conn) = self.conns.get_mut(token) else {
+            let Some(conn) = self.conn_mut(token) else {
                 continue;
             };
             if conn.client.id != id {
@@ -413,7 +504,9 @@ impl Worker {
             self.close(key);
             return;
         }
-        let conn = &mut self.conns[key];
+        let Some(conn) = self.conn_mut(key) else {
+            return;
+        };
         if conn.read_paused && conn.wpos == conn.wbuf.len() {
             conn.read_paused = false;
             self.on_readable(key);
@@ -424,6 +517,9 @@ impl Worker {
     fn flush(&mut self, key: usize) -> bool {
         let Some(conn) = self.conns.get_mut(key) else {
             return false;
+        };
+        let Some(conn) = conn.as_deref_mut() else {
+            return true; // running a script: flushed when it is over
         };
         while conn.wpos < conn.wbuf.len() {
             match conn.sock.write(&conn.wbuf[conn.wpos..]) {
@@ -452,10 +548,16 @@ impl Worker {
     }
 
     fn close(&mut self, key: usize) {
-        if !self.conns.contains(key) {
-            return;
+        match self.conns.get(key) {
+            None => return,
+            Some(None) => {
+                // Running a script: closed once it returns (run_process).
+                self.close_later.push(key);
+                return;
+            }
+            Some(Some(_)) => {}
         }
-        let mut conn = self.conns.remove(key);
+        let mut conn = self.conns.remove(key).expect("checked above");
         if conn.client.blocked.is_some() {
             self.srv.blocking.unblock(conn.client.id);
             self.blocked.retain(|b| b.2 != conn.client.id);
@@ -485,7 +587,7 @@ impl Worker {
         let keys: Vec<usize> = self
             .conns
             .iter()
-            .filter(|(_, c)| ids.contains(&c.client.id))
+            .filter(|(_, c)| c.as_ref().is_some_and(|c| ids.contains(&c.client.id)))
             .map(|(k, _)| k)
             .collect();
         for k in keys {
@@ -496,7 +598,7 @@ impl Worker {
     /// Gives a blocked client its reply (served by another client's write,
     /// a timeout or CLIENT UNBLOCK) and resumes its pending commands.
     fn deliver_unblocked(&mut self, token: usize, id: u64, reply: &[u8]) {
-        let Some(conn) = self.conns.get_mut(token) else {
+        let Some(conn) = self.conn_mut(token) else {
             return;
         };
         if conn.client.id != id || conn.client.blocked.is_none() {
@@ -505,8 +607,10 @@ impl Worker {
         conn.wbuf.extend_from_slice(reply);
         conn.client.blocked = None;
         self.blocked.retain(|b| b.2 != id);
-        let qlimit = self.srv.qbuf_limit.load(Relaxed) as usize;
-        process(&self.srv, conn, self.now_ms, &self.stats, qlimit);
+        self.run_process(token);
+        let Some(conn) = self.conn_mut(token) else {
+            return;
+        };
         if let Some(d) = conn.client.blocked.filter(|&d| d != 0) {
             self.blocked.push((d, token, id));
         }
@@ -529,7 +633,7 @@ impl Worker {
             if self.srv.blocking.unblock(id).is_none() {
                 continue; // served meanwhile: the reply is in the inbox
             }
-            let resp = match self.conns.get(token) {
+            let resp = match self.conns.get(token).and_then(|c| c.as_deref()) {
                 Some(c) if c.client.id == id => c.client.resp,
                 _ => continue,
             };
@@ -551,6 +655,9 @@ impl Worker {
         let now = self.now_ms;
         let mut expired = Vec::new();
         for (k, c) in self.conns.iter_mut() {
+            let Some(c) = c.as_deref_mut() else {
+                continue;
+            };
             let idle = now - c.client.shared.last_ms.load(Relaxed);
             if timeout > 0 && idle > timeout * 1000 {
                 expired.push(k);

@@ -208,6 +208,9 @@ fn hook(_: &Lua, _: &mlua::debug::Debug) -> mlua::Result<VmState> {
         tracing::warn!("script running for over busy-reply-threshold ms; other clients get -BUSY");
         s.set_busy(true);
     }
+    if s.is_busy() {
+        crate::net::serve_while_busy();
+    }
     if s.kill.load(Relaxed) {
         return Err(mlua::Error::RuntimeError(KILLED.into()));
     }
