@@ -14,8 +14,8 @@
 //! and checks [`Blocking::any`] after. Either the retry sees the data or the
 //! writer sees the waiter. Lock order is always registry, then shards.
 
-use crate::notify;
 use crate::cmd::{lists, zsets, Ctx};
+use crate::notify;
 use crate::server::Server;
 use emberkv_protocol::{ReplyWriter, Resp};
 use parking_lot::Mutex;
@@ -85,7 +85,16 @@ impl BlockOp {
                         Err(()) => return Served::WrongType,
                         Ok(Some(v)) if !v.is_empty() => {
                             let ev = notify::list_event(*front, false);
-                            notify::popped(srv, notify::LIST, ev, k, db, now, &mut shard.dbs[db], h);
+                            notify::popped(
+                                srv,
+                                notify::LIST,
+                                ev,
+                                k,
+                                db,
+                                now,
+                                &mut shard.dbs[db],
+                                h,
+                            );
                             out.array(2);
                             out.bulk(k);
                             out.bulk(&v[0]);
@@ -104,7 +113,16 @@ impl BlockOp {
                         Err(()) => return Served::WrongType,
                         Ok(Some(v)) if !v.is_empty() => {
                             let ev = notify::list_event(*front, false);
-                            notify::popped(srv, notify::LIST, ev, k, db, now, &mut shard.dbs[db], h);
+                            notify::popped(
+                                srv,
+                                notify::LIST,
+                                ev,
+                                k,
+                                db,
+                                now,
+                                &mut shard.dbs[db],
+                                h,
+                            );
                             out.array(2);
                             out.bulk(k);
                             out.array(v.len());
@@ -147,7 +165,16 @@ impl BlockOp {
                 let ev = notify::list_event(*to_front, true);
                 notify::notify(srv, notify::LIST, ev, dst, db, now);
                 let ev = notify::list_event(*from_front, false);
-                notify::popped(srv, notify::LIST, ev, src, db, now, locked.table(hs, db), hs);
+                notify::popped(
+                    srv,
+                    notify::LIST,
+                    ev,
+                    src,
+                    db,
+                    now,
+                    locked.table(hs, db),
+                    hs,
+                );
                 out.bulk(&v[0]);
                 Served::Yes
             }
@@ -159,7 +186,16 @@ impl BlockOp {
                         Err(()) => return Served::WrongType,
                         Ok(Some(v)) if !v.is_empty() => {
                             let ev = if *min { "zpopmin" } else { "zpopmax" };
-                            notify::popped(srv, notify::ZSET, ev, k, db, now, &mut shard.dbs[db], h);
+                            notify::popped(
+                                srv,
+                                notify::ZSET,
+                                ev,
+                                k,
+                                db,
+                                now,
+                                &mut shard.dbs[db],
+                                h,
+                            );
                             out.array(3);
                             out.bulk(k);
                             out.bulk(&v[0].0);
@@ -179,7 +215,16 @@ impl BlockOp {
                         Err(()) => return Served::WrongType,
                         Ok(Some(v)) if !v.is_empty() => {
                             let ev = if *min { "zpopmin" } else { "zpopmax" };
-                            notify::popped(srv, notify::ZSET, ev, k, db, now, &mut shard.dbs[db], h);
+                            notify::popped(
+                                srv,
+                                notify::ZSET,
+                                ev,
+                                k,
+                                db,
+                                now,
+                                &mut shard.dbs[db],
+                                h,
+                            );
                             out.array(2);
                             out.bulk(k);
                             out.array(v.len());

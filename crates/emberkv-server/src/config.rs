@@ -476,7 +476,11 @@ pub static DIRECTIVES: &[Directive] = &[
                     "normal" => 0,
                     "replica" | "slave" => 1,
                     "pubsub" => 2,
-                    _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
+                    _ => {
+                        return Err(
+                            "Invalid client class specified in buffer limit configuration.".into(),
+                        )
+                    }
                 };
                 let hard = parse_memory(q[1]);
                 let soft = parse_memory(q[2]);
@@ -502,8 +506,9 @@ pub static DIRECTIVES: &[Directive] = &[
         mutable: true,
         set: |c, v| {
             let s = v.join("");
-            c.notify_keyspace_events = crate::notify::parse_flags(&s)
-                .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string())?;
+            c.notify_keyspace_events = crate::notify::parse_flags(&s).ok_or_else(|| {
+                "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string()
+            })?;
             Ok(())
         },
         get: |c| crate::notify::flags_string(c.notify_keyspace_events),

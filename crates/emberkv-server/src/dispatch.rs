@@ -4,8 +4,8 @@
 
 use crate::client::Client;
 use crate::cmd::{flags, Args, Command, Ctx};
-use crate::gate::Gate;
 use crate::errors;
+use crate::gate::Gate;
 use crate::server::{Server, WorkerStats};
 use emberkv_protocol::{ReplyWriter, Resp};
 use std::sync::atomic::Ordering::Relaxed;
@@ -27,7 +27,13 @@ pub fn dispatch<'s>(
     // 1. Lookup.
     let Some(mut id) = reg.lookup(args.get(0)) else {
         let rest: Vec<&[u8]> = args.iter().skip(1).take(64).collect();
-        reject(client, &mut w, stats, false, &errors::unknown_command(args.get(0), &rest));
+        reject(
+            client,
+            &mut w,
+            stats,
+            false,
+            &errors::unknown_command(args.get(0), &rest),
+        );
         return;
     };
     if reg.entries[id].cmd.is_container() && args.len() >= 2 {
@@ -49,7 +55,13 @@ pub fn dispatch<'s>(
     let argc = args.len() as i32;
     if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
         cs.rejected.add(1);
-        reject(client, &mut w, stats, is_exec, &errors::wrong_args(&entry.full_name));
+        reject(
+            client,
+            &mut w,
+            stats,
+            is_exec,
+            &errors::wrong_args(&entry.full_name),
+        );
         return;
     }
 
@@ -136,7 +148,14 @@ pub fn dispatch<'s>(
     }
     if crate::store::LOG_EXPIRED.load(Relaxed) {
         for k in crate::store::take_expired() {
-            crate::notify::notify(srv, crate::notify::EXPIRED, "expired", &k, client.db, now_ms);
+            crate::notify::notify(
+                srv,
+                crate::notify::EXPIRED,
+                "expired",
+                &k,
+                client.db,
+                now_ms,
+            );
         }
     }
     #[cfg(feature = "stall-diagnostics")]
@@ -157,11 +176,19 @@ pub fn dispatch<'s>(
 
 /// Refuses a command before it runs. Inside MULTI the refusal also dooms
 /// the transaction; a refused EXEC discards it with EXECABORT.
-fn reject(client: &mut Client, w: &mut ReplyWriter<'_>, stats: &WorkerStats, is_exec: bool, msg: &str) {
+fn reject(
+    client: &mut Client,
+    w: &mut ReplyWriter<'_>,
+    stats: &WorkerStats,
+    is_exec: bool,
+    msg: &str,
+) {
     if is_exec {
         client.multi = None;
         let body = msg.strip_prefix("ERR ").unwrap_or(msg);
-        w.error(&format!("EXECABORT Transaction discarded because of: {body}"));
+        w.error(&format!(
+            "EXECABORT Transaction discarded because of: {body}"
+        ));
         stats.count_error(b"-EXECABORT");
         return;
     }

@@ -90,7 +90,10 @@ fn over_obuf_limit(srv: &Server, conn: &mut Conn, pending: u64, now: i64) -> boo
     let over = (hard > 0 && pending > hard)
         || (over_soft && now - conn.obuf_soft_since >= secs as i64 * 1000);
     if over {
-        warn!(id = conn.client.id, pending, "closing client over client-output-buffer-limit");
+        warn!(
+            id = conn.client.id,
+            pending, "closing client over client-output-buffer-limit"
+        );
     }
     over
 }
@@ -225,6 +228,9 @@ impl Worker {
             } else if self.expire_more {
                 self.active_expire();
             }
+            // Messages published by this worker outside a client's request
+            // (expired-key notifications from the cron).
+            self.drain_ready();
         }
         info!(
             worker = self.idx,

@@ -21,7 +21,8 @@ pub const KEY_MISS: u32 = 1 << 11; // m
 pub const MODULE: u32 = 1 << 12; // d
 pub const NEW: u32 = 1 << 13; // n
 /// 'A': every class but key-miss and new-key.
-pub const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+pub const ALL: u32 =
+    GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
 
 const LETTERS: &[(u8, u32)] = &[
     (b'g', GENERIC),
@@ -64,7 +65,12 @@ pub fn flags_string(f: u32) -> String {
             }
         }
     }
-    for (c, bit) in [('n', NEW), ('K', KEYSPACE), ('E', KEYEVENT), ('m', KEY_MISS)] {
+    for (c, bit) in [
+        ('n', NEW),
+        ('K', KEYSPACE),
+        ('E', KEYEVENT),
+        ('m', KEY_MISS),
+    ] {
         if f & bit != 0 {
             s.push(c);
         }

@@ -144,7 +144,14 @@ impl PubSub {
 
     /// Delivers `msg` on `channel` to its subscribers and to the matching
     /// pattern subscribers; returns how many received it.
-    pub fn publish(&self, srv: &Server, channel: &[u8], msg: &[u8], shard: bool, now: i64) -> usize {
+    pub fn publish(
+        &self,
+        srv: &Server,
+        channel: &[u8],
+        msg: &[u8],
+        shard: bool,
+        now: i64,
+    ) -> usize {
         let mut d = Delivery::new(srv, now);
         let mut n = 0;
         if shard {
@@ -197,7 +204,12 @@ struct Message<'a> {
 }
 
 impl<'a> Message<'a> {
-    fn new(kind: &'static [u8], pattern: Option<&'a [u8]>, channel: &'a [u8], payload: &'a [u8]) -> Self {
+    fn new(
+        kind: &'static [u8],
+        pattern: Option<&'a [u8]>,
+        channel: &'a [u8],
+        payload: &'a [u8],
+    ) -> Self {
         Message {
             kind,
             pattern,
@@ -207,13 +219,18 @@ impl<'a> Message<'a> {
         }
     }
     fn bytes(&mut self, resp3: bool) -> &[u8] {
-        let (kind, pattern, channel, payload) = (self.kind, self.pattern, self.channel, self.payload);
+        let (kind, pattern, channel, payload) =
+            (self.kind, self.pattern, self.channel, self.payload);
         self.bytes[resp3 as usize].get_or_insert_with(|| {
             let mut b = Vec::with_capacity(32 + channel.len() + payload.len());
             let n = 3 + pattern.is_some() as usize;
             let mut w = emberkv_protocol::ReplyWriter::new(
                 &mut b,
-                if resp3 { emberkv_protocol::Resp::V3 } else { emberkv_protocol::Resp::V2 },
+                if resp3 {
+                    emberkv_protocol::Resp::V3
+                } else {
+                    emberkv_protocol::Resp::V2
+                },
             );
             w.push(n);
             w.bulk(kind);
@@ -319,7 +336,12 @@ pub fn subscribe(srv: &Server, c: &mut Client, k: Kind, name: &[u8]) -> usize {
     if set.insert(name.into()) {
         let outbox = subs.outbox.clone();
         let s = sub_of(c, &outbox);
-        srv.pubsub.table(k).write().entry(name.into()).or_default().push(s);
+        srv.pubsub
+            .table(k)
+            .write()
+            .entry(name.into())
+            .or_default()
+            .push(s);
     }
     reply_count(c, k)
 }
@@ -381,7 +403,13 @@ pub fn unsubscribe_all(srv: &Server, c: &mut Client) {
 }
 
 /// Writes a (un)subscribe confirmation.
-pub fn confirm(out: &mut emberkv_protocol::ReplyWriter<'_>, k: Kind, sub: bool, name: Option<&[u8]>, count: usize) {
+pub fn confirm(
+    out: &mut emberkv_protocol::ReplyWriter<'_>,
+    k: Kind,
+    sub: bool,
+    name: Option<&[u8]>,
+    count: usize,
+) {
     out.push(3);
     out.bulk(if sub { k.sub_word() } else { k.unsub_word() });
     match name {

@@ -258,7 +258,8 @@ impl Server {
         self.notify_flags.store(c.notify_keyspace_events, Relaxed);
         let x = crate::notify::KEYSPACE | crate::notify::KEYEVENT;
         crate::store::LOG_EXPIRED.store(
-            c.notify_keyspace_events & crate::notify::EXPIRED != 0 && c.notify_keyspace_events & x != 0,
+            c.notify_keyspace_events & crate::notify::EXPIRED != 0
+                && c.notify_keyspace_events & x != 0,
             Relaxed,
         );
         for (cl, lim) in self.obuf_limits.iter().enumerate() {

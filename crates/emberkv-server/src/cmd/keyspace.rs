@@ -185,7 +185,9 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     }
     if a != b {
         let (a, b) = (a as usize, b as usize);
-        ctx.srv.watches.touch_dbs(ctx.srv, &[(a, b), (b, a)], ctx.now_ms);
+        ctx.srv
+            .watches
+            .touch_dbs(ctx.srv, &[(a, b), (b, a)], ctx.now_ms);
         let mut locked = ctx.srv.store.lock_all();
         for shard in locked.shards() {
             shard.dbs.swap(a, b);

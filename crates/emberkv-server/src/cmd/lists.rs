@@ -4,9 +4,9 @@
 use super::coll;
 use super::sets::numkeys;
 use super::{flags::*, Args, Command, Ctx, Group};
-use crate::notify;
 use crate::blocking::{self, BlockOp, Served};
 use crate::errors;
+use crate::notify;
 use crate::store::entry::T_LIST;
 use crate::store::Table;
 use crate::types::{List, Obj};

@@ -197,7 +197,11 @@ impl Command {
         let mut v = smallvec::SmallVec::new();
         let (first, last, step) = self.keys;
         if first > 0 {
-            let last = if last < 0 { argc + last } else { last.min(argc - 1) };
+            let last = if last < 0 {
+                argc + last
+            } else {
+                last.min(argc - 1)
+            };
             let mut i = first;
             while i <= last {
                 v.push(i as usize);
@@ -482,13 +486,23 @@ impl Ctx<'_> {
     /// Publishes a keyspace notification about `key` in the client's db.
     #[inline]
     pub fn notify(&self, class: u32, event: &str, key: &[u8]) {
-        if self.srv.notify_flags.load(std::sync::atomic::Ordering::Relaxed) != 0 {
+        if self
+            .srv
+            .notify_flags
+            .load(std::sync::atomic::Ordering::Relaxed)
+            != 0
+        {
             crate::notify::notify(self.srv, class, event, key, self.client.db, self.now_ms);
         }
     }
     /// Like [`Ctx::notify`], for a key of another database (MOVE, COPY).
     pub fn notify_db(&self, class: u32, event: &str, key: &[u8], db: usize) {
-        if self.srv.notify_flags.load(std::sync::atomic::Ordering::Relaxed) != 0 {
+        if self
+            .srv
+            .notify_flags
+            .load(std::sync::atomic::Ordering::Relaxed)
+            != 0
+        {
             crate::notify::notify(self.srv, class, event, key, db, self.now_ms);
         }
     }

@@ -42,7 +42,10 @@ impl Queue {
 
 /// Commands that act on the transaction itself rather than being queued.
 pub fn is_control(c: &Command) -> bool {
-    matches!(c.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+    matches!(
+        c.name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
 }
 
 fn multi(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
@@ -119,7 +122,12 @@ fn watch(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     }
     let db = ctx.client.db;
     for key in args.iter().skip(1) {
-        if ctx.client.watched.iter().any(|w| w.db == db && *w.key == *key) {
+        if ctx
+            .client
+            .watched
+            .iter()
+            .any(|w| w.db == db && *w.key == *key)
+        {
             continue;
         }
         let h = ctx.srv.store.hash(key);
@@ -182,7 +190,12 @@ pub static COMMANDS: &[Command] = &[
         NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
         discard,
     )
-    .doc(T, "2.0.0", "O(N), when N is the number of queued commands", "Discards a transaction."),
+    .doc(
+        T,
+        "2.0.0",
+        "O(N), when N is the number of queued commands",
+        "Discards a transaction.",
+    ),
     Command::new(
         "watch",
         -2,
@@ -202,5 +215,10 @@ pub static COMMANDS: &[Command] = &[
         NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
         unwatch,
     )
-    .doc(T, "2.2.0", "O(1)", "Forgets about watched keys of a transaction."),
+    .doc(
+        T,
+        "2.2.0",
+        "O(1)",
+        "Forgets about watched keys of a transaction.",
+    ),
 ];

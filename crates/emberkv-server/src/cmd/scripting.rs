@@ -156,24 +156,30 @@ pub static COMMANDS: &[Command] = &[
         "Depends on the script that is executed.",
         "Executes a server-side Lua script.",
     ),
-    Command::new("evalsha", -3, EVAL_FLAGS, evalsha).keynum(2).doc(
-        S,
-        "2.6.0",
-        "Depends on the script that is executed.",
-        "Executes a server-side Lua script by SHA1 digest.",
-    ),
-    Command::new("eval_ro", -3, EVAL_FLAGS | READONLY, eval_ro).keynum(2).doc(
-        S,
-        "7.0.0",
-        "Depends on the script that is executed.",
-        "Executes a read-only server-side Lua script.",
-    ),
-    Command::new("evalsha_ro", -3, EVAL_FLAGS | READONLY, evalsha_ro).keynum(2).doc(
-        S,
-        "7.0.0",
-        "Depends on the script that is executed.",
-        "Executes a read-only server-side Lua script by SHA1 digest.",
-    ),
+    Command::new("evalsha", -3, EVAL_FLAGS, evalsha)
+        .keynum(2)
+        .doc(
+            S,
+            "2.6.0",
+            "Depends on the script that is executed.",
+            "Executes a server-side Lua script by SHA1 digest.",
+        ),
+    Command::new("eval_ro", -3, EVAL_FLAGS | READONLY, eval_ro)
+        .keynum(2)
+        .doc(
+            S,
+            "7.0.0",
+            "Depends on the script that is executed.",
+            "Executes a read-only server-side Lua script.",
+        ),
+    Command::new("evalsha_ro", -3, EVAL_FLAGS | READONLY, evalsha_ro)
+        .keynum(2)
+        .doc(
+            S,
+            "7.0.0",
+            "Depends on the script that is executed.",
+            "Executes a read-only server-side Lua script by SHA1 digest.",
+        ),
     Command::container("script", SCRIPT_SUBS).doc(
         S,
         "2.6.0",

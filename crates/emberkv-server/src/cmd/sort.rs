@@ -222,7 +222,15 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ro: bool) {
                 l.push(false, v.as_deref().unwrap_or(b""));
             }
             let t = locked.table(hd, db);
-            let n = coll::store_obj(ctx, t, hd, dst, Obj::List(l), crate::notify::LIST, "sortstore");
+            let n = coll::store_obj(
+                ctx,
+                t,
+                hd,
+                dst,
+                Obj::List(l),
+                crate::notify::LIST,
+                "sortstore",
+            );
             drop(locked);
             ctx.out.int(n as i64);
         }

@@ -5,9 +5,9 @@
 use super::coll::{self, parse_scan, scan_reply};
 use super::lists::{keys_then_timeout, norm_range, parse_mpop_args, run_block_op, timeout_arg};
 use super::{flags::*, Args, Command, Ctx, Group};
-use crate::notify;
 use crate::blocking::BlockOp;
 use crate::errors;
+use crate::notify;
 use crate::store::entry::{T_SET, T_ZSET};
 use crate::store::Table;
 use crate::types::{Obj, ZSet};
@@ -292,7 +292,11 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, incr_cmd: bool) {
                 }
             }
             if added + changed > 0 {
-                ctx.notify(notify::ZSET, if incr { "zincr" } else { "zadd" }, args.get(1));
+                ctx.notify(
+                    notify::ZSET,
+                    if incr { "zincr" } else { "zadd" },
+                    args.get(1),
+                );
             }
             if incr {
                 match incr_result {

@@ -110,33 +110,58 @@ impl Engine {
         )?;
         let g = lua.globals();
         let r = lua.create_table()?;
-        r.set("sha1hex", lua.create_function(|lua, s: mlua::LuaString| {
-            lua.create_string(super::sha1_hex(&s.as_bytes()))
-        })?)?;
-        r.set("error_reply", lua.create_function(|lua, s: mlua::LuaString| {
-            let t = lua.create_table()?;
-            t.set("err", s)?;
-            Ok(t)
-        })?)?;
-        r.set("status_reply", lua.create_function(|lua, s: mlua::LuaString| {
-            let t = lua.create_table()?;
-            t.set("ok", s)?;
-            Ok(t)
-        })?)?;
+        r.set(
+            "sha1hex",
+            lua.create_function(|lua, s: mlua::LuaString| {
+                lua.create_string(super::sha1_hex(&s.as_bytes()))
+            })?,
+        )?;
+        r.set(
+            "error_reply",
+            lua.create_function(|lua, s: mlua::LuaString| {
+                let t = lua.create_table()?;
+                t.set("err", s)?;
+                Ok(t)
+            })?,
+        )?;
+        r.set(
+            "status_reply",
+            lua.create_function(|lua, s: mlua::LuaString| {
+                let t = lua.create_table()?;
+                t.set("ok", s)?;
+                Ok(t)
+            })?,
+        )?;
         r.set("log", lua.create_function(log)?)?;
-        r.set("setresp", lua.create_function(|_, v: i64| match v {
-            2 => Ok(()),
-            3 => Err(mlua::Error::RuntimeError(
-                "RESP3 replies inside scripts are not supported by emberkv yet".into(),
-            )),
-            _ => Err(mlua::Error::RuntimeError("RESP version must be 2 or 3.".into())),
-        })?)?;
+        r.set(
+            "setresp",
+            lua.create_function(|_, v: i64| match v {
+                2 => Ok(()),
+                3 => Err(mlua::Error::RuntimeError(
+                    "RESP3 replies inside scripts are not supported by emberkv yet".into(),
+                )),
+                _ => Err(mlua::Error::RuntimeError(
+                    "RESP version must be 2 or 3.".into(),
+                )),
+            })?,
+        )?;
         r.set("set_repl", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
         r.set("replicate_commands", lua.create_function(|_, ()| Ok(true))?)?;
-        for (name, v) in [("LOG_DEBUG", 0), ("LOG_VERBOSE", 1), ("LOG_NOTICE", 2), ("LOG_WARNING", 3)] {
+        for (name, v) in [
+            ("LOG_DEBUG", 0),
+            ("LOG_VERBOSE", 1),
+            ("LOG_NOTICE", 2),
+            ("LOG_WARNING", 3),
+        ] {
             r.set(name, v)?;
         }
-        for (name, v) in [("REPL_NONE", 0), ("REPL_SLAVE", 1), ("REPL_REPLICA", 1), ("REPL_AOF", 2), ("REPL_ALL", 3)] {
+        for (name, v) in [
+            ("REPL_NONE", 0),
+            ("REPL_SLAVE", 1),
+            ("REPL_REPLICA", 1),
+            ("REPL_AOF", 2),
+            ("REPL_ALL", 3),
+        ] {
             r.set(name, v)?;
         }
         r.set("REDIS_VERSION", "7.0.15")?;
@@ -144,10 +169,18 @@ impl Engine {
         r.set("call", lua.create_function(|lua, a| rcall(lua, a, true))?)?;
         r.set("pcall", lua.create_function(|lua, a| rcall(lua, a, false))?)?;
         g.raw_set("__redis", r)?;
-        g.raw_set("__pending", lua.create_function(|_, ()| {
-            Ok(PENDING.with(|p| p.borrow_mut().take()).map_or((None, None), |(m, l)| (Some(m), l)))
-        })?)?;
-        g.raw_set("__errline", lua.create_function(|lua, ()| Ok(user_line(lua)))?)?;
+        g.raw_set(
+            "__pending",
+            lua.create_function(|_, ()| {
+                Ok(PENDING
+                    .with(|p| p.borrow_mut().take())
+                    .map_or((None, None), |(m, l)| (Some(m), l)))
+            })?,
+        )?;
+        g.raw_set(
+            "__errline",
+            lua.create_function(|lua, ()| Ok(user_line(lua)))?,
+        )?;
         lua.load(PRELUDE).set_name("=prelude").exec()?;
         let run: Function = g.raw_get("__run")?;
         g.raw_set("__run", Value::Nil)?;
@@ -175,7 +208,11 @@ fn log(_: &Lua, args: MultiValue) -> mlua::Result<()> {
     let mut it = args.into_iter();
     let level = match it.next() {
         Some(Value::Integer(l)) => l,
-        _ => return Err(mlua::Error::RuntimeError("First argument must be a number (log level).".into())),
+        _ => {
+            return Err(mlua::Error::RuntimeError(
+                "First argument must be a number (log level).".into(),
+            ))
+        }
     };
     let msg: Vec<String> = it
         .map(|v| match v {
@@ -261,7 +298,9 @@ fn rcall_inner(lua: &Lua, args: MultiValue) -> mlua::Result<CallResult> {
         let s = st.buf.len();
         match v {
             Value::String(x) => st.buf.extend_from_slice(&x.as_bytes()),
-            Value::Integer(i) => st.buf.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
+            Value::Integer(i) => st
+                .buf
+                .extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
             Value::Number(_) => match lua.coerce_string(v.clone())? {
                 Some(x) => st.buf.extend_from_slice(&x.as_bytes()),
                 None => unreachable!("numbers convert to strings"),
@@ -280,7 +319,10 @@ fn rcall_inner(lua: &Lua, args: MultiValue) -> mlua::Result<CallResult> {
     let stats = unsafe { &*st.stats };
     let cmd_args = Args::from_parts(&st.ranges, &st.buf);
     let Some(id) = srv.commands.resolve_args(&cmd_args) else {
-        return Ok(Err(("ERR Unknown Redis command called from script".into(), false)));
+        return Ok(Err((
+            "ERR Unknown Redis command called from script".into(),
+            false,
+        )));
     };
     let cmd = srv.commands.entries[id].cmd;
     let argc = cmd_args.len() as i32;
@@ -302,7 +344,15 @@ fn rcall_inner(lua: &Lua, args: MultiValue) -> mlua::Result<CallResult> {
     // Scripts see RESP2 replies whatever the caller speaks.
     let resp = std::mem::replace(&mut client.resp, Resp::V2);
     st.reply.clear();
-    dispatch(srv, client, &mut st.reply, &cmd_args, st.now_ms, stats, &mut Gate::Inside);
+    dispatch(
+        srv,
+        client,
+        &mut st.reply,
+        &cmd_args,
+        st.now_ms,
+        stats,
+        &mut Gate::Inside,
+    );
     client.resp = resp;
     if st.reply.first() == Some(&b'-') {
         let end = st.reply.len().saturating_sub(2).max(1);
@@ -432,7 +482,12 @@ pub fn run(
                     Some(b) => b,
                     None => return ctx.err("NOSCRIPT No matching script. Please use EVAL."),
                 };
-                match eng.lua.load(&body[..]).set_name("@user_script").into_function() {
+                match eng
+                    .lua
+                    .load(&body[..])
+                    .set_name("@user_script")
+                    .into_function()
+                {
                     Ok(f) => {
                         eng.fns.insert(*sha, f.clone());
                         f
@@ -520,7 +575,9 @@ fn call(
     };
     let line = line.map_or_else(|| "?".to_string(), |l| l.to_string());
     let sha = std::str::from_utf8(sha).unwrap_or("");
-    ctx.err(&single_line(&format!("{msg} script: {sha}, on @user_script:{line}.")));
+    ctx.err(&single_line(&format!(
+        "{msg} script: {sha}, on @user_script:{line}."
+    )));
     Ok(())
 }
 

@@ -41,8 +41,7 @@ impl Store {
                     let mut seen = 0;
                     let mut expired = 0;
                     for (db, t) in shard.dbs.iter_mut().enumerate() {
-                        let (s, e) =
-                            t.expire_step(now_ms, BUCKETS_PER_STEP, |k| on_expired(db, k));
+                        let (s, e) = t.expire_step(now_ms, BUCKETS_PER_STEP, |k| on_expired(db, k));
                         seen += s;
                         expired += e;
                     }

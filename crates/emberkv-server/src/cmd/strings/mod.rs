@@ -4,10 +4,10 @@
 mod lcs;
 mod ops;
 
-use crate::notify;
 use super::keys::read_entry;
 use super::{flags::*, Args, Command, Ctx, Group, OpError};
 use crate::errors;
+use crate::notify;
 use crate::store::entry::T_STRING;
 use crate::store::Table;
 use crate::util::longdouble::LongDouble;

@@ -1,0 +1,272 @@
+//! Lua scripting over TCP: conversions, caching, errors, atomicity, and
+//! SCRIPT KILL of a busy script from other connections.
+
+mod common;
+use common::*;
+use std::time::{Duration, Instant};
+
+#[test]
+fn eval_conversions_and_cache() {
+    let srv = Server::start(&[]);
+    let mut c = srv.raw();
+    let e = |c: &mut Raw, script: &str, args: &[&str]| {
+        let mut a = vec!["EVAL", script];
+        a.extend_from_slice(args);
+        c.cmd(&a)
+    };
+    assert_eq!(e(&mut c, "return 1", &["0"]), b":1\r\n");
+    assert_eq!(e(&mut c, "return 3.7", &["0"]), b":3\r\n");
+    assert_eq!(e(&mut c, "return 'x'", &["0"]), b"$1\r\nx\r\n");
+    assert_eq!(e(&mut c, "return true", &["0"]), b":1\r\n");
+    assert_eq!(e(&mut c, "return false", &["0"]), b"$-1\r\n");
+    assert_eq!(e(&mut c, "return nil", &["0"]), b"$-1\r\n");
+    assert_eq!(
+        e(&mut c, "return {1,'a',{2},nil,3}", &["0"]),
+        b"*3\r\n:1\r\n$1\r\na\r\n*1\r\n:2\r\n"
+    );
+    assert_eq!(e(&mut c, "return {ok='fine'}", &["0"]), b"+fine\r\n");
+    assert_eq!(
+        e(&mut c, "return redis.status_reply('S')", &["0"]),
+        b"+S\r\n"
+    );
+    assert_eq!(
+        e(&mut c, "return redis.error_reply('MY code')", &["0"]),
+        b"-MY code\r\n"
+    );
+    assert_eq!(
+        e(
+            &mut c,
+            "return {KEYS[1], KEYS[2], ARGV[1]}",
+            &["2", "k1", "k2", "a1"]
+        ),
+        b"*3\r\n$2\r\nk1\r\n$2\r\nk2\r\n$2\r\na1\r\n"
+    );
+    // redis.call round trips.
+    assert_eq!(
+        e(
+            &mut c,
+            "redis.call('SET', KEYS[1], ARGV[1]) return redis.call('GET', KEYS[1])",
+            &["1", "k", "v"]
+        ),
+        b"$1\r\nv\r\n"
+    );
+    assert_eq!(
+        e(
+            &mut c,
+            "return redis.call('GET', 'missing') == false",
+            &["0"]
+        ),
+        b":1\r\n"
+    );
+    assert_eq!(
+        e(&mut c, "return redis.call('PING').ok", &["0"]),
+        b"$4\r\nPONG\r\n"
+    );
+    assert_eq!(
+        e(&mut c, "return redis.call('INCRBY', 'n', 5)", &["0"]),
+        b":5\r\n"
+    );
+    assert_eq!(
+        e(&mut c, "return redis.sha1hex('')", &["0"]),
+        b"$40\r\nda39a3ee5e6b4b0d3255bfef95601890afd80709\r\n"
+    );
+    // The script cache.
+    let sha = "e0e1f9fabfc9d4800c877a703b823ac0578ff8db";
+    assert_eq!(
+        c.cmd(&["SCRIPT", "LOAD", "return 1"]),
+        format!("$40\r\n{sha}\r\n").into_bytes()
+    );
+    assert_eq!(c.cmd(&["EVALSHA", sha, "0"]), b":1\r\n");
+    assert_eq!(c.cmd(&["EVALSHA", &sha.to_uppercase(), "0"]), b":1\r\n");
+    assert_eq!(
+        c.cmd(&["SCRIPT", "EXISTS", sha, "0000"]),
+        b"*2\r\n:1\r\n:0\r\n"
+    );
+    assert_eq!(c.cmd(&["SCRIPT", "FLUSH"]), b"+OK\r\n");
+    assert_eq!(
+        c.cmd(&["EVALSHA", sha, "0"]),
+        b"-NOSCRIPT No matching script. Please use EVAL.\r\n"
+    );
+    // EVAL caches what it runs.
+    e(&mut c, "return 1", &["0"]);
+    assert_eq!(c.cmd(&["EVALSHA", sha, "0"]), b":1\r\n");
+    // Read-only scripts cannot write.
+    assert_eq!(
+        c.cmd(&["EVAL_RO", "return redis.call('GET', 'k')", "0"]),
+        b"$1\r\nv\r\n"
+    );
+    assert!(
+        s(&c.cmd(&["EVAL_RO", "return redis.call('SET', 'k', 'x')", "0"]))
+            .starts_with("-ERR Write commands are not allowed from read-only scripts.")
+    );
+    // Argument checks.
+    assert_eq!(
+        c.cmd(&["EVAL", "return 1", "2", "a"]),
+        b"-ERR Number of keys can't be greater than number of args\r\n"
+    );
+    assert_eq!(
+        c.cmd(&["EVAL", "return 1", "-1"]),
+        b"-ERR Number of keys can't be negative\r\n"
+    );
+}
+
+#[test]
+fn script_errors_and_sandbox() {
+    let srv = Server::start(&[]);
+    let mut c = srv.raw();
+    c.cmd(&["SET", "str", "abc"]);
+    let e = |c: &mut Raw, script: &str| s(&c.cmd(&["EVAL", script, "0"]));
+    let sha = |b: &str| {
+        use std::fmt::Write;
+        let out =
+            Raw::connect(srv.port).cmd(&["EVAL", &format!("return redis.sha1hex({b:?})"), "0"]);
+        let mut h = String::new();
+        write!(h, "{}", &s(&out)[5..45]).unwrap();
+        h
+    };
+    let script = "return redis.call('incr','str')";
+    assert_eq!(
+        e(&mut c, script),
+        format!(
+            "-ERR value is not an integer or out of range script: {}, on @user_script:1.\r\n",
+            sha(script)
+        )
+    );
+    assert_eq!(
+        e(&mut c, "return redis.pcall('incr','str')"),
+        "-ERR value is not an integer or out of range\r\n"
+    );
+    assert_eq!(
+        e(
+            &mut c,
+            "local ok, e = pcall(redis.call, 'incr', 'str') return e"
+        ),
+        "$43\r\nERR value is not an integer or out of range\r\n"
+    );
+    let script = "\n\nerror('boom')";
+    assert_eq!(
+        e(&mut c, script),
+        format!(
+            "-ERR user_script:3: boom script: {}, on @user_script:3.\r\n",
+            sha(script)
+        )
+    );
+    let script = "return os.time()";
+    assert_eq!(
+        e(&mut c, script),
+        format!("-ERR user_script:1: Script attempted to access nonexistent global variable 'os' script: {}, on @user_script:1.\r\n", sha(script))
+    );
+    assert!(e(&mut c, "return io.open('/etc/passwd')").contains("nonexistent global variable 'io'"));
+    assert!(e(&mut c, "return require('os')").contains("nonexistent global variable 'require'"));
+    assert!(
+        e(&mut c, "return dofile('/etc/passwd')").contains("nonexistent global variable 'dofile'")
+    );
+    assert!(e(&mut c, "x = 1").contains("Attempt to modify a readonly table"));
+    assert!(e(&mut c, "redis.call = nil").contains("Attempt to modify a readonly table"));
+    assert!(e(&mut c, "return redis.call('blpop', 'l', 0)")
+        .starts_with("-ERR This Redis command is not allowed from script"));
+    assert!(e(&mut c, "return redis.call('nosuch')")
+        .starts_with("-ERR Unknown Redis command called from script"));
+    assert!(e(&mut c, "return redis.call('get')")
+        .starts_with("-ERR Wrong number of args calling Redis command from script"));
+    assert!(e(&mut c, "return redis.call('set', 'a', {})")
+        .starts_with("-ERR Lua redis lib command arguments must be strings or integers"));
+    assert!(e(&mut c, "return (")
+        .starts_with("-ERR Error compiling script (new function): user_script:1:"));
+    assert!(s(&c.cmd(&["SCRIPT", "LOAD", "return ("])).starts_with("-ERR Error compiling script"));
+    // The server is fine afterwards.
+    assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+}
+
+/// Another connection never sees a script half done.
+#[test]
+fn eval_is_atomic() {
+    let srv = Server::start(&[]);
+    let port = srv.port;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut c = Raw::connect(port);
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let r = s(&c.cmd(&["MGET", "a", "b", "c", "d", "e", "f", "g", "h"]));
+                    let v: Vec<&str> = r.lines().skip(1).filter(|l| !l.starts_with('$')).collect();
+                    assert!(
+                        v.windows(2).all(|w| w[0] == w[1]),
+                        "partial script seen: {r}"
+                    );
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let mut w = Raw::connect(port);
+    let script = "for _, k in ipairs({'a','b','c','d','e','f','g','h'}) do redis.call('INCR', k) end return 1";
+    let end = Instant::now() + Duration::from_secs(2);
+    let mut n = 0;
+    while Instant::now() < end && n < 3000 {
+        assert_eq!(w.cmd(&["EVAL", script, "0"]), b":1\r\n");
+        n += 1;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let reads: usize = readers.into_iter().map(|h| h.join().unwrap()).sum();
+    assert!(reads > 10);
+}
+
+/// A script past busy-reply-threshold: others get -BUSY (from every
+/// worker, including the script's own), SCRIPT KILL stops it, and a script
+/// that wrote cannot be killed.
+#[test]
+fn busy_script_and_script_kill() {
+    let srv = Server::start(&["--server-threads", "2", "--busy-reply-threshold", "100"]);
+    let mut admin = srv.raw();
+    assert_eq!(
+        admin.cmd(&["SCRIPT", "KILL"]),
+        b"-NOTBUSY No scripts in execution right now.\r\n"
+    );
+    drop(admin);
+    for round in 0..3 {
+        let mut runner = srv.raw();
+        runner.send(&encode(&[
+            b"EVAL",
+            b"local i = 0 while true do i = i + 1 end",
+            b"0",
+        ]));
+        std::thread::sleep(Duration::from_millis(300));
+        // Several fresh connections land on both workers.
+        let mut others: Vec<Raw> = (0..4).map(|_| srv.raw()).collect();
+        for o in others.iter_mut() {
+            assert_eq!(
+                s(&o.cmd(&["GET", "x"])),
+                "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
+            );
+        }
+        let killer = round % others.len();
+        assert_eq!(others[killer].cmd(&["SCRIPT", "KILL"]), b"+OK\r\n");
+        let r = s(&runner.reply());
+        assert!(
+            r.starts_with("-ERR Script killed by user with SCRIPT KILL... script: "),
+            "{r}"
+        );
+        assert_eq!(runner.cmd(&["PING"]), b"+PONG\r\n");
+        for o in others.iter_mut() {
+            assert_eq!(o.cmd(&["PING"]), b"+PONG\r\n");
+        }
+    }
+    // A script that wrote cannot be killed; it finishes on its own.
+    let mut runner = srv.raw();
+    runner.send(&encode(&[
+        b"EVAL",
+        b"redis.call('SET', 'w', '1') local t = redis.call('TIME')[1] + 1 while tonumber(redis.call('TIME')[1]) <= tonumber(t) do end return 'done'",
+        b"0",
+    ]));
+    std::thread::sleep(Duration::from_millis(300));
+    let mut o = srv.raw();
+    assert!(s(&o.cmd(&["SCRIPT", "KILL"]))
+        .starts_with("-UNKILLABLE Sorry the script already executed write commands"));
+    assert_eq!(runner.reply(), b"$4\r\ndone\r\n");
+    assert_eq!(o.cmd(&["GET", "w"]), b"$1\r\n1\r\n");
+}
