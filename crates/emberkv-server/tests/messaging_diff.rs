@@ -1,0 +1,303 @@
+//! Differential tests for transactions, pub/sub, keyspace notifications and
+//! scripting: the same command sequences go to emberkv and to a real
+//! redis-server, and every reply (and every notification) must match byte
+//! for byte, in RESP2 and RESP3.
+
+mod common;
+use common::*;
+
+/// Runs `cmds` on one fresh connection to each server; replies must match.
+fn same_replies(ember: &Server, redis: &Server, cmds: &[Vec<&str>]) {
+    let (mut a, mut b) = (ember.raw(), redis.raw());
+    a.cmd(&["FLUSHALL"]);
+    b.cmd(&["FLUSHALL"]);
+    for c in cmds {
+        let (x, y) = (a.cmd(c), b.cmd(c));
+        if c[0] == "HELLO" {
+            continue; // client ids differ
+        }
+        assert_eq!(s(&x), s(&y), "reply to {c:?}");
+    }
+}
+
+fn lines(text: &str) -> Vec<Vec<&str>> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split_whitespace().collect())
+        .collect()
+}
+
+#[test]
+fn transactions_match_redis() {
+    let Some(redis) = Server::redis() else { return };
+    let ember = Server::start(&[]);
+    for proto in ["2", "3"] {
+        let script = format!(
+            "HELLO {proto}
+             MULTI
+             MULTI
+             WATCH x
+             SET a 1
+             INCR a
+             LPUSH a x
+             GET a
+             HSET h f v
+             HGETALL h
+             ZADD z 1.5 m
+             ZSCORE z m
+             EXEC
+             MULTI
+             NOSUCH cmd
+             SET a
+             EXEC
+             EXEC x
+             EXEC
+             DISCARD
+             MULTI
+             DISCARD
+             WATCH a b
+             UNWATCH
+             MULTI
+             BLPOP nolist 0
+             EXEC
+             MULTI
+             EXEC
+             MULTI
+             SET k v
+             EXEC x"
+        );
+        same_replies(&ember, &redis, &lines(&script));
+    }
+}
+
+#[test]
+fn pubsub_replies_match_redis() {
+    let Some(redis) = Server::redis() else { return };
+    let ember = Server::start(&[]);
+    for proto in ["2", "3"] {
+        // One channel at a time, so the order of confirmations is defined.
+        let script = format!(
+            "HELLO {proto}
+             SUBSCRIBE one
+             SUBSCRIBE two
+             PSUBSCRIBE p*
+             PING
+             PING hello
+             UNSUBSCRIBE two
+             UNSUBSCRIBE one
+             UNSUBSCRIBE never
+             PUNSUBSCRIBE p*
+             PUNSUBSCRIBE
+             UNSUBSCRIBE
+             SSUBSCRIBE s1
+             SUNSUBSCRIBE s1
+             SUNSUBSCRIBE
+             PUBLISH nobody x
+             SPUBLISH nobody x
+             PUBSUB NUMSUB a b
+             PUBSUB NUMPAT
+             PUBSUB CHANNELS
+             PUBSUB SHARDCHANNELS
+             PUBSUB SHARDNUMSUB a
+             PUBSUB CHANNELS a b
+             PUBSUB FOO"
+        );
+        same_replies(&ember, &redis, &lines(&script));
+    }
+    // RESP2 subscriber mode refusals.
+    let script = "SUBSCRIBE c
+                  GET x
+                  MULTI
+                  SET a b
+                  RESET
+                  GET x";
+    same_replies(&ember, &redis, &lines(script));
+}
+
+/// The notifications a sequence of commands publishes, as seen by a
+/// pattern subscriber.
+fn notifications(srv: &Server, cmds: &[Vec<&str>]) -> Vec<u8> {
+    let mut c = srv.raw();
+    c.cmd(&["FLUSHALL"]);
+    c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    let mut sub = srv.raw();
+    sub.cmd(&["PSUBSCRIBE", "__key*__:*"]);
+    for cmd in cmds {
+        c.cmd(cmd);
+    }
+    // A marker event, so we know everything before it has arrived.
+    c.cmd(&["SET", "zz-end", "1"]);
+    let mut out = Vec::new();
+    loop {
+        let r = sub.reply();
+        let done = s(&r).contains("__keyevent@0__:set\r\n$6\r\nzz-end");
+        out.extend(r);
+        if done {
+            break;
+        }
+    }
+    c.cmd(&["CONFIG", "SET", "notify-keyspace-events", ""]);
+    out
+}
+
+#[test]
+fn notifications_match_redis() {
+    let Some(redis) = Server::redis() else { return };
+    let ember = Server::start(&[]);
+    let script = "SET a 1
+        SET a 2 EX 100
+        SET a 3 KEEPTTL
+        SETNX a 3
+        SETNX b 3
+        INCR b
+        DECRBY b 2
+        INCRBYFLOAT b 1.5
+        APPEND b x
+        SETRANGE b 0 y
+        GETDEL b
+        MSET x 1 y 2
+        DEL x y z
+        EXPIRE a 100
+        PEXPIRE a 1000
+        PERSIST a
+        EXPIRE a 0
+        SETEX se 100 v
+        GETEX se PERSIST
+        GETEX se PX 100000
+        RPUSH l a b c
+        LPOP l
+        RPOP l 2
+        LPUSH l a b
+        LINSERT l BEFORE a z
+        LSET l 0 q
+        LREM l 1 q
+        LTRIM l 0 0
+        LMOVE l m LEFT RIGHT
+        RPOPLPUSH m l
+        HSET h f v g w
+        HINCRBY h n 1
+        HINCRBYFLOAT h n 1.5
+        HSETNX h f x
+        HDEL h f g n
+        SADD s a b c
+        SREM s a
+        SMOVE s t b
+        SPOP s
+        SADD s1 a b
+        SADD s2 b c
+        SINTERSTORE d s1 s2
+        SUNIONSTORE d s1 s2
+        SDIFFSTORE d s1 s1
+        ZADD z 1 a 2 b 3 c
+        ZADD z XX 5 a
+        ZINCRBY z 1 a
+        ZREM z a
+        ZPOPMIN z
+        ZREMRANGEBYRANK z 0 0
+        ZADD z2 1 a
+        ZUNIONSTORE d 2 z2 z2
+        ZINTERSTORE d 2 z2 nokey
+        RENAME z2 z3
+        RENAMENX z3 z4
+        COPY z4 z5
+        MOVE z5 1
+        SORT l STORE sorted
+        SELECT 0";
+    let cmds = lines(script);
+    let (x, y) = (notifications(&ember, &cmds), notifications(&redis, &cmds));
+    assert_eq!(s(&x), s(&y));
+}
+
+#[test]
+fn scripts_match_redis() {
+    let Some(redis) = Server::redis() else { return };
+    let ember = Server::start(&[]);
+    let scripts = [
+        "return redis.call('incr','str')",
+        "return redis.pcall('incr','str')",
+        "return x",
+        "x = 5",
+        "\nerror('boom')",
+        "return redis.error_reply('MY err')",
+        "return redis.status_reply('FINE')",
+        "return {1,2,{3,'x'},nil,5}",
+        "return 3.7",
+        "return -3.7",
+        "return true",
+        "return false",
+        "return {err='bad'}",
+        "return redis.call('nosuch')",
+        "return redis.call('get')",
+        "return redis.call('blpop','l',0)",
+        "return redis.call('subscribe','x')",
+        "return redis.sha1hex('abc')",
+        "return os.time()",
+        "return io",
+        "return redis.call('set','k')",
+        "return error({err='X y'})",
+        "return redis.pcall('nosuch')",
+        "return redis.call()",
+        "return redis.call(1)",
+        "return {ok='x'}",
+        "return tostring(redis.call('get','nokey'))",
+        "return type(redis.call('ping'))",
+        "return redis.call('ping').ok",
+        "redis.call('set','x','1') return redis.call('incr','x')",
+        "return {1.5, 'a', true, false}",
+        "return redis.call('hset','h','a','1')",
+        "return KEYS[1]..ARGV[1]",
+        "return #KEYS",
+        "return table.getn({1,2})",
+        "return string.format('%d', 5)",
+        "return tonumber('12')",
+        "return select('#', 1,2)",
+        "return unpack({1,2})",
+        "return pcall(error, 'x')",
+        "return redis.call('set', 'k', 1.5)",
+        "return redis.call('set', 'k', true)",
+        "local ok, e = pcall(redis.call, 'incr', 'str') return e",
+        "local ok, e = pcall(error, {err='t'}) return e",
+        "return redis.call('lpush','str','x')",
+        "return redis.call('exec')",
+        "return redis.call('lrange','nol',0,-1)",
+        "redis.call('rpush','L','a','b') return redis.call('lrange','L',0,-1)",
+        "return 1e20",
+        "return ARGV",
+        "return (",
+    ];
+    for proto in ["2", "3"] {
+        for sc in scripts {
+            let cmds = vec![
+                vec!["HELLO", proto],
+                vec!["SET", "str", "abc"],
+                vec!["EVAL", sc, "1", "kk", "aa"],
+                vec!["EVAL_RO", sc, "1", "kk", "aa"],
+            ];
+            let (mut a, mut b) = (ember.raw(), redis.raw());
+            a.cmd(&["FLUSHALL"]);
+            b.cmd(&["FLUSHALL"]);
+            for c in &cmds {
+                let (x, y) = (a.cmd(c), b.cmd(c));
+                if c[0] == "HELLO" {
+                    continue; // server name and version differ
+                }
+                assert_eq!(s(&x), s(&y), "reply to {c:?}");
+            }
+        }
+    }
+    let cmds = lines(
+        "SCRIPT LOAD return
+         SCRIPT EXISTS e0e1f9fabfc9d4800c877a703b823ac0578ff8db ffff
+         EVALSHA e0e1f9fabfc9d4800c877a703b823ac0578ff8db 0
+         SCRIPT FLUSH
+         EVALSHA e0e1f9fabfc9d4800c877a703b823ac0578ff8db 0
+         EVALSHA short 0
+         EVAL x y
+         EVAL x -1
+         EVAL x 3 a
+         SCRIPT KILL
+         SCRIPT FLUSH ASYNC
+         SCRIPT FLUSH BAD",
+    );
+    same_replies(&ember, &redis, &cmds);
+}
