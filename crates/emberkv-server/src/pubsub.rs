@@ -176,12 +176,6 @@ impl PubSub {
         }
         n
     }
-
-    /// Whether anyone could receive on a channel (keyspace notifications
-    /// skip formatting when nobody listens).
-    pub fn any(&self) -> bool {
-        !self.channels.read().is_empty() || !self.patterns.read().is_empty()
-    }
 }
 
 fn deliver_all(d: &mut Delivery<'_>, subs: &[Sub], m: &mut Message<'_>) -> usize {

@@ -143,9 +143,9 @@ thread_local! {
     static WORKER: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
 }
 
-/// Classes of `client-output-buffer-limit` (hard bytes, soft bytes, soft seconds).
+/// Classes of `client-output-buffer-limit` (hard bytes, soft bytes, soft
+/// seconds); index 1 is the replica class, used once replication exists.
 pub const OBUF_NORMAL: usize = 0;
-pub const OBUF_REPLICA: usize = 1;
 pub const OBUF_PUBSUB: usize = 2;
 
 pub struct Server {

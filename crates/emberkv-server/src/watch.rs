@@ -18,12 +18,14 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
-type Watchers = Vec<(u64, Arc<AtomicBool>)>;
+/// (db, client id, the client's dirty flag) for one key name.
+type Watchers = Vec<(usize, u64, Arc<AtomicBool>)>;
 
 #[derive(Default)]
 pub struct Watches {
-    /// (db, key) -> clients watching it, with their dirty flags.
-    map: Mutex<HashMap<(usize, Box<[u8]>), Watchers>>,
+    /// Key -> clients watching it (in some database). Keyed by the name
+    /// alone so a lookup needs no allocation.
+    map: Mutex<HashMap<Box<[u8]>, Watchers>>,
     count: AtomicUsize,
 }
 
@@ -43,9 +45,9 @@ impl Watches {
 
     pub fn add(&self, db: usize, key: &[u8], id: u64, flag: &Arc<AtomicBool>) {
         let mut m = self.map.lock();
-        let v = m.entry((db, key.into())).or_default();
-        if !v.iter().any(|w| w.0 == id) {
-            v.push((id, flag.clone()));
+        let v = m.entry(key.into()).or_default();
+        if !v.iter().any(|w| w.0 == db && w.1 == id) {
+            v.push((db, id, flag.clone()));
             self.count.fetch_add(1, Relaxed);
         }
     }
@@ -56,13 +58,12 @@ impl Watches {
         }
         let mut m = self.map.lock();
         for w in keys {
-            let k = (w.db, w.key.clone());
-            if let Some(v) = m.get_mut(&k) {
+            if let Some(v) = m.get_mut(&w.key) {
                 let before = v.len();
-                v.retain(|x| x.0 != id);
+                v.retain(|x| !(x.0 == w.db && x.1 == id));
                 self.count.fetch_sub(before - v.len(), Relaxed);
                 if v.is_empty() {
-                    m.remove(&k);
+                    m.remove(&w.key);
                 }
             }
         }
@@ -72,9 +73,8 @@ impl Watches {
     pub fn touch<'k>(&self, db: usize, keys: impl IntoIterator<Item = &'k [u8]>) {
         let m = self.map.lock();
         for k in keys {
-            // The map is keyed by (db, owned key); build the probe once.
-            if let Some(v) = m.get(&(db, Box::<[u8]>::from(k))) {
-                for (_, f) in v {
+            if let Some(v) = m.get(k) {
+                for (_, _, f) in v.iter().filter(|w| w.0 == db) {
                     f.store(true, Relaxed);
                 }
             }
@@ -90,18 +90,18 @@ impl Watches {
             return;
         }
         let m = self.map.lock();
-        for ((db, key), v) in m.iter() {
-            let Some(&(_, other)) = pairs.iter().find(|p| p.0 == *db) else {
-                continue;
-            };
+        for (key, v) in m.iter() {
             let h = srv.store.hash(key);
-            let exists = {
-                let mut shard = srv.store.lock(h);
-                shard.dbs[*db].lookup(h, key, now).is_some()
-                    || shard.dbs[other].lookup(h, key, now).is_some()
-            };
-            if exists {
-                for (_, f) in v {
+            for (db, _, f) in v {
+                let Some(&(_, other)) = pairs.iter().find(|p| p.0 == *db) else {
+                    continue;
+                };
+                let exists = {
+                    let mut shard = srv.store.lock(h);
+                    shard.dbs[*db].lookup(h, key, now).is_some()
+                        || shard.dbs[other].lookup(h, key, now).is_some()
+                };
+                if exists {
                     f.store(true, Relaxed);
                 }
             }
