@@ -228,8 +228,9 @@ impl Worker {
             } else if self.expire_more {
                 self.active_expire();
             }
-            // Messages published by this worker outside a client's request
-            // (expired-key notifications from the cron).
+            // Published messages leave once per loop iteration, after every
+            // ready client ran (as Redis's beforeSleep): the messages of all
+            // publishers in this batch go to each subscriber in one write.
             self.drain_ready();
         }
         info!(
@@ -277,6 +278,7 @@ impl Worker {
         if self.poll.poll(&mut events, Some(Duration::ZERO)).is_ok() {
             self.now_ms = unix_ms();
             self.handle_events(&events);
+            self.drain_ready();
         }
     }
 
@@ -461,7 +463,6 @@ impl Worker {
         if !self.flush(key) {
             self.close(key);
         }
-        self.drain_ready();
     }
 
     /// Moves published messages from subscribers' outboxes to their
@@ -585,7 +586,6 @@ impl Worker {
         for (token, id, reply) in replies {
             self.deliver_unblocked(token, id, &reply);
         }
-        self.drain_ready();
         let ids = std::mem::take(&mut *ws[self.idx].kill.lock());
         if ids.is_empty() {
             return;
