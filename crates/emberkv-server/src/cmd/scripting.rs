@@ -18,8 +18,8 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, by_sha: bool, readonly: bool
         return ctx.err("ERR Number of keys can't be greater than number of args");
     }
     let n = n as usize;
-    let keys: Vec<&[u8]> = (3..3 + n).map(|i| args.get(i)).collect();
-    let argv: Vec<&[u8]> = (3 + n..args.len()).map(|i| args.get(i)).collect();
+    let keys: smallvec::SmallVec<[&[u8]; 8]> = (3..3 + n).map(|i| args.get(i)).collect();
+    let argv: smallvec::SmallVec<[&[u8]; 8]> = (3 + n..args.len()).map(|i| args.get(i)).collect();
     let (sha, body) = if by_sha {
         match script::normalize_sha(args.get(1)) {
             Some(s) => (s, None),

@@ -11,7 +11,6 @@ use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, V
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::Instant;
 
 /// Lua instructions between checks of the time limit and SCRIPT KILL.
 const HOOK_EVERY: u32 = 100_000;
@@ -28,8 +27,16 @@ struct RunState {
     stats: *const WorkerStats,
     now_ms: i64,
     readonly: bool,
-    start: Instant,
-    /// Arguments of the command being called (one buffer, reused).
+    /// TSC timestamp of the start (quanta raw ticks).
+    start: u64,
+    /// Buffers reused across calls (kept in the Engine between scripts).
+    bufs: Bufs,
+}
+
+/// Arguments of the command being called and its reply: one buffer each,
+/// reused by every redis.call of every script on this worker.
+#[derive(Default)]
+struct Bufs {
     buf: Vec<u8>,
     ranges: Vec<(usize, usize)>,
     reply: Vec<u8>,
@@ -46,8 +53,12 @@ struct Engine {
     lua: Lua,
     /// `__run(f)`: xpcall with the error handler of the prelude.
     run: Function,
-    fns: HashMap<[u8; 40], Function>,
+    fns: HashMap<[u8; 40], Function, foldhash::fast::RandomState>,
     epoch: u64,
+    /// KEYS and ARGV: refilled for each script rather than reallocated.
+    keys: Table,
+    argv: Table,
+    bufs: Bufs,
 }
 
 /// Sets up the sandbox: Redis's globals, `redis.call` / `redis.pcall` in
@@ -185,11 +196,18 @@ impl Engine {
         let run: Function = g.raw_get("__run")?;
         g.raw_set("__run", Value::Nil)?;
         lua.set_hook(HookTriggers::new().every_nth_instruction(HOOK_EVERY), hook)?;
+        let keys = lua.create_table()?;
+        let argv = lua.create_table()?;
+        g.raw_set("KEYS", &keys)?;
+        g.raw_set("ARGV", &argv)?;
         Ok(Engine {
             lua,
             run,
-            fns: HashMap::new(),
+            fns: HashMap::default(),
             epoch,
+            keys,
+            argv,
+            bufs: Bufs::default(),
         })
     }
 }
@@ -241,7 +259,9 @@ fn hook(_: &Lua, _: &mlua::debug::Debug) -> mlua::Result<VmState> {
     let st = unsafe { &*p };
     let srv = unsafe { &*st.srv };
     let s = &srv.scripts;
-    if !s.is_busy() && st.start.elapsed().as_millis() as u64 >= s.threshold_ms() {
+    let clock = crate::server::clock();
+    let ms = clock.delta_as_nanos(st.start, clock.raw()) / 1_000_000;
+    if !s.is_busy() && ms >= s.threshold_ms() {
         tracing::warn!("script running for over busy-reply-threshold ms; other clients get -BUSY");
         s.set_busy(true);
     }
@@ -292,17 +312,18 @@ fn rcall_inner(lua: &Lua, args: MultiValue) -> mlua::Result<CallResult> {
         let e = "ERR Please specify at least one argument for this redis lib call";
         return Ok(Err((e.into(), true)));
     }
-    st.buf.clear();
-    st.ranges.clear();
+    st.bufs.buf.clear();
+    st.bufs.ranges.clear();
     for v in args.iter() {
-        let s = st.buf.len();
+        let s = st.bufs.buf.len();
         match v {
-            Value::String(x) => st.buf.extend_from_slice(&x.as_bytes()),
+            Value::String(x) => st.bufs.buf.extend_from_slice(&x.as_bytes()),
             Value::Integer(i) => st
+                .bufs
                 .buf
                 .extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
             Value::Number(_) => match lua.coerce_string(v.clone())? {
-                Some(x) => st.buf.extend_from_slice(&x.as_bytes()),
+                Some(x) => st.bufs.buf.extend_from_slice(&x.as_bytes()),
                 None => unreachable!("numbers convert to strings"),
             },
             _ => {
@@ -310,14 +331,14 @@ fn rcall_inner(lua: &Lua, args: MultiValue) -> mlua::Result<CallResult> {
                 return Ok(Err((e.into(), true)));
             }
         }
-        st.ranges.push((s, st.buf.len()));
+        st.bufs.ranges.push((s, st.bufs.buf.len()));
     }
     // SAFETY: the pointers were taken from the EVAL handler's context,
     // which is suspended in `run` until the script returns.
     let srv = unsafe { &*st.srv };
     let client = unsafe { &mut *st.client };
     let stats = unsafe { &*st.stats };
-    let cmd_args = Args::from_parts(&st.ranges, &st.buf);
+    let cmd_args = Args::from_parts(&st.bufs.ranges, &st.bufs.buf);
     let Some(id) = srv.commands.resolve_args(&cmd_args) else {
         return Ok(Err((
             "ERR Unknown Redis command called from script".into(),
@@ -343,24 +364,24 @@ fn rcall_inner(lua: &Lua, args: MultiValue) -> mlua::Result<CallResult> {
     }
     // Scripts see RESP2 replies whatever the caller speaks.
     let resp = std::mem::replace(&mut client.resp, Resp::V2);
-    st.reply.clear();
+    st.bufs.reply.clear();
     dispatch(
         srv,
         client,
-        &mut st.reply,
+        &mut st.bufs.reply,
         &cmd_args,
         st.now_ms,
         stats,
         &mut Gate::Inside,
     );
     client.resp = resp;
-    if st.reply.first() == Some(&b'-') {
-        let end = st.reply.len().saturating_sub(2).max(1);
-        let msg = String::from_utf8_lossy(&st.reply[1..end]).into_owned();
+    if st.bufs.reply.first() == Some(&b'-') {
+        let end = st.bufs.reply.len().saturating_sub(2).max(1);
+        let msg = String::from_utf8_lossy(&st.bufs.reply[1..end]).into_owned();
         return Ok(Err((msg, false)));
     }
     let mut pos = 0;
-    Ok(Ok(resp_to_lua(lua, &st.reply, &mut pos)?))
+    Ok(Ok(resp_to_lua(lua, &st.bufs.reply, &mut pos)?))
 }
 
 /// One RESP2 reply (as dispatch writes them) to a Lua value, Redis's way:
@@ -476,7 +497,7 @@ pub fn run(
         }
         let eng = slot.as_mut().expect("engine");
         let f = match eng.fns.get(sha) {
-            Some(f) => f.clone(),
+            Some(f) => f,
             None => {
                 let body = match body.map(|b| b.into()).or_else(|| srv.scripts.get(sha)) {
                     Some(b) => b,
@@ -488,10 +509,7 @@ pub fn run(
                     .set_name("@user_script")
                     .into_function()
                 {
-                    Ok(f) => {
-                        eng.fns.insert(*sha, f.clone());
-                        f
-                    }
+                    Ok(f) => eng.fns.entry(*sha).or_insert(f),
                     Err(e) => {
                         let msg = match e {
                             mlua::Error::SyntaxError { message, .. } => message,
@@ -504,6 +522,7 @@ pub fn run(
                 }
             }
         };
+        let f = f.clone();
         if let Err(e) = call(ctx, eng, &f, sha, keys, argv, readonly) {
             ctx.err(&single_line(&format!("ERR {e}")));
         }
@@ -512,7 +531,7 @@ pub fn run(
 
 fn call(
     ctx: &mut Ctx<'_>,
-    eng: &Engine,
+    eng: &mut Engine,
     f: &Function,
     sha: &[u8; 40],
     keys: &[&[u8]],
@@ -520,16 +539,18 @@ fn call(
     readonly: bool,
 ) -> mlua::Result<()> {
     let lua = &eng.lua;
-    let g = lua.globals();
-    let mk = |items: &[&[u8]]| -> mlua::Result<Table> {
-        let t = lua.create_table_with_capacity(items.len(), 0)?;
+    let fill = |t: &Table, items: &[&[u8]]| -> mlua::Result<()> {
+        let old = t.raw_len();
         for (i, it) in items.iter().enumerate() {
             t.raw_set(i + 1, lua.create_string(it)?)?;
         }
-        Ok(t)
+        for i in items.len() + 1..=old {
+            t.raw_set(i, Value::Nil)?;
+        }
+        Ok(())
     };
-    g.raw_set("KEYS", mk(keys)?)?;
-    g.raw_set("ARGV", mk(argv)?)?;
+    fill(&eng.keys, keys)?;
+    fill(&eng.argv, argv)?;
     let srv = ctx.srv;
     let mut st = RunState {
         srv,
@@ -537,18 +558,17 @@ fn call(
         stats: ctx.stats,
         now_ms: ctx.now_ms,
         readonly,
-        start: Instant::now(),
-        buf: Vec::new(),
-        ranges: Vec::new(),
-        reply: Vec::new(),
+        start: crate::server::clock().raw(),
+        bufs: std::mem::take(&mut eng.bufs),
     };
     let s = &srv.scripts;
     s.wrote.store(false, Relaxed);
     s.kill.store(false, Relaxed);
     s.running.store(true, Relaxed);
     RUN.with(|r| r.set(&mut st));
-    let res = eng.run.call::<(bool, Value)>(f.clone());
+    let res = eng.run.call::<(bool, Value)>(f);
     RUN.with(|r| r.set(std::ptr::null_mut()));
+    eng.bufs = std::mem::take(&mut st.bufs);
     s.running.store(false, Relaxed);
     let killed = s.kill.swap(false, Relaxed);
     s.set_busy(false);
