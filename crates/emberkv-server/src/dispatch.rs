@@ -146,6 +146,7 @@ pub fn dispatch<'s>(
     if cmd.has(flags::WRITE) && (srv.blocking.any() || srv.watches.any()) {
         keys_written(srv, client, cmd, args, now_ms);
     }
+    crate::notify::flush_new(srv, client.db, now_ms);
     if crate::store::LOG_EXPIRED.load(Relaxed) {
         for k in crate::store::take_expired() {
             crate::notify::notify(

@@ -85,12 +85,30 @@ pub fn enabled(srv: &Server, class: u32) -> bool {
     f & class != 0 && f & (KEYSPACE | KEYEVENT) != 0
 }
 
+/// Publishes the `new` events of keys this thread created since the last
+/// call (they precede the event of the command that created them).
+pub fn flush_new(srv: &Server, db: usize, now: i64) {
+    if crate::store::LOG_NEW.load(Relaxed) {
+        for k in crate::store::take_new() {
+            publish(srv, "new", &k, db, now);
+        }
+    }
+}
+
 /// Publishes one event about `key` in `db`.
 pub fn notify(srv: &Server, class: u32, event: &str, key: &[u8], db: usize, now: i64) {
     let f = srv.notify_flags.load(Relaxed);
     if f & class == 0 || f & (KEYSPACE | KEYEVENT) == 0 {
         return;
     }
+    if class != NEW {
+        flush_new(srv, db, now);
+    }
+    publish(srv, event, key, db, now);
+}
+
+fn publish(srv: &Server, event: &str, key: &[u8], db: usize, now: i64) {
+    let f = srv.notify_flags.load(Relaxed);
     let mut ch = Vec::with_capacity(24 + key.len().max(event.len()));
     if f & KEYSPACE != 0 {
         prefix(&mut ch, b"__keyspace@", db);

@@ -257,6 +257,10 @@ impl Server {
         self.hz.store(c.hz as u64, Relaxed);
         self.notify_flags.store(c.notify_keyspace_events, Relaxed);
         let x = crate::notify::KEYSPACE | crate::notify::KEYEVENT;
+        crate::store::LOG_NEW.store(
+            c.notify_keyspace_events & crate::notify::NEW != 0 && c.notify_keyspace_events & x != 0,
+            Relaxed,
+        );
         crate::store::LOG_EXPIRED.store(
             c.notify_keyspace_events & crate::notify::EXPIRED != 0
                 && c.notify_keyspace_events & x != 0,

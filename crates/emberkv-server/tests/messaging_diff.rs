@@ -116,10 +116,10 @@ fn pubsub_replies_match_redis() {
 
 /// The notifications a sequence of commands publishes, as seen by a
 /// pattern subscriber.
-fn notifications(srv: &Server, cmds: &[Vec<&str>]) -> Vec<u8> {
+fn notifications(srv: &Server, flags: &str, cmds: &[Vec<&str>]) -> Vec<u8> {
     let mut c = srv.raw();
     c.cmd(&["FLUSHALL"]);
-    c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    c.cmd(&["CONFIG", "SET", "notify-keyspace-events", flags]);
     let mut sub = srv.raw();
     sub.cmd(&["PSUBSCRIBE", "__key*__:*"]);
     for cmd in cmds {
@@ -203,9 +203,30 @@ fn notifications_match_redis() {
         MOVE z5 1
         SORT l STORE sorted
         SELECT 0";
-    let cmds = lines(script);
-    let (x, y) = (notifications(&ember, &cmds), notifications(&redis, &cmds));
-    assert_eq!(s(&x), s(&y));
+    let reads = "GET nokey
+        HGET nokey f
+        EXISTS zz
+        TYPE nokey
+        ZSCORE nz m
+        SMEMBERS ns
+        LRANGE nl 0 -1
+        MGET a nokey q
+        STRLEN none
+        HGETALL none
+        TOUCH nothere
+        SET q 1 EX 10
+        COPY q q2 DB 4
+        MOVE q 3";
+    let mut cmds = lines(script);
+    cmds.extend(lines(reads));
+    // Every class (A), then also key misses (m) and new keys (n).
+    for flags in ["KEA", "KEAnm"] {
+        let (x, y) = (
+            notifications(&ember, flags, &cmds),
+            notifications(&redis, flags, &cmds),
+        );
+        assert_eq!(s(&x), s(&y), "flags {flags}");
+    }
 }
 
 #[test]

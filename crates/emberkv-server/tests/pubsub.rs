@@ -303,3 +303,37 @@ fn keyspace_notifications_per_class() {
     c.cmd(&["SET", "after", "1"]);
     assert_eq!(events(&mut sub, 1)[0].0, "__keyspace@0__:after");
 }
+
+/// The soft limit: over it for longer than its seconds disconnects, with
+/// no hard limit set.
+#[test]
+fn soft_output_limit_disconnects_after_its_seconds() {
+    let srv = Server::start(&[]);
+    let mut admin = srv.raw();
+    admin.cmd(&[
+        "CONFIG",
+        "SET",
+        "client-output-buffer-limit",
+        "pubsub 0 256kb 1",
+    ]);
+    let mut slow = srv.raw();
+    slow.cmd(&["SUBSCRIBE", "soft"]);
+    slow.s.set_nonblocking(true).unwrap();
+    let payload = "y".repeat(64 * 1024);
+    let mut p = srv.raw();
+    let start = Instant::now();
+    let mut closed_after = None;
+    while start.elapsed() < Duration::from_secs(15) {
+        let n = p.cmd(&["PUBLISH", "soft", &payload]);
+        if n == b":0\r\n" {
+            closed_after = Some(start.elapsed());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let t = closed_after.expect("slow subscriber over the soft limit was never disconnected");
+    assert!(
+        t >= Duration::from_secs(1),
+        "disconnected after {t:?}, before the soft seconds"
+    );
+}

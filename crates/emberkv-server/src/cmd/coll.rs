@@ -163,6 +163,9 @@ pub fn store_obj(
     if n > 0 {
         let (k, enc, p) = obj.into_raw();
         t.insert(h, EntryPtr::new_obj(key, k, enc, p, None, ctx.lru_clock()));
+        if existed {
+            crate::store::unlog_new(key);
+        }
         ctx.notify(class, event, key);
     } else if existed {
         ctx.notify(crate::notify::GENERIC, "del", key);

@@ -26,6 +26,7 @@ pub(crate) fn read_entry<'t>(
         }
         None => {
             ctx.stats.misses.add(1);
+            ctx.notify(crate::notify::KEY_MISS, "keymiss", key);
             None
         }
     }
@@ -71,6 +72,8 @@ fn exists(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         let t = locked.table(h, ctx.client.db);
         if t.lookup(h, args.get(i + 1), ctx.now_ms).is_some() {
             n += 1;
+        } else {
+            ctx.notify(crate::notify::KEY_MISS, "keymiss", args.get(i + 1));
         }
     }
     ctx.out.int(n);
@@ -90,6 +93,8 @@ fn touch(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         {
             e.set_lru(lru);
             n += 1;
+        } else {
+            ctx.notify(crate::notify::KEY_MISS, "keymiss", args.get(i + 1));
         }
     }
     ctx.out.int(n);
@@ -104,6 +109,10 @@ fn type_cmd(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let name = t
         .lookup(h, key, ctx.now_ms)
         .map_or("none", |e| type_name(e.kind()));
+    drop(shard);
+    if name == "none" {
+        ctx.notify(crate::notify::KEY_MISS, "keymiss", key);
+    }
     ctx.out.simple(name);
 }
 
@@ -220,6 +229,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     }
     td.insert(hd, new);
     drop(locked);
+    crate::notify::flush_new(ctx.srv, dst_db, ctx.now_ms);
     ctx.notify_db(crate::notify::GENERIC, "copy_to", dst, dst_db);
     if dst_db != db {
         ctx.key_written(dst_db, dst);
@@ -247,6 +257,8 @@ fn move_cmd(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let e = shard.dbs[from].remove(h, key).expect("looked up above");
     shard.dbs[to].insert(h, e);
     drop(shard);
+    // The key's "new" event belongs to the destination database.
+    crate::notify::flush_new(ctx.srv, to, ctx.now_ms);
     ctx.notify_db(crate::notify::GENERIC, "move_from", key, from);
     ctx.notify_db(crate::notify::GENERIC, "move_to", key, to);
     ctx.key_written(to, key);

@@ -226,7 +226,7 @@ fn flush(ctx: &mut Ctx<'_>, dbs: std::ops::Range<usize>, asynchronous: bool) {
         for shard in locked.shards() {
             for db in dbs.clone() {
                 let expired = shard.dbs[db].expired;
-                let mut fresh = Table::new(store.hasher);
+                let mut fresh = Table::new_keyspace(store.hasher);
                 fresh.expired = expired;
                 old.push(std::mem::replace(&mut shard.dbs[db], fresh));
             }

@@ -22,7 +22,36 @@ pub use entry::{EntryPtr, EntryRef};
 /// table does not know the server or its database number).
 pub static LOG_EXPIRED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// Likewise for keys created (the `n` class of notifications).
+pub static LOG_NEW: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[inline]
+fn log_new(key: &[u8]) {
+    if LOG_NEW.load(std::sync::atomic::Ordering::Relaxed) {
+        NEW_KEYS.with(|v| v.borrow_mut().push(key.into()));
+    }
+}
+
+/// Forgets a logged new key: an overwrite that went through delete and
+/// insert (the STORE commands) did not create the key.
+pub fn unlog_new(key: &[u8]) {
+    if LOG_NEW.load(std::sync::atomic::Ordering::Relaxed) {
+        NEW_KEYS.with(|v| {
+            let mut v = v.borrow_mut();
+            if let Some(i) = v.iter().rposition(|k| &**k == key) {
+                v.remove(i);
+            }
+        });
+    }
+}
+
+/// Takes the keys logged by [`LOG_NEW`] on this thread.
+pub fn take_new() -> Vec<Box<[u8]>> {
+    NEW_KEYS.with(|v| std::mem::take(&mut *v.borrow_mut()))
+}
+
 thread_local! {
+    static NEW_KEYS: std::cell::RefCell<Vec<Box<[u8]>>> = const { std::cell::RefCell::new(Vec::new()) };
     static EXPIRED_KEYS: std::cell::RefCell<Vec<Box<[u8]>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -77,7 +106,7 @@ impl Store {
         let shards = (0..nshards)
             .map(|_| {
                 Padded(Mutex::new(Shard {
-                    dbs: (0..ndbs).map(|_| Table::new(hasher)).collect(),
+                    dbs: (0..ndbs).map(|_| Table::new_keyspace(hasher)).collect(),
                 }))
             })
             .collect();

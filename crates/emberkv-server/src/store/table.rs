@@ -144,6 +144,9 @@ pub struct Table {
     pub avg_ttl: i64,
     /// Active-expiry position: (segment index, bucket).
     expire_cursor: (usize, usize),
+    /// A database's keyspace (not a hash's or set's fields): new keys are
+    /// logged for `new` notifications.
+    keyspace: bool,
 }
 
 /// A found entry, with the link that points at it, for in-place changes.
@@ -165,7 +168,15 @@ impl Table {
             expired: 0,
             avg_ttl: 0,
             expire_cursor: (0, 0),
+            keyspace: false,
         }
+    }
+
+    /// The table of a database (see `keyspace`).
+    pub fn new_keyspace(hasher: KeyHasher) -> Self {
+        let mut t = Table::new(hasher);
+        t.keyspace = true;
+        t
     }
 
     #[inline]
@@ -249,6 +260,9 @@ impl Table {
         if self.segs.is_empty() {
             self.segs.push(Segment::new(MIN_BUCKETS, 0));
             self.dir.push(0);
+        }
+        if self.keyspace {
+            super::log_new(e.as_ref().key());
         }
         let si = self.seg_of(h);
         let volatile = e.as_ref().flags() & F_EXPIRE != 0;

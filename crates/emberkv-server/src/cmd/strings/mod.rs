@@ -363,11 +363,10 @@ fn mset_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, nx: bool) {
             Expire::None,
             0,
         );
+        // Per key, as Redis: "new" (if enabled) then "set" for each.
+        ctx.notify(notify::STRING, "set", key);
     }
     drop(locked);
-    for k in 0..hashes.len() {
-        ctx.notify(notify::STRING, "set", args.get(1 + 2 * k));
-    }
     if nx {
         ctx.out.int(1);
     } else {
