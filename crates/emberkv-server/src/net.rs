@@ -326,6 +326,7 @@ impl Worker {
             if self.srv.connected.fetch_add(1, Relaxed) >= max {
                 self.srv.connected.fetch_sub(1, Relaxed);
                 self.stats.rejected_connections.add(1);
+                warn!(%addr, max, "refusing a connection: maxclients reached");
                 let _ = sock.write_all(format!("-{}\r\n", errors::MAX_CLIENTS).as_bytes());
                 continue;
             }
@@ -418,6 +419,9 @@ impl Worker {
                     io::ErrorKind::WouldBlock => break,
                     io::ErrorKind::Interrupted => continue,
                     _ => {
+                        // Not a clean close: worth a line (helps tell a
+                        // client's reset from a server-side cause).
+                        info!(id = conn.client.id, error = %e, "closing client after a read error");
                         self.close(key);
                         return;
                     }
@@ -541,7 +545,10 @@ impl Worker {
                     return !over_obuf_limit(&self.srv, conn, pending, self.now_ms);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return false,
+                Err(e) => {
+                    info!(id = conn.client.id, error = %e, "closing client after a write error");
+                    return false;
+                }
             }
         }
         conn.wbuf.clear();

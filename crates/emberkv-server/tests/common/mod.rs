@@ -171,6 +171,16 @@ impl Drop for Server {
                 self.port,
                 std::fs::read_to_string(&self.log).unwrap_or_default()
             );
+            // The kernel's view of the port (a connection reset at connect
+            // time has happened before; this shows TIME_WAIT leftovers).
+            let filter = format!("( sport = :{p} or dport = :{p} )", p = self.port);
+            if let Ok(out) = Command::new("ss").args(["-tan", &filter]).output() {
+                eprintln!(
+                    "--- ss -tan for port {}:\n{}",
+                    self.port,
+                    String::from_utf8_lossy(&out.stdout)
+                );
+            }
         }
         let _ = std::fs::remove_file(&self.log);
         if let Ok(None) = self.child.try_wait() {
