@@ -321,4 +321,14 @@ fn scripts_match_redis() {
          SCRIPT FLUSH BAD",
     );
     same_replies(&ember, &redis, &cmds);
+    // SELECT inside a script stays inside it.
+    let sel =
+        "redis.call('select', 2) redis.call('set', 'sel', '1') return redis.call('get', 'sel')";
+    let cmds = vec![
+        vec!["EVAL", sel, "0"],
+        vec!["GET", "sel"],
+        vec!["SELECT", "2"],
+        vec!["GET", "sel"],
+    ];
+    same_replies(&ember, &redis, &cmds);
 }

@@ -192,7 +192,7 @@ pub static COMMANDS: &[Command] = &[
     Command::new(
         "quit",
         -1,
-        ALLOW_BUSY | NO_AUTH | FAST | LOADING | STALE | SUBSCRIBER_OK,
+        ALLOW_BUSY | NO_AUTH | FAST | LOADING | STALE | SUBSCRIBER_OK | NOSCRIPT,
         quit,
     )
     .doc(C, "1.0.0", "O(1)", "Closes the connection."),

@@ -16,6 +16,8 @@ use std::sync::atomic::Ordering::Relaxed;
 const HOOK_EVERY: u32 = 100_000;
 /// Deepest table nesting converted to a reply (self-referencing tables).
 const MAX_DEPTH: usize = 64;
+/// Most memory one worker's Lua state may hold (all its scripts' data).
+const LUA_MEMORY_LIMIT: usize = 1 << 30;
 
 const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
 
@@ -196,6 +198,9 @@ impl Engine {
         let run: Function = g.raw_get("__run")?;
         g.raw_set("__run", Value::Nil)?;
         lua.set_hook(HookTriggers::new().every_nth_instruction(HOOK_EVERY), hook)?;
+        // A script cannot take the server's memory: past this, allocations
+        // in Lua fail and the script gets "not enough memory".
+        lua.set_memory_limit(LUA_MEMORY_LIMIT)?;
         let keys = lua.create_table()?;
         let argv = lua.create_table()?;
         g.raw_set("KEYS", &keys)?;
@@ -561,6 +566,8 @@ fn call(
         start: crate::server::clock().raw(),
         bufs: std::mem::take(&mut eng.bufs),
     };
+    // SELECT inside a script does not change the caller's database.
+    let db = ctx.client.db;
     let s = &srv.scripts;
     s.wrote.store(false, Relaxed);
     s.kill.store(false, Relaxed);
@@ -569,6 +576,10 @@ fn call(
     let res = eng.run.call::<(bool, Value)>(f);
     RUN.with(|r| r.set(std::ptr::null_mut()));
     eng.bufs = std::mem::take(&mut st.bufs);
+    if ctx.client.db != db {
+        ctx.client.db = db;
+        ctx.client.shared.db.store(db as u32, Relaxed);
+    }
     s.running.store(false, Relaxed);
     let killed = s.kill.swap(false, Relaxed);
     s.set_busy(false);
@@ -584,6 +595,8 @@ fn call(
             t.raw_get::<Option<i64>>(2).ok().flatten(),
             t.raw_get::<bool>(3).unwrap_or(true),
         ),
+        // No handler ran (out of memory): the error value itself.
+        Value::String(e) => (e.to_string_lossy(), None, true),
         _ => (String::from("unknown error"), None, true),
     };
     let msg = if killed {
