@@ -45,8 +45,9 @@ struct Bufs {
 }
 
 thread_local! {
-    /// The error redis.call raised: (message, line in the user's script).
-    static PENDING: RefCell<Option<(String, Option<usize>)>> = const { RefCell::new(None) };
+    /// The error a Rust function raised: (message, line in the user's
+    /// script, whether the reply needs "ERR " in front).
+    static PENDING: RefCell<Option<(String, Option<usize>, bool)>> = const { RefCell::new(None) };
     static RUN: Cell<*mut RunState> = const { Cell::new(std::ptr::null_mut()) };
     static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
 }
@@ -74,8 +75,8 @@ local R = __redis
 -- were recorded on the Rust side (`__pending`).
 local function handler(e)
     if type(e) == 'userdata' then
-        local m, l = pending()
-        if m then return {m, l, false} end
+        local m, l, p = pending()
+        if m then return {m, l, p} end
     end
     local line = errline()
     if type(e) == 'table' and rawget(e, 'err') ~= nil then
@@ -187,13 +188,14 @@ impl Engine {
             lua.create_function(|_, ()| {
                 Ok(PENDING
                     .with(|p| p.borrow_mut().take())
-                    .map_or((None, None), |(m, l)| (Some(m), l)))
+                    .map_or((None, None, true), |(m, l, e)| (Some(m), l, e)))
             })?,
         )?;
         g.raw_set(
             "__errline",
             lua.create_function(|lua, ()| Ok(user_line(lua)))?,
         )?;
+        super::libs::install(&lua)?;
         lua.load(PRELUDE).set_name("=prelude").exec()?;
         let run: Function = g.raw_get("__run")?;
         g.raw_set("__run", Value::Nil)?;
@@ -215,6 +217,27 @@ impl Engine {
             bufs: Bufs::default(),
         })
     }
+}
+
+/// An error raised by a library function (cjson, bit), worded as Lua
+/// words errors: "user_script:<line>: <message>".
+pub fn script_error(lua: &Lua, msg: &str) -> mlua::Error {
+    let line = user_line(lua);
+    // Like luaL_error: the position of the direct caller, if it is the
+    // script itself (none when called through pcall).
+    let caller = lua
+        .inspect_stack(1, |d| {
+            let src = d.source();
+            (src.source.as_deref() == Some("@user_script")).then(|| d.current_line())
+        })
+        .flatten()
+        .flatten();
+    let text = match caller {
+        Some(l) => format!("user_script:{l}: {msg}"),
+        None => msg.to_string(),
+    };
+    PENDING.with(|p| *p.borrow_mut() = Some((text.clone(), line, true)));
+    mlua::Error::RuntimeError(text)
 }
 
 /// The line of the innermost frame of the user's script.
@@ -296,7 +319,7 @@ fn rcall(lua: &Lua, args: MultiValue, raise: bool) -> mlua::Result<Value> {
                 // A C function keeps its caller's frame even in a tail
                 // call, so the user's line is still on the stack here.
                 let line = user_line(lua);
-                PENDING.with(|p| *p.borrow_mut() = Some((msg.clone(), line)));
+                PENDING.with(|p| *p.borrow_mut() = Some((msg.clone(), line, false)));
                 return Err(mlua::Error::RuntimeError(msg));
             }
             err_table(lua, &msg)

@@ -11,6 +11,7 @@
 //! held exclusively (gate.rs), so it is atomic across all shards.
 
 pub mod engine;
+pub mod libs;
 
 use parking_lot::RwLock;
 use std::collections::HashMap;
