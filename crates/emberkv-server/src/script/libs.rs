@@ -162,19 +162,25 @@ fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
         Value::Integer(i) => out.extend_from_slice(fmt_g14(*i as f64).as_bytes()),
         Value::Number(n) => {
             if !n.is_finite() {
-                return Err(("Cannot serialise number: must not be NaN or Inf".into()));
+                return Err("Cannot serialise number: must not be NaN or Inf".into());
             }
             out.extend_from_slice(fmt_g14(*n).as_bytes());
         }
         Value::String(s) => encode_str(&s.as_bytes(), out),
         Value::Table(t) => {
             if depth >= MAX_DEPTH {
-                return Err((format!("Cannot serialise, excessive nesting ({})", depth + 1)));
+                return Err(format!(
+                    "Cannot serialise, excessive nesting ({})",
+                    depth + 1
+                ));
             }
             encode_table(t, out, depth + 1)?;
         }
         other => {
-            return Err((format!("Cannot serialise {}: type not supported", other.type_name())));
+            return Err(format!(
+                "Cannot serialise {}: type not supported",
+                other.type_name()
+            ));
         }
     }
     Ok(())
@@ -219,7 +225,7 @@ fn encode_table(t: &Table, out: &mut Vec<u8>, depth: usize) -> Result<(), String
     }
     if array && items > 0 {
         if max > items * 2 && max > 10 {
-            return Err(("Cannot serialise table: excessively sparse array".into()));
+            return Err("Cannot serialise table: excessively sparse array".into());
         }
         out.push(b'[');
         for i in 1..=max {
@@ -263,7 +269,7 @@ fn encode_table(t: &Table, out: &mut Vec<u8>, depth: usize) -> Result<(), String
 fn decode(lua: &Lua, j: &serde_json::Value, depth: usize) -> Result<Value, String> {
     use serde_json::Value as J;
     if depth > MAX_DEPTH {
-        return Err(("Found too many nested data structures".into()));
+        return Err("Found too many nested data structures".into());
     }
     let e = |e: mlua::Error| e.to_string();
     Ok(match j {
