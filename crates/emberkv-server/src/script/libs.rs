@@ -253,11 +253,7 @@ fn encode_table(t: &Table, out: &mut Vec<u8>, depth: usize) -> Result<(), String
             Value::String(s) => encode_str(&s.as_bytes(), out),
             Value::Integer(i) => encode_str(fmt_g14(*i as f64).as_bytes(), out),
             Value::Number(n) => encode_str(fmt_g14(*n).as_bytes(), out),
-            _ => {
-                return Err(
-                    ("Cannot serialise table: table key must be a number or string".into(),),
-                )
-            }
+            _ => return Err("Cannot serialise table: table key must be a number or string".into()),
         }
         out.push(b':');
         encode(&v, out, depth)?;
