@@ -364,3 +364,64 @@ fn scripts_match_redis() {
     ];
     same_replies(&ember, &redis, &cmds);
 }
+
+#[test]
+fn functions_match_redis() {
+    let Some(redis) = Server::redis() else { return };
+    let ember = Server::start(&[]);
+    let lib = "#!lua name=mylib
+redis.register_function('myfunc', function(keys, args) return {keys[1], args[1]} end)
+redis.register_function{function_name='ro', callback=function(k, a) return redis.call('get', k[1]) end, flags={'no-writes'}, description='desc'}
+redis.register_function('wr', function(k, a) return redis.call('set', k[1], a[1]) end)
+redis.register_function('bad', function(k, a)
+ error('boom') end)";
+    let one = "#!lua name=one\nredis.register_function{function_name='only', callback=function() return 1 end, flags={'no-writes', 'allow-stale'}, description='d'}";
+    let replaced = lib.replace("return {keys[1], args[1]}", "return 'v2'");
+    let cmds: Vec<Vec<&str>> = vec![
+        vec!["FUNCTION", "FLUSH"],
+        vec!["FUNCTION", "LOAD", lib],
+        vec!["FUNCTION", "LOAD", lib],
+        vec!["FCALL", "myfunc", "1", "k", "a"],
+        vec!["FCALL", "nosuch", "0"],
+        vec!["FCALL_RO", "wr", "1", "k", "v"],
+        vec!["FCALL_RO", "ro", "1", "k"],
+        vec!["FCALL", "bad", "0"],
+        vec!["FCALL", "wr", "1", "k", "v"],
+        vec!["FCALL_RO", "ro", "1", "k"],
+        vec!["FCALL", "myfunc", "2", "k"],
+        vec!["FCALL", "myfunc", "-1"],
+        vec!["FUNCTION", "LOAD", "return 1"],
+        vec!["FUNCTION", "LOAD", "#!lua\nreturn 1"],
+        vec!["FUNCTION", "LOAD", "#!lua name=x\nreturn 1"],
+        vec!["FUNCTION", "LOAD", "#!lua name=x\nredis.call('ping')"],
+        vec!["FUNCTION", "LOAD", "#!lua name=x\nredis.register_function('myfunc', function() end)"],
+        vec!["FUNCTION", "LOAD", "#!js name=x\n"],
+        vec!["FUNCTION", "LOAD", "#!lua name=x\n y = 1"],
+        vec!["FUNCTION", "LOAD", "#!lua name=b-ad\nredis.register_function('f', function() end)"],
+        vec!["FUNCTION", "LOAD", "#!lua name=x\nredis.register_function('f-1', function() end)"],
+        vec!["FUNCTION", "LOAD", "#!lua name=x\nredis.register_function('f', function() end)\nredis.register_function('f', function() end)"],
+        vec!["FUNCTION", "LOAD", "#!lua name=x\n(("],
+        vec!["FUNCTION", "LOAD", one],
+        vec!["FUNCTION", "LIST", "LIBRARYNAME", "on*", "WITHCODE"],
+        vec!["FUNCTION", "LIST", "LIBRARYNAME", "nomatch"],
+        vec!["FUNCTION", "STATS"],
+        vec!["FUNCTION", "KILL"],
+        vec!["FUNCTION", "LOAD", "REPLACE", &replaced],
+        vec!["FCALL", "myfunc", "0"],
+        vec!["FUNCTION", "DELETE", "mylib"],
+        vec!["FUNCTION", "DELETE", "mylib"],
+        vec!["FCALL", "myfunc", "0"],
+        vec!["FUNCTION", "FLUSH"],
+        vec!["FUNCTION", "LIST"],
+    ];
+    same_replies(&ember, &redis, &cmds);
+    // RESP3 shapes of LIST and STATS.
+    let cmds: Vec<Vec<&str>> = vec![
+        vec!["HELLO", "3"],
+        vec!["FUNCTION", "LOAD", one],
+        vec!["FUNCTION", "LIST"],
+        vec!["FUNCTION", "STATS"],
+        vec!["FUNCTION", "FLUSH"],
+    ];
+    same_replies(&ember, &redis, &cmds);
+}

@@ -270,3 +270,37 @@ fn busy_script_and_script_kill() {
     assert_eq!(runner.reply(), b"$4\r\ndone\r\n");
     assert_eq!(o.cmd(&["GET", "w"]), b"$1\r\n1\r\n");
 }
+
+/// Functions are loaded once and callable from every connection (and so
+/// every worker's Lua state); FUNCTION DELETE removes them everywhere.
+#[test]
+fn functions_across_workers() {
+    let srv = Server::start(&["--server-threads", "2"]);
+    let mut c = srv.raw();
+    let lib = "#!lua name=counter\nredis.register_function('bump', function(keys, args) return redis.call('INCRBY', keys[1], args[1]) end)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", lib]), b"$7\r\ncounter\r\n");
+    let mut conns: Vec<Raw> = (0..6).map(|_| srv.raw()).collect();
+    for (i, k) in conns.iter_mut().enumerate() {
+        assert_eq!(
+            k.cmd(&["FCALL", "bump", "1", "n", "1"]),
+            format!(":{}\r\n", i + 1).into_bytes()
+        );
+    }
+    let lib2 = lib.replace("args[1]", "args[1] * 10");
+    assert_eq!(
+        c.cmd(&["FUNCTION", "LOAD", "REPLACE", &lib2]),
+        b"$7\r\ncounter\r\n"
+    );
+    for k in conns.iter_mut() {
+        let r = s(&k.cmd(&["FCALL", "bump", "1", "m", "1"]));
+        assert!(r.starts_with(':'), "{r}");
+    }
+    assert_eq!(c.cmd(&["GET", "m"]), b"$2\r\n60\r\n");
+    assert_eq!(c.cmd(&["FUNCTION", "DELETE", "counter"]), b"+OK\r\n");
+    for k in conns.iter_mut() {
+        assert_eq!(
+            k.cmd(&["FCALL", "bump", "1", "n", "1"]),
+            b"-ERR Function not found\r\n"
+        );
+    }
+}

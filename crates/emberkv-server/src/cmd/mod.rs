@@ -11,6 +11,7 @@ pub mod coll;
 pub mod config;
 pub mod connection;
 pub mod expire;
+pub mod functions;
 pub mod hashes;
 pub mod info;
 pub mod introspect;
@@ -263,6 +264,7 @@ impl Registry {
             multi::COMMANDS,
             pubsub::COMMANDS,
             scripting::COMMANDS,
+            functions::COMMANDS,
             sort::COMMANDS,
             keys::COMMANDS,
             expire::COMMANDS,

@@ -56,6 +56,14 @@ struct Engine {
     lua: Lua,
     /// `__run(f)`: xpcall with the error handler of the prelude.
     run: Function,
+    /// `__run_fn(f, keys, args)`: the same for a FUNCTION's callback.
+    run_fn: Function,
+    /// `__load_library(chunk, register)` and `redis.register_function`.
+    load_library: Function,
+    register: Function,
+    /// The functions of every library, loaded for this epoch.
+    fn_epoch: u64,
+    funcs: HashMap<String, Function, foldhash::fast::RandomState>,
     fns: HashMap<[u8; 40], Function, foldhash::fast::RandomState>,
     epoch: u64,
     /// KEYS and ARGV: refilled for each script rather than reallocated.
@@ -106,6 +114,41 @@ rawset = function(t, k, v)
     return rawset_(t, k, v)
 end
 redis = setmetatable({}, {__index = R, __newindex = ro, __metatable = false})
+-- FUNCTION LOAD: the library runs in its own environment whose `redis`
+-- offers only register_function, log and the constants while loading, and
+-- the whole API once loaded (to the functions it registered).
+local LOAD_API = {log = true, setresp = true, LOG_DEBUG = true, LOG_VERBOSE = true,
+    LOG_NOTICE = true, LOG_WARNING = true, REDIS_VERSION = true, REDIS_VERSION_NUM = true}
+local setfenv, setmetatable_ = setfenv, setmetatable
+__load_library = function(f, register)
+    local loading = true
+    local api = setmetatable_({}, {
+        __index = function(_, k)
+            if k == 'register_function' and loading then return register end
+            if loading and not LOAD_API[k] then
+                error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+            end
+            return R[k]
+        end,
+        __newindex = function() error('Attempt to modify a readonly table', 2) end,
+        __metatable = false,
+    })
+    local env = setmetatable_({}, {
+        __index = function(_, k)
+            if k == 'redis' then return api end
+            return _G[k]
+        end,
+        __newindex = function() error('Attempt to modify a readonly table', 2) end,
+        __metatable = false,
+    })
+    setfenv(f, env)
+    local ok, e = xpcall(f, handler)
+    loading = false
+    return ok, e
+end
+__run_fn = function(f, keys, args)
+    return xpcall(function() return f(keys, args) end, handler)
+end
 __redis, __pending, __errline = nil, nil, nil
 setmetatable(G, {
     __index = function(_, k)
@@ -198,7 +241,12 @@ impl Engine {
         super::libs::install(&lua)?;
         lua.load(PRELUDE).set_name("=prelude").exec()?;
         let run: Function = g.raw_get("__run")?;
-        g.raw_set("__run", Value::Nil)?;
+        let run_fn: Function = g.raw_get("__run_fn")?;
+        let load_library: Function = g.raw_get("__load_library")?;
+        let register: Function = lua.create_function(register_function)?;
+        for name in ["__run", "__run_fn", "__load_library"] {
+            g.raw_set(name, Value::Nil)?;
+        }
         lua.set_hook(HookTriggers::new().every_nth_instruction(HOOK_EVERY), hook)?;
         // A script cannot take the server's memory: past this, allocations
         // in Lua fail and the script gets "not enough memory".
@@ -210,6 +258,11 @@ impl Engine {
         Ok(Engine {
             lua,
             run,
+            run_fn,
+            load_library,
+            register,
+            fn_epoch: u64::MAX,
+            funcs: HashMap::default(),
             fns: HashMap::default(),
             epoch,
             keys,
@@ -228,16 +281,24 @@ pub fn script_error(lua: &Lua, msg: &str) -> mlua::Error {
     let caller = lua
         .inspect_stack(1, |d| {
             let src = d.source();
-            (src.source.as_deref() == Some("@user_script")).then(|| d.current_line())
+            let chunk = src
+                .source
+                .as_deref()
+                .map(|s| s.trim_start_matches('@').to_string());
+            is_user(src.source.as_deref()).then(|| (chunk, d.current_line()))
         })
-        .flatten()
         .flatten();
     let text = match caller {
-        Some(l) => format!("user_script:{l}: {msg}"),
-        None => msg.to_string(),
+        Some((Some(chunk), Some(l))) => format!("{chunk}:{l}: {msg}"),
+        _ => msg.to_string(),
     };
     PENDING.with(|p| *p.borrow_mut() = Some((text.clone(), line, true)));
     mlua::Error::RuntimeError(text)
+}
+
+/// A frame of the user's code (a script or a function library).
+fn is_user(src: Option<&str>) -> bool {
+    matches!(src, Some("@user_script" | "@user_function"))
 }
 
 /// The line of the innermost frame of the user's script.
@@ -245,7 +306,7 @@ fn user_line(lua: &Lua) -> Option<usize> {
     (0..200).find_map(|level| {
         lua.inspect_stack(level, |d| {
             let src = d.source();
-            (src.source.as_deref() == Some("@user_script")).then(|| d.current_line())
+            is_user(src.source.as_deref()).then(|| d.current_line())
         })?
     })?
 }
@@ -551,21 +612,20 @@ pub fn run(
             }
         };
         let f = f.clone();
-        if let Err(e) = call(ctx, eng, &f, sha, keys, argv, readonly) {
+        let label = std::str::from_utf8(sha).unwrap_or("").to_string();
+        let res = fill(eng, keys, argv).and_then(|()| {
+            call(ctx, eng, readonly, &label, "user_script", |eng| {
+                eng.run.call::<(bool, Value)>(&f)
+            })
+        });
+        if let Err(e) = res {
             ctx.err(&single_line(&format!("ERR {e}")));
         }
     });
 }
 
-fn call(
-    ctx: &mut Ctx<'_>,
-    eng: &mut Engine,
-    f: &Function,
-    sha: &[u8; 40],
-    keys: &[&[u8]],
-    argv: &[&[u8]],
-    readonly: bool,
-) -> mlua::Result<()> {
+/// Refills the KEYS and ARGV globals.
+fn fill(eng: &Engine, keys: &[&[u8]], argv: &[&[u8]]) -> mlua::Result<()> {
     let lua = &eng.lua;
     let fill = |t: &Table, items: &[&[u8]]| -> mlua::Result<()> {
         let old = t.raw_len();
@@ -578,7 +638,20 @@ fn call(
         Ok(())
     };
     fill(&eng.keys, keys)?;
-    fill(&eng.argv, argv)?;
+    fill(&eng.argv, argv)
+}
+
+/// Runs `invoke` (a script or a function) as the running script: the
+/// redis.call context, busy/kill state, SELECT isolation, the reply, and
+/// errors worded "<msg> script: <label>, on @<chunk>:<line>.".
+fn call(
+    ctx: &mut Ctx<'_>,
+    eng: &mut Engine,
+    readonly: bool,
+    label: &str,
+    chunk: &str,
+    invoke: impl FnOnce(&Engine) -> mlua::Result<(bool, Value)>,
+) -> mlua::Result<()> {
     let srv = ctx.srv;
     let mut st = RunState {
         srv,
@@ -596,7 +669,7 @@ fn call(
     s.kill.store(false, Relaxed);
     s.running.store(true, Relaxed);
     RUN.with(|r| r.set(&mut st));
-    let res = eng.run.call::<(bool, Value)>(f);
+    let res = invoke(eng);
     RUN.with(|r| r.set(std::ptr::null_mut()));
     eng.bufs = std::mem::take(&mut st.bufs);
     if ctx.client.db != db {
@@ -630,9 +703,8 @@ fn call(
         msg
     };
     let line = line.map_or_else(|| "?".to_string(), |l| l.to_string());
-    let sha = std::str::from_utf8(sha).unwrap_or("");
     ctx.err(&single_line(&format!(
-        "{msg} script: {sha}, on @user_script:{line}."
+        "{msg} script: {label}, on @{chunk}:{line}."
     )));
     Ok(())
 }
@@ -646,5 +718,205 @@ pub fn check(body: &[u8]) -> Result<(), String> {
             "ERR Error compiling script (new function): {message}"
         ))),
         Err(e) => Err(single_line(&format!("ERR {e}"))),
+    }
+}
+
+thread_local! {
+    /// Functions registered by the library being loaded.
+    static REGISTERED: RefCell<Vec<(super::functions::FuncMeta, Function)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An error from register_function: no position, "ERR " in front.
+fn reg_error(msg: &str) -> mlua::Error {
+    PENDING.with(|p| *p.borrow_mut() = Some((msg.to_string(), None, true)));
+    mlua::Error::RuntimeError(msg.to_string())
+}
+
+/// `redis.register_function(name, callback)` or
+/// `redis.register_function{function_name=, callback=, flags=, description=}`.
+fn register_function(_: &Lua, args: MultiValue) -> mlua::Result<()> {
+    const FLAGS: &[&str] = &[
+        "no-writes",
+        "allow-oom",
+        "allow-stale",
+        "no-cluster",
+        "allow-cross-slot-keys",
+    ];
+    let mut it = args.into_iter();
+    let (name, cb, flags, desc) = match (it.next(), it.next()) {
+        (Some(Value::String(n)), Some(Value::Function(f))) => {
+            (n.to_string_lossy(), f, Vec::new(), None)
+        }
+        (Some(Value::Table(t)), None) => {
+            let name =
+                match t.raw_get::<Value>("function_name")? {
+                    Value::String(s) => s.to_string_lossy(),
+                    _ => return Err(reg_error(
+                        "function_name argument given to redis.register_function must be a string",
+                    )),
+                };
+            let cb = match t.raw_get::<Value>("callback")? {
+                Value::Function(f) => f,
+                _ => {
+                    return Err(reg_error(
+                        "callback argument given to redis.register_function must be a function",
+                    ))
+                }
+            };
+            let mut flags = Vec::new();
+            match t.raw_get::<Value>("flags")? {
+                Value::Nil => {}
+                Value::Table(ft) => {
+                    for v in ft.sequence_values::<mlua::LuaString>() {
+                        let f = v?.to_string_lossy();
+                        if !FLAGS.contains(&f.as_str()) {
+                            return Err(reg_error("unknown flag given"));
+                        }
+                        flags.push(f);
+                    }
+                }
+                _ => return Err(reg_error("flags argument to redis.register_function must be a table representing function flags")),
+            }
+            let desc =
+                match t.raw_get::<Value>("description")? {
+                    Value::String(s) => Some(s.to_string_lossy()),
+                    Value::Nil => None,
+                    _ => return Err(reg_error(
+                        "description argument given to redis.register_function must be a string",
+                    )),
+                };
+            (name, cb, flags, desc)
+        }
+        _ => {
+            return Err(reg_error(
+                "wrong arguments given to redis.register_function",
+            ))
+        }
+    };
+    if !super::functions::valid_name(&name) {
+        return Err(reg_error("Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"));
+    }
+    REGISTERED.with(|r| {
+        let mut r = r.borrow_mut();
+        if r.iter().any(|(m, _)| m.name == name) {
+            return Err(reg_error("Function already exists in the library"));
+        }
+        r.push((
+            super::functions::FuncMeta {
+                name,
+                description: desc,
+                flags,
+            },
+            cb,
+        ));
+        Ok(())
+    })
+}
+
+type Registered = Vec<(super::functions::FuncMeta, Function)>;
+
+/// Loads a library's code into this Lua state and returns what it
+/// registered, or the error reply.
+fn load_into(eng: &Engine, body: &[u8]) -> Result<Registered, String> {
+    let f = match eng
+        .lua
+        .load(body)
+        .set_name("@user_function")
+        .into_function()
+    {
+        Ok(f) => f,
+        Err(mlua::Error::SyntaxError { message, .. }) => {
+            return Err(single_line(&format!(
+                "ERR Error compiling function: {message}"
+            )));
+        }
+        Err(e) => return Err(single_line(&format!("ERR Error compiling function: {e}"))),
+    };
+    REGISTERED.with(|r| r.borrow_mut().clear());
+    let res = eng.load_library.call::<(bool, Value)>((f, &eng.register));
+    let registered = REGISTERED.with(|r| std::mem::take(&mut *r.borrow_mut()));
+    match res {
+        Err(e) => Err(single_line(&format!(
+            "ERR Error registering functions: {e}"
+        ))),
+        Ok((false, v)) => {
+            let (msg, prefix) = match &v {
+                Value::Table(t) => (
+                    t.raw_get::<String>(1).unwrap_or_default(),
+                    t.raw_get::<bool>(3).unwrap_or(true),
+                ),
+                Value::String(s) => (s.to_string_lossy(), true),
+                _ => ("unknown error".to_string(), true),
+            };
+            let msg = if prefix { format!("ERR {msg}") } else { msg };
+            Err(single_line(&format!(
+                "ERR Error registering functions: {msg}"
+            )))
+        }
+        Ok((true, _)) if registered.is_empty() => Err("ERR No functions registered".into()),
+        Ok((true, _)) => Ok(registered),
+    }
+}
+
+/// FUNCTION LOAD's trial load in this worker's state: the functions'
+/// metadata, or the error reply.
+pub fn check_library(srv: &Server, body: &[u8]) -> Result<Vec<super::functions::FuncMeta>, String> {
+    with_engine(srv, |eng| {
+        Ok(load_into(eng, body)?.into_iter().map(|(m, _)| m).collect())
+    })
+}
+
+fn with_engine<R>(
+    srv: &Server,
+    f: impl FnOnce(&mut Engine) -> Result<R, String>,
+) -> Result<R, String> {
+    let epoch = srv.scripts.epoch.load(Relaxed);
+    ENGINE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().is_none_or(|e| e.epoch != epoch) {
+            *slot = Some(Engine::new(epoch).map_err(|e| format!("ERR could not start Lua: {e}"))?);
+        }
+        f(slot.as_mut().expect("engine"))
+    })
+}
+
+/// FCALL / FCALL_RO: runs function `name` with `keys` and `args` (passed
+/// as its two arguments).
+pub fn run_function(ctx: &mut Ctx<'_>, name: &str, keys: &[&[u8]], args: &[&[u8]], readonly: bool) {
+    let srv = ctx.srv;
+    let r = with_engine(srv, |eng| {
+        let fe = srv.scripts.functions.epoch.load(Relaxed);
+        if eng.fn_epoch != fe {
+            eng.funcs.clear();
+            for lib in srv.scripts.functions.libraries() {
+                for (m, f) in load_into(eng, &lib.body)? {
+                    eng.funcs.insert(m.name, f);
+                }
+            }
+            eng.fn_epoch = fe;
+        }
+        let f = eng
+            .funcs
+            .get(name)
+            .cloned()
+            .ok_or_else(|| "ERR Function not found".to_string())?;
+        let mk = |items: &[&[u8]]| -> mlua::Result<Table> {
+            let t = eng.lua.create_table_with_capacity(items.len(), 0)?;
+            for (i, it) in items.iter().enumerate() {
+                t.raw_set(i + 1, eng.lua.create_string(it)?)?;
+            }
+            Ok(t)
+        };
+        let (kt, at) = match (mk(keys), mk(args)) {
+            (Ok(k), Ok(a)) => (k, a),
+            (Err(e), _) | (_, Err(e)) => return Err(format!("ERR {e}")),
+        };
+        call(ctx, eng, readonly, name, "user_function", |eng| {
+            eng.run_fn.call::<(bool, Value)>((&f, kt, at))
+        })
+        .map_err(|e| single_line(&format!("ERR {e}")))
+    });
+    if let Err(e) = r {
+        ctx.err(&e);
     }
 }

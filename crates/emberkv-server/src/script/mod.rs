@@ -11,6 +11,7 @@
 //! held exclusively (gate.rs), so it is atomic across all shards.
 
 pub mod engine;
+pub mod functions;
 pub mod libs;
 
 use parking_lot::RwLock;
@@ -33,6 +34,8 @@ pub struct Scripts {
     /// The running script is past `busy-reply-threshold`.
     busy: AtomicBool,
     threshold_ms: AtomicU64,
+    /// FUNCTION libraries.
+    pub functions: functions::Functions,
 }
 
 impl Scripts {
@@ -45,6 +48,7 @@ impl Scripts {
             kill: AtomicBool::new(false),
             busy: AtomicBool::new(false),
             threshold_ms: AtomicU64::new(threshold_ms),
+            functions: Default::default(),
         }
     }
     #[inline]

@@ -1,0 +1,290 @@
+//! FCALL, FCALL_RO and FUNCTION (LOAD, DELETE, FLUSH, LIST, STATS, KILL).
+//! The registry is `script::functions`; libraries run in the per-worker
+//! Lua state (`script::engine`). FUNCTION DUMP/RESTORE are not provided.
+
+use super::flags::*;
+use super::keys::help;
+use super::{Args, Command, Ctx, Group};
+use crate::script::{engine, functions};
+use crate::store::glob::glob_match;
+use std::sync::atomic::Ordering::Relaxed;
+
+fn fcall_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ro: bool) {
+    let Some(n) = ctx.int_arg(args.get(2)) else {
+        return;
+    };
+    if n < 0 {
+        return ctx.err("ERR Number of keys can't be negative");
+    }
+    if n as usize > args.len() - 3 {
+        return ctx.err("ERR Number of keys can't be greater than number of args");
+    }
+    let n = n as usize;
+    let name = String::from_utf8_lossy(args.get(1)).into_owned();
+    let Some(meta) = ctx.srv.scripts.functions.find(&name) else {
+        return ctx.err("ERR Function not found");
+    };
+    if ro && !meta.no_writes() {
+        return ctx.err("ERR Can not execute a script with write flag using *_ro command.");
+    }
+    let keys: smallvec::SmallVec<[&[u8]; 8]> = (3..3 + n).map(|i| args.get(i)).collect();
+    let argv: smallvec::SmallVec<[&[u8]; 8]> = (3 + n..args.len()).map(|i| args.get(i)).collect();
+    let readonly = ro || meta.no_writes();
+    super::multi::run_nested(ctx, |ctx| {
+        engine::run_function(ctx, &name, &keys, &argv, readonly)
+    });
+}
+
+fn fcall(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    fcall_generic(ctx, args, false)
+}
+fn fcall_ro(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    fcall_generic(ctx, args, true)
+}
+
+/// FUNCTION LOAD [REPLACE] code
+fn load(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let (replace, code) = match args.len() {
+        3 => (false, args.get(2)),
+        4 if args.is(2, "replace") => (true, args.get(3)),
+        4 => {
+            return ctx.err(&format!(
+                "ERR Unknown option given: {}",
+                String::from_utf8_lossy(args.get(2))
+            ))
+        }
+        _ => return ctx.err(&crate::errors::wrong_args("function|load")),
+    };
+    let (name, body) = match functions::parse_shebang(code) {
+        Ok(x) => x,
+        Err(e) => return ctx.err(&e),
+    };
+    let funcs = match engine::check_library(ctx.srv, &body) {
+        Ok(f) => f,
+        Err(e) => return ctx.err(&e),
+    };
+    let lib = functions::Library {
+        name: name.clone(),
+        code: code.into(),
+        body: body.into(),
+        funcs,
+    };
+    match ctx.srv.scripts.functions.add(lib, replace) {
+        Ok(()) => ctx.out.bulk(name.as_bytes()),
+        Err(e) => ctx.err(&e),
+    }
+}
+
+/// FUNCTION DELETE library-name
+fn delete(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let name = String::from_utf8_lossy(args.get(2));
+    if ctx.srv.scripts.functions.delete(&name) {
+        ctx.out.ok()
+    } else {
+        ctx.err("ERR Library not found")
+    }
+}
+
+/// FUNCTION FLUSH [ASYNC|SYNC]
+fn flush(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    if args.len() > 3 || (args.len() == 3 && !args.is(2, "async") && !args.is(2, "sync")) {
+        return ctx.err("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+    }
+    ctx.srv.scripts.functions.flush();
+    ctx.out.ok();
+}
+
+/// FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE]
+fn list(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    let (mut pattern, mut code) = (None, false);
+    let mut i = 2;
+    while i < args.len() {
+        if args.is(i, "withcode") && !code {
+            code = true;
+        } else if args.is(i, "libraryname") && pattern.is_none() && i + 1 < args.len() {
+            pattern = Some(args.get(i + 1));
+            i += 1;
+        } else {
+            return ctx.err(&format!(
+                "ERR Unknown argument {}",
+                String::from_utf8_lossy(args.get(i))
+            ));
+        }
+        i += 1;
+    }
+    let libs: Vec<_> = ctx
+        .srv
+        .scripts
+        .functions
+        .libraries()
+        .into_iter()
+        .filter(|l| pattern.is_none_or(|p| glob_match(p, l.name.as_bytes(), false)))
+        .collect();
+    ctx.out.array(libs.len());
+    for l in &libs {
+        ctx.out.map(3 + code as usize);
+        ctx.out.bulk(b"library_name");
+        ctx.out.bulk(l.name.as_bytes());
+        ctx.out.bulk(b"engine");
+        ctx.out.bulk(b"LUA");
+        ctx.out.bulk(b"functions");
+        ctx.out.array(l.funcs.len());
+        for f in &l.funcs {
+            ctx.out.map(3);
+            ctx.out.bulk(b"name");
+            ctx.out.bulk(f.name.as_bytes());
+            ctx.out.bulk(b"description");
+            match &f.description {
+                Some(d) => ctx.out.bulk(d.as_bytes()),
+                None => ctx.out.null(),
+            }
+            ctx.out.bulk(b"flags");
+            ctx.out.set(f.flags.len());
+            for fl in &f.flags {
+                ctx.out.simple(fl);
+            }
+        }
+        if code {
+            ctx.out.bulk(b"library_code");
+            ctx.out.bulk(&l.code);
+        }
+    }
+}
+
+/// FUNCTION STATS
+fn stats(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
+    let (libs, funcs) = ctx.srv.scripts.functions.counts();
+    ctx.out.map(2);
+    ctx.out.bulk(b"running_script");
+    ctx.out.null();
+    ctx.out.bulk(b"engines");
+    ctx.out.map(1);
+    ctx.out.bulk(b"LUA");
+    ctx.out.map(2);
+    ctx.out.bulk(b"libraries_count");
+    ctx.out.int(libs as i64);
+    ctx.out.bulk(b"functions_count");
+    ctx.out.int(funcs as i64);
+}
+
+/// FUNCTION KILL: as SCRIPT KILL (one running script at a time).
+fn kill(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
+    let s = &ctx.srv.scripts;
+    if !s.running.load(Relaxed) {
+        return ctx.err("NOTBUSY No scripts in execution right now.");
+    }
+    if s.wrote.load(Relaxed) {
+        return ctx.err("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.");
+    }
+    s.kill.store(true, Relaxed);
+    ctx.out.ok();
+}
+
+fn function_help(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
+    help(
+        ctx,
+        &[
+            "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "LOAD [REPLACE] <FUNCTION CODE>",
+            "    Create a new library with the given library name and code.",
+            "DELETE <LIBRARY NAME>",
+            "    Delete the given library.",
+            "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+            "    Return general information on all the libraries:",
+            "    * Library name",
+            "    * The engine used to run the Library",
+            "    * Library description",
+            "    * Functions list",
+            "    * Library code (if WITHCODE is given)",
+            "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+            "STATS",
+            "    Return information about the current function running:",
+            "    * Function name",
+            "    * Command used to run the function",
+            "    * Duration in MS that the function is running",
+            "    If no function is running, return nil",
+            "    In addition, returns a list of available engines.",
+            "KILL",
+            "    Kill the current running function.",
+            "FLUSH [ASYNC|SYNC]",
+            "    Delete all the libraries.",
+            "    When called without the optional mode argument, the behavior is determined by the",
+            "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            "    * ASYNC: Asynchronously flush the libraries.",
+            "    * SYNC: Synchronously flush the libraries.",
+            "HELP",
+            "    Print this help.",
+        ],
+    );
+}
+
+const S: Group = Group::Scripting;
+const FCALL_FLAGS: u32 = NOSCRIPT | SKIP_MONITOR | MAY_REPLICATE | STALE | MOVABLE_KEYS | EXCLUSIVE;
+
+static FUNCTION_SUBS: &[Command] = &[
+    Command::new("load", -3, WRITE | DENYOOM | NOSCRIPT, load).doc(
+        S,
+        "7.0.0",
+        "O(1) (considering compilation time is redundant)",
+        "Creates a library.",
+    ),
+    Command::new("delete", 3, WRITE | NOSCRIPT, delete).doc(
+        S,
+        "7.0.0",
+        "O(1)",
+        "Deletes a library and its functions.",
+    ),
+    Command::new("flush", -2, WRITE | NOSCRIPT, flush).doc(
+        S,
+        "7.0.0",
+        "O(N) where N is the number of functions deleted",
+        "Deletes all libraries and functions.",
+    ),
+    Command::new("list", -2, NOSCRIPT, list).doc(
+        S,
+        "7.0.0",
+        "O(N) where N is the number of functions",
+        "Returns information about all libraries.",
+    ),
+    Command::new("stats", 2, NOSCRIPT | ALLOW_BUSY, stats).doc(
+        S,
+        "7.0.0",
+        "O(1)",
+        "Returns information about a function during execution.",
+    ),
+    Command::new("kill", 2, NOSCRIPT | ALLOW_BUSY, kill).doc(
+        S,
+        "7.0.0",
+        "O(1)",
+        "Terminates a function during execution.",
+    ),
+    Command::new("help", 2, LOADING | STALE, function_help).doc(
+        S,
+        "7.0.0",
+        "O(1)",
+        "Returns helpful text about the different subcommands.",
+    ),
+];
+
+pub static COMMANDS: &[Command] = &[
+    Command::new("fcall", -3, FCALL_FLAGS, fcall).keynum(2).doc(
+        S,
+        "7.0.0",
+        "Depends on the function that is executed.",
+        "Invokes a function.",
+    ),
+    Command::new("fcall_ro", -3, FCALL_FLAGS | READONLY, fcall_ro)
+        .keynum(2)
+        .doc(
+            S,
+            "7.0.0",
+            "Depends on the function that is executed.",
+            "Invokes a read-only function.",
+        ),
+    Command::container("function", FUNCTION_SUBS).doc(
+        S,
+        "7.0.0",
+        "Depends on subcommand.",
+        "A container for function commands.",
+    ),
+];
