@@ -248,9 +248,7 @@ impl Engine {
             g.raw_set(name, Value::Nil)?;
         }
         lua.set_hook(HookTriggers::new().every_nth_instruction(HOOK_EVERY), hook)?;
-        // A script cannot take the server's memory: past this, allocations
-        // in Lua fail and the script gets "not enough memory".
-        lua.set_memory_limit(LUA_MEMORY_LIMIT)?;
+        // Lua's memory is bounded while a script runs (see `call`).
         let keys = lua.create_table()?;
         let argv = lua.create_table()?;
         g.raw_set("KEYS", &keys)?;
@@ -612,9 +610,9 @@ pub fn run(
             }
         };
         let f = f.clone();
-        let label = std::str::from_utf8(sha).unwrap_or("").to_string();
+        let label = std::str::from_utf8(sha).unwrap_or("");
         let res = fill(eng, keys, argv).and_then(|()| {
-            call(ctx, eng, readonly, &label, "user_script", |eng| {
+            call(ctx, eng, readonly, label, "user_script", |eng| {
                 eng.run.call::<(bool, Value)>(&f)
             })
         });
@@ -669,7 +667,12 @@ fn call(
     s.kill.store(false, Relaxed);
     s.running.store(true, Relaxed);
     RUN.with(|r| r.set(&mut st));
+    // The memory bound is on only while Lua code runs: mlua then runs its
+    // own API calls in protected mode (slower), which our setup of KEYS
+    // and ARGV before and the reply after do not need.
+    let _ = eng.lua.set_memory_limit(LUA_MEMORY_LIMIT);
     let res = invoke(eng);
+    let _ = eng.lua.set_memory_limit(0);
     RUN.with(|r| r.set(std::ptr::null_mut()));
     eng.bufs = std::mem::take(&mut st.bufs);
     if ctx.client.db != db {
@@ -833,7 +836,9 @@ fn load_into(eng: &Engine, body: &[u8]) -> Result<Registered, String> {
         Err(e) => return Err(single_line(&format!("ERR Error compiling function: {e}"))),
     };
     REGISTERED.with(|r| r.borrow_mut().clear());
+    let _ = eng.lua.set_memory_limit(LUA_MEMORY_LIMIT);
     let res = eng.load_library.call::<(bool, Value)>((f, &eng.register));
+    let _ = eng.lua.set_memory_limit(0);
     let registered = REGISTERED.with(|r| std::mem::take(&mut *r.borrow_mut()));
     match res {
         Err(e) => Err(single_line(&format!(
