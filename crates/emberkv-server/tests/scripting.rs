@@ -304,3 +304,24 @@ fn functions_across_workers() {
         );
     }
 }
+
+/// A script cannot take the server's memory: its Lua allocations are
+/// bounded (1 GiB per worker) and it fails with "not enough memory".
+#[test]
+fn script_memory_is_bounded() {
+    let srv = Server::start(&[]);
+    let mut c = srv.raw();
+    let r = s(&c.cmd(&[
+        "EVAL",
+        "local s = 'x' for i = 1, 40 do s = s .. s end return #s",
+        "0",
+    ]));
+    assert!(r.starts_with("-ERR not enough memory script: "), "{r}");
+    let r = s(&c.cmd(&[
+        "EVAL",
+        "local ok, e = pcall(function() local s = 'x' for i = 1, 40 do s = s .. s end end) return e",
+        "0",
+    ]));
+    assert_eq!(r, "$17\r\nnot enough memory\r\n");
+    assert_eq!(c.cmd(&["EVAL", "return 1", "0"]), b":1\r\n");
+}
