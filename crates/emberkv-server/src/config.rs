@@ -157,6 +157,13 @@ fn memory_in(v: &[String], lo: u64) -> Result<u64, String> {
     Ok(n)
 }
 
+fn set_busy_threshold(c: &mut Config, v: &[String]) -> Result<(), String> {
+    c.busy_reply_threshold = one(v)?
+        .parse::<u64>()
+        .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+    Ok(())
+}
+
 fn yes_no(v: &[String]) -> Result<bool, String> {
     match one(v)?.to_ascii_lowercase().as_str() {
         "yes" => Ok(true),
@@ -516,23 +523,14 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "busy-reply-threshold",
         mutable: true,
-        set: |c, v| {
-            c.busy_reply_threshold = one(v)?
-                .parse::<u64>()
-                .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
-            Ok(())
-        },
+        set: set_busy_threshold,
         get: |c| c.busy_reply_threshold.to_string(),
     },
+    // Redis's older name for the same setting.
     Directive {
         name: "lua-time-limit",
         mutable: true,
-        set: |c, v| {
-            c.busy_reply_threshold = one(v)?
-                .parse::<u64>()
-                .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
-            Ok(())
-        },
+        set: set_busy_threshold,
         get: |c| c.busy_reply_threshold.to_string(),
     },
     Directive {

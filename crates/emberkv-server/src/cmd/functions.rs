@@ -7,19 +7,11 @@ use super::keys::help;
 use super::{Args, Command, Ctx, Group};
 use crate::script::{engine, functions};
 use crate::store::glob::glob_match;
-use std::sync::atomic::Ordering::Relaxed;
 
 fn fcall_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ro: bool) {
-    let Some(n) = ctx.int_arg(args.get(2)) else {
+    let Some((keys, argv)) = super::scripting::keys_and_args(ctx, args) else {
         return;
     };
-    if n < 0 {
-        return ctx.err("ERR Number of keys can't be negative");
-    }
-    if n as usize > args.len() - 3 {
-        return ctx.err("ERR Number of keys can't be greater than number of args");
-    }
-    let n = n as usize;
     let name = String::from_utf8_lossy(args.get(1)).into_owned();
     let Some(meta) = ctx.srv.scripts.functions.find(&name) else {
         return ctx.err("ERR Function not found");
@@ -27,8 +19,6 @@ fn fcall_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ro: bool) {
     if ro && !meta.no_writes() {
         return ctx.err("ERR Can not execute a script with write flag using *_ro command.");
     }
-    let keys: smallvec::SmallVec<[&[u8]; 8]> = (3..3 + n).map(|i| args.get(i)).collect();
-    let argv: smallvec::SmallVec<[&[u8]; 8]> = (3 + n..args.len()).map(|i| args.get(i)).collect();
     let readonly = ro || meta.no_writes();
     super::multi::run_nested(ctx, |ctx| {
         engine::run_function(ctx, &name, &keys, &argv, readonly)
@@ -167,19 +157,6 @@ fn stats(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
     ctx.out.int(funcs as i64);
 }
 
-/// FUNCTION KILL: as SCRIPT KILL (one running script at a time).
-fn kill(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
-    let s = &ctx.srv.scripts;
-    if !s.running.load(Relaxed) {
-        return ctx.err("NOTBUSY No scripts in execution right now.");
-    }
-    if s.wrote.load(Relaxed) {
-        return ctx.err("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.");
-    }
-    s.kill.store(true, Relaxed);
-    ctx.out.ok();
-}
-
 fn function_help(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
     help(
         ctx,
@@ -252,7 +229,14 @@ static FUNCTION_SUBS: &[Command] = &[
         "O(1)",
         "Returns information about a function during execution.",
     ),
-    Command::new("kill", 2, NOSCRIPT | ALLOW_BUSY, kill).doc(
+    // One script or function runs at a time: FUNCTION KILL is SCRIPT KILL.
+    Command::new(
+        "kill",
+        2,
+        NOSCRIPT | ALLOW_BUSY,
+        super::scripting::script_kill,
+    )
+    .doc(
         S,
         "7.0.0",
         "O(1)",

@@ -7,19 +7,34 @@ use super::{Args, Command, Ctx, Group};
 use crate::script::{self, engine};
 use std::sync::atomic::Ordering::Relaxed;
 
-fn eval_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, by_sha: bool, readonly: bool) {
-    let Some(n) = ctx.int_arg(args.get(2)) else {
-        return;
-    };
+/// Up to 8 arguments inline.
+pub(crate) type ArgList<'a> = smallvec::SmallVec<[&'a [u8]; 8]>;
+
+/// The `numkeys key... arg...` tail of EVAL/EVALSHA/FCALL (numkeys at
+/// index 2): (keys, args), or None after replying Redis's error.
+pub(crate) fn keys_and_args<'a>(
+    ctx: &mut Ctx<'_>,
+    args: &Args<'a>,
+) -> Option<(ArgList<'a>, ArgList<'a>)> {
+    let n = ctx.int_arg(args.get(2))?;
     if n < 0 {
-        return ctx.err("ERR Number of keys can't be negative");
+        ctx.err("ERR Number of keys can't be negative");
+        return None;
     }
     if n as usize > args.len() - 3 {
-        return ctx.err("ERR Number of keys can't be greater than number of args");
+        ctx.err("ERR Number of keys can't be greater than number of args");
+        return None;
     }
     let n = n as usize;
-    let keys: smallvec::SmallVec<[&[u8]; 8]> = (3..3 + n).map(|i| args.get(i)).collect();
-    let argv: smallvec::SmallVec<[&[u8]; 8]> = (3 + n..args.len()).map(|i| args.get(i)).collect();
+    let keys = (3..3 + n).map(|i| args.get(i)).collect();
+    let argv = (3 + n..args.len()).map(|i| args.get(i)).collect();
+    Some((keys, argv))
+}
+
+fn eval_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, by_sha: bool, readonly: bool) {
+    let Some((keys, argv)) = keys_and_args(ctx, args) else {
+        return;
+    };
     let (sha, body) = if by_sha {
         match script::normalize_sha(args.get(1)) {
             Some(s) => (s, None),
@@ -75,8 +90,9 @@ fn script_flush(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     ctx.out.ok();
 }
 
-/// SCRIPT KILL: runs while a script holds the gate (ALLOW_BUSY).
-fn script_kill(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
+/// SCRIPT KILL (and FUNCTION KILL): runs while a script holds the gate
+/// (ALLOW_BUSY).
+pub(crate) fn script_kill(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
     let s = &ctx.srv.scripts;
     if !s.running.load(Relaxed) {
         return ctx.err("NOTBUSY No scripts in execution right now.");
