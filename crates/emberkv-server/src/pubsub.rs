@@ -138,6 +138,15 @@ impl PubSub {
         self.table(k).read().get(name).map_or(0, |v| v.len())
     }
 
+    /// Channels, patterns and shard channels with subscribers (INFO stats).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        (
+            self.channels.read().len(),
+            self.patterns.read().len(),
+            self.shard.read().len(),
+        )
+    }
+
     pub fn numpat(&self) -> usize {
         self.patterns.read().len()
     }

@@ -55,6 +55,10 @@ fn subscribe_publish_and_patterns_resp2() {
         publ.cmd(&["PUBSUB", "CHANNELS", "sp*"]),
         b"*1\r\n$5\r\nsport\r\n"
     );
+    let info = s(&publ.cmd(&["INFO", "stats"]));
+    assert!(info.contains("pubsub_channels:2\r\n"), "{info}");
+    assert!(info.contains("pubsub_patterns:1\r\n"), "{info}");
+    assert!(info.contains("pubsubshard_channels:0\r\n"), "{info}");
     // Unsubscribe from everything: one confirmation per channel, counts down.
     sub.send(&encode(&[b"UNSUBSCRIBE"]));
     let (a, b) = (s(&sub.reply()), s(&sub.reply()));

@@ -208,8 +208,10 @@ fn section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             f!("lazyfreed_objects:{}", crate::lazyfree::FREED.load(Relaxed));
             f!("keyspace_hits:{}", srv.sum(|s| s.hits.get()));
             f!("keyspace_misses:{}", srv.sum(|s| s.misses.get()));
-            f!("pubsub_channels:0");
-            f!("pubsub_patterns:0");
+            let (channels, patterns, shard) = srv.pubsub.counts();
+            f!("pubsub_channels:{channels}");
+            f!("pubsub_patterns:{patterns}");
+            f!("pubsubshard_channels:{shard}");
             f!("total_error_replies:{}", srv.sum(|s| s.error_replies.get()));
         }
         "replication" => {
