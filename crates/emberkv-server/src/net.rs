@@ -472,14 +472,17 @@ impl Worker {
     /// Moves published messages from subscribers' outboxes to their
     /// sockets (see pubsub.rs).
     fn drain_ready(&mut self) {
+        // Runs every loop iteration: the common case is one relaxed load
+        // (no Arc clone, whose count is shared by all workers).
+        match self.srv.workers.get() {
+            Some(ws) if ws[self.idx].has_ready.load(Relaxed) => {}
+            _ => return,
+        }
         let srv = self.srv.clone();
         let Some(ws) = srv.workers.get() else {
             return;
         };
         let me = &ws[self.idx];
-        if !me.has_ready.load(Relaxed) {
-            return;
-        }
         let list = {
             let mut r = me.ready.lock();
             me.has_ready.store(false, Relaxed);
