@@ -17,6 +17,7 @@
 use crate::cmd::{lists, zsets, Ctx};
 use crate::notify;
 use crate::server::Server;
+use crate::store::Table;
 use emberkv_protocol::{ReplyWriter, Resp};
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
@@ -55,6 +56,34 @@ pub enum Served {
     WrongType,
 }
 
+/// The pop of the first of `keys` that has anything: the notification
+/// (the pop's event, and "del" if it emptied the key) and the reply.
+fn first_pop<T>(
+    srv: &Server,
+    db: usize,
+    now: i64,
+    keys: &[Vec<u8>],
+    (class, event): (u32, &str),
+    pop: impl Fn(&mut Table, u64, &[u8]) -> Result<Option<Vec<T>>, ()>,
+    reply: impl FnOnce(&[u8], Vec<T>),
+) -> Served {
+    for k in keys {
+        let h = srv.store.hash(k);
+        let mut shard = srv.store.lock(h);
+        let t = &mut shard.dbs[db];
+        match pop(t, h, k) {
+            Err(()) => return Served::WrongType,
+            Ok(Some(v)) if !v.is_empty() => {
+                notify::popped(srv, class, event, k, db, now, t, h);
+                reply(k, v);
+                return Served::Yes;
+            }
+            _ => {}
+        }
+    }
+    Served::No
+}
+
 impl BlockOp {
     pub fn keys(&self) -> Vec<&[u8]> {
         match self {
@@ -77,63 +106,33 @@ impl BlockOp {
         let lru = ((now / 1000) as u32) & 0xff_ffff;
         let store = &srv.store;
         match self {
-            BlockOp::ListPop { keys, front } => {
-                for k in keys {
-                    let h = store.hash(k);
-                    let mut shard = store.lock(h);
-                    match lists::pop_from(&mut shard.dbs[db], h, k, *front, 1, now, lru) {
-                        Err(()) => return Served::WrongType,
-                        Ok(Some(v)) if !v.is_empty() => {
-                            let ev = notify::list_event(*front, false);
-                            notify::popped(
-                                srv,
-                                notify::LIST,
-                                ev,
-                                k,
-                                db,
-                                now,
-                                &mut shard.dbs[db],
-                                h,
-                            );
-                            out.array(2);
-                            out.bulk(k);
-                            out.bulk(&v[0]);
-                            return Served::Yes;
-                        }
-                        _ => {}
-                    }
-                }
-                Served::No
-            }
-            BlockOp::ListMPop { keys, front, count } => {
-                for k in keys {
-                    let h = store.hash(k);
-                    let mut shard = store.lock(h);
-                    match lists::pop_from(&mut shard.dbs[db], h, k, *front, *count, now, lru) {
-                        Err(()) => return Served::WrongType,
-                        Ok(Some(v)) if !v.is_empty() => {
-                            let ev = notify::list_event(*front, false);
-                            notify::popped(
-                                srv,
-                                notify::LIST,
-                                ev,
-                                k,
-                                db,
-                                now,
-                                &mut shard.dbs[db],
-                                h,
-                            );
-                            out.array(2);
-                            out.bulk(k);
-                            out.array(v.len());
-                            v.iter().for_each(|e| out.bulk(e));
-                            return Served::Yes;
-                        }
-                        _ => {}
-                    }
-                }
-                Served::No
-            }
+            BlockOp::ListPop { keys, front } => first_pop(
+                srv,
+                db,
+                now,
+                keys,
+                (notify::LIST, notify::list_event(*front, false)),
+                |t, h, k| lists::pop_from(t, h, k, *front, 1, now, lru),
+                |k, v| {
+                    out.array(2);
+                    out.bulk(k);
+                    out.bulk(&v[0]);
+                },
+            ),
+            BlockOp::ListMPop { keys, front, count } => first_pop(
+                srv,
+                db,
+                now,
+                keys,
+                (notify::LIST, notify::list_event(*front, false)),
+                |t, h, k| lists::pop_from(t, h, k, *front, *count, now, lru),
+                |k, v| {
+                    out.array(2);
+                    out.bulk(k);
+                    out.array(v.len());
+                    v.iter().for_each(|e| out.bulk(e));
+                },
+            ),
             BlockOp::ListMove {
                 src,
                 dst,
@@ -178,68 +177,38 @@ impl BlockOp {
                 out.bulk(&v[0]);
                 Served::Yes
             }
-            BlockOp::ZPop { keys, min } => {
-                for k in keys {
-                    let h = store.hash(k);
-                    let mut shard = store.lock(h);
-                    match zsets::pop_from(&mut shard.dbs[db], h, k, *min, 1, now, lru) {
-                        Err(()) => return Served::WrongType,
-                        Ok(Some(v)) if !v.is_empty() => {
-                            let ev = if *min { "zpopmin" } else { "zpopmax" };
-                            notify::popped(
-                                srv,
-                                notify::ZSET,
-                                ev,
-                                k,
-                                db,
-                                now,
-                                &mut shard.dbs[db],
-                                h,
-                            );
-                            out.array(3);
-                            out.bulk(k);
-                            out.bulk(&v[0].0);
-                            out.double(v[0].1);
-                            return Served::Yes;
-                        }
-                        _ => {}
+            BlockOp::ZPop { keys, min } => first_pop(
+                srv,
+                db,
+                now,
+                keys,
+                (notify::ZSET, if *min { "zpopmin" } else { "zpopmax" }),
+                |t, h, k| zsets::pop_from(t, h, k, *min, 1, now, lru),
+                |k, v| {
+                    out.array(3);
+                    out.bulk(k);
+                    out.bulk(&v[0].0);
+                    out.double(v[0].1);
+                },
+            ),
+            BlockOp::ZMPop { keys, min, count } => first_pop(
+                srv,
+                db,
+                now,
+                keys,
+                (notify::ZSET, if *min { "zpopmin" } else { "zpopmax" }),
+                |t, h, k| zsets::pop_from(t, h, k, *min, *count, now, lru),
+                |k, v| {
+                    out.array(2);
+                    out.bulk(k);
+                    out.array(v.len());
+                    for (m, sc) in &v {
+                        out.array(2);
+                        out.bulk(m);
+                        out.double(*sc);
                     }
-                }
-                Served::No
-            }
-            BlockOp::ZMPop { keys, min, count } => {
-                for k in keys {
-                    let h = store.hash(k);
-                    let mut shard = store.lock(h);
-                    match zsets::pop_from(&mut shard.dbs[db], h, k, *min, *count, now, lru) {
-                        Err(()) => return Served::WrongType,
-                        Ok(Some(v)) if !v.is_empty() => {
-                            let ev = if *min { "zpopmin" } else { "zpopmax" };
-                            notify::popped(
-                                srv,
-                                notify::ZSET,
-                                ev,
-                                k,
-                                db,
-                                now,
-                                &mut shard.dbs[db],
-                                h,
-                            );
-                            out.array(2);
-                            out.bulk(k);
-                            out.array(v.len());
-                            for (m, s) in &v {
-                                out.array(2);
-                                out.bulk(m);
-                                out.double(*s);
-                            }
-                            return Served::Yes;
-                        }
-                        _ => {}
-                    }
-                }
-                Served::No
-            }
+                },
+            ),
         }
     }
 

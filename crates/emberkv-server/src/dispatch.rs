@@ -202,20 +202,31 @@ fn reject(
 
 fn keys_written(srv: &Server, client: &mut Client, cmd: &Command, args: &Args<'_>, now: i64) {
     let idx = cmd.key_indexes(args);
-    if idx.is_empty() {
-        return;
+    if !idx.is_empty() {
+        let db = client.db;
+        mark_written(srv, client, db, idx.iter().map(|&i| args.get(i)), now);
     }
-    let db = client.db;
+}
+
+/// Keys of `db` were written: marks their watchers and serves clients
+/// blocked on them (after the transaction or script, when nested).
+pub(crate) fn mark_written<'k>(
+    srv: &Server,
+    client: &mut Client,
+    db: usize,
+    keys: impl Iterator<Item = &'k [u8]> + Clone,
+    now: i64,
+) {
     if srv.watches.any() {
-        srv.watches.touch(db, idx.iter().map(|&i| args.get(i)));
+        srv.watches.touch(db, keys.clone());
     }
     if srv.blocking.any() {
         if client.nested {
             client
                 .deferred
-                .extend(idx.iter().map(|&i| (db, Box::<[u8]>::from(args.get(i)))));
+                .extend(keys.map(|k| (db, Box::<[u8]>::from(k))));
         } else {
-            crate::blocking::signal(srv, db, idx.iter().map(|&i| args.get(i)), now);
+            crate::blocking::signal(srv, db, keys, now);
         }
     }
 }

@@ -505,7 +505,7 @@ impl Worker {
                 conn.wpos = 0;
                 subs.outbox.swap(&mut conn.wbuf);
             } else {
-                conn.wbuf.extend_from_slice(&subs.outbox.take());
+                subs.outbox.append_to(&mut conn.wbuf);
             }
             if !self.flush(token) {
                 self.close(token);

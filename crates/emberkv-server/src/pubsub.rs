@@ -48,11 +48,13 @@ impl Outbox {
         std::mem::swap(&mut g.buf, buf);
     }
 
-    /// Takes the pending bytes (the worker, when draining its ready list).
-    pub fn take(&self) -> Vec<u8> {
+    /// Appends the pending bytes to `buf` (which has unsent data), keeping
+    /// the outbox's allocation for the next messages.
+    pub fn append_to(&self, buf: &mut Vec<u8>) {
         let mut g = self.inner.lock();
         g.scheduled = false;
-        std::mem::take(&mut g.buf)
+        buf.extend_from_slice(&g.buf);
+        g.buf.clear();
     }
 }
 
@@ -252,11 +254,19 @@ struct Delivery<'s> {
     srv: &'s Server,
     now: i64,
     wake: u64,
+    /// client-output-buffer-limit pubsub: (hard, soft, soft seconds).
+    limit: (u64, u64, u64),
 }
 
 impl<'s> Delivery<'s> {
     fn new(srv: &'s Server, now: i64) -> Self {
-        Delivery { srv, now, wake: 0 }
+        let limit = srv.obuf_limit(crate::server::OBUF_PUBSUB);
+        Delivery {
+            srv,
+            now,
+            wake: 0,
+            limit,
+        }
     }
 
     /// Appends the message to one subscriber's outbox; false if the
@@ -266,7 +276,7 @@ impl<'s> Delivery<'s> {
             return false;
         }
         let bytes = m.bytes(s.resp3);
-        let (hard, soft, secs) = self.srv.obuf_limit(crate::server::OBUF_PUBSUB);
+        let (hard, soft, secs) = self.limit;
         let mut g = s.outbox.inner.lock();
         let pending = g.buf.len() + bytes.len() + s.shared.obuf.load(Relaxed) as usize;
         let over_soft = soft > 0 && pending as u64 > soft;

@@ -474,16 +474,7 @@ impl Ctx<'_> {
     /// arguments (MOVE/COPY into another database): watchers are marked and
     /// blocked clients served (after the transaction, inside EXEC).
     pub fn key_written(&mut self, db: usize, key: &[u8]) {
-        if self.srv.watches.any() {
-            self.srv.watches.touch(db, [key]);
-        }
-        if self.srv.blocking.any() {
-            if self.client.nested {
-                self.client.deferred.push((db, key.into()));
-            } else {
-                crate::blocking::signal(self.srv, db, [key], self.now_ms);
-            }
-        }
+        crate::dispatch::mark_written(self.srv, self.client, db, std::iter::once(key), self.now_ms);
     }
     /// Publishes a keyspace notification about `key` in the client's db.
     #[inline]

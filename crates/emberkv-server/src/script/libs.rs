@@ -92,11 +92,7 @@ fn bit(lua: &Lua) -> mlua::Result<Table> {
                 Some(n) => arg(&n)?,
                 None => 8,
             };
-            let (upper, len) = if n < 0 {
-                (true, (-n) as usize)
-            } else {
-                (false, n as usize)
-            };
+            let (upper, len) = (n < 0, n.unsigned_abs() as usize);
             let len = len.min(8);
             let s = if upper {
                 format!("{v:08X}")
