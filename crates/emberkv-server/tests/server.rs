@@ -308,8 +308,9 @@ fn idle_timeout_closes_clients() {
 #[test]
 fn maxclients_refuses_with_redis_error() {
     let srv = Server::start(&["--maxclients", "3"]);
-    // The harness's readiness probe may not be closed yet: wait until this
-    // connection is the only one, then fill the other two slots.
+    // Wait until this connection is the only one (no other client should
+    // exist, but the count is what the test relies on), then fill the
+    // other two slots.
     let mut first = srv.raw();
     let end = std::time::Instant::now() + Duration::from_secs(5);
     while !s(&first.cmd(&["INFO", "clients"])).contains("connected_clients:1\r\n") {
