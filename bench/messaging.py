@@ -16,7 +16,7 @@ median of --repeat alternating runs.
   reported per transaction. P is the number of transactions in flight per
   connection.
 
-Usage: bench/messaging.py [--repeat 3]
+Usage: bench/messaging.py [--repeat 3] [--only evalsha]
 """
 import argparse, multiprocessing, os, re, selectors, socket, subprocess, sys, time
 
@@ -137,6 +137,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--emberkv", default=os.path.join(ROOT, "target/release/emberkv-server"))
+    ap.add_argument("--only", help="run only workloads whose name starts with this")
     a = ap.parse_args()
     rport, eport = free_port(), free_port()
     servers = {
@@ -157,6 +158,8 @@ def main():
         reqs = 100_000 if pl == 1 else 400_000
         work.append(("multi_exec_5_set", pl, reqs, "transaction",
                      lambda port, pid, pl=pl, reqs=reqs: multi_exec(port, pid, pl, reqs)))
+    if a.only:
+        work = [w for w in work if w[0].startswith(a.only)]
     rows = []
     try:
         for name, pl, reqs, unit, fn in work:

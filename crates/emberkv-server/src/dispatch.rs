@@ -3,7 +3,7 @@
 //! authentication. Handlers never repeat these checks.
 
 use crate::client::Client;
-use crate::cmd::{flags, Args, Command, Ctx};
+use crate::cmd::{flags, Args, Ctx};
 use crate::errors;
 use crate::gate::Gate;
 use crate::server::{Server, WorkerStats};
@@ -141,10 +141,13 @@ pub fn dispatch<'s>(
     if cmd.has(flags::EXCLUSIVE) {
         gate.release(srv);
     }
-    // A write marks the watchers of its keys and may serve clients blocked
-    // on them (one atomic load each when nobody watches or is blocked).
-    if cmd.has(flags::WRITE) && (srv.blocking.any() || srv.watches.any()) {
-        keys_written(srv, client, cmd, args, now_ms);
+    // A write may serve clients blocked on its keys (one atomic load when
+    // nobody is blocked). Watchers were marked as the write happened
+    // (`Ctx::notify`).
+    if cmd.has(flags::WRITE) && srv.blocking.any() {
+        let idx = cmd.key_indexes(args);
+        let db = client.db;
+        keys_ready(srv, client, db, idx.iter().map(|&i| args.get(i)), now_ms);
     }
     crate::notify::flush_new(srv, client.db, now_ms);
     if crate::store::LOG_EXPIRED.load(Relaxed) {
@@ -200,34 +203,24 @@ fn reject(
     stats.count_error(format!("-{msg}").as_bytes());
 }
 
-fn keys_written(srv: &Server, client: &mut Client, cmd: &Command, args: &Args<'_>, now: i64) {
-    let idx = cmd.key_indexes(args);
-    if !idx.is_empty() {
-        let db = client.db;
-        mark_written(srv, client, db, idx.iter().map(|&i| args.get(i)), now);
-    }
-}
-
-/// Keys of `db` were written: marks their watchers and serves clients
-/// blocked on them (after the transaction or script, when nested).
-pub(crate) fn mark_written<'k>(
+/// Keys of `db` were written: serves clients blocked on them (after the
+/// transaction or script, when nested).
+pub(crate) fn keys_ready<'k>(
     srv: &Server,
     client: &mut Client,
     db: usize,
-    keys: impl Iterator<Item = &'k [u8]> + Clone,
+    keys: impl Iterator<Item = &'k [u8]>,
     now: i64,
 ) {
-    if srv.watches.any() {
-        srv.watches.touch(db, keys.clone());
+    if !srv.blocking.any() {
+        return;
     }
-    if srv.blocking.any() {
-        if client.nested {
-            client
-                .deferred
-                .extend(keys.map(|k| (db, Box::<[u8]>::from(k))));
-        } else {
-            crate::blocking::signal(srv, db, keys, now);
-        }
+    if client.nested {
+        client
+            .deferred
+            .extend(keys.map(|k| (db, Box::<[u8]>::from(k))));
+    } else {
+        crate::blocking::signal(srv, db, keys, now);
     }
 }
 

@@ -97,6 +97,12 @@ pub fn flush_new(srv: &Server, db: usize, now: i64) {
 
 /// Publishes one event about `key` in `db`.
 pub fn notify(srv: &Server, class: u32, event: &str, key: &[u8], db: usize, now: i64) {
+    // A change to a key is notified here, whoever made it (a command, a
+    // blocked client served, expiry): its watchers are marked at the same
+    // place, as Redis pairs signalModifiedKey with the notification.
+    if class != KEY_MISS && srv.watches.any() {
+        srv.watches.touch(db, std::iter::once(key));
+    }
     let f = srv.notify_flags.load(Relaxed);
     if f & class == 0 || f & (KEYSPACE | KEYEVENT) == 0 {
         return;
@@ -142,7 +148,7 @@ pub fn popped(
     t: &mut crate::store::Table,
     h: u64,
 ) {
-    if srv.notify_flags.load(Relaxed) == 0 {
+    if srv.notify_flags.load(Relaxed) == 0 && !srv.watches.any() {
         return;
     }
     notify(srv, class, event, key, db, now);

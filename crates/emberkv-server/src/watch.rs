@@ -1,16 +1,14 @@
 //! WATCH: which clients watch which keys, so a write can mark their
 //! transactions dirty (optimistic locking; EXEC then replies null).
 //!
-//! Every write command marks the watchers of its keys after it ran
-//! (dispatch, one atomic load when nobody watches); FLUSHDB, FLUSHALL and
-//! SWAPDB mark the watchers of every key that exists in the databases they
-//! change. Expiry is caught at EXEC: WATCH records the key's deadline, and
-//! a deadline that has passed by EXEC means the key expired meanwhile.
-//!
-//! A write command marks its keys even when it changed nothing (SETNX on
-//! an existing key, SREM of an absent member). Redis only marks on a real
-//! change, so such an EXEC may abort here where Redis's would not: a
-//! spurious retry, never a lost update.
+//! A write marks the watchers of a key when it changes it, at the same
+//! place it publishes the keyspace notification (`Ctx::notify`; one atomic
+//! load when nobody watches), so as in Redis a write that changes nothing
+//! (SETNX on an existing key, SREM of an absent member) aborts no EXEC.
+//! FLUSHDB, FLUSHALL and SWAPDB mark the watchers of every key that exists
+//! in the databases they change. Expiry is caught at EXEC: WATCH records
+//! the key's deadline, and a deadline that has passed by EXEC means the
+//! key expired meanwhile.
 
 use crate::server::Server;
 use parking_lot::Mutex;

@@ -202,6 +202,26 @@ fn notifications_match_redis() {
         COPY z4 z5
         MOVE z5 1
         SORT l STORE sorted
+        PSETEX ps 100000 v
+        GETSET ps w
+        MSETNX n1 a n2 b
+        DECR cnt
+        INCRBY cnt 5
+        HMSET hm a 1 b 2
+        LPUSHX l x
+        RPUSHX l y
+        LPUSHX nolist x
+        LMPOP 1 l RIGHT COUNT 2
+        ZADD zr 1 a 2 b 3 c 4 d 5 e
+        ZRANGESTORE zd zr 0 1
+        ZREMRANGEBYSCORE zr 1 1
+        ZREMRANGEBYLEX zd - [a
+        ZPOPMAX zr
+        ZMPOP 1 zr MIN
+        ZDIFFSTORE zd 1 zr
+        UNLINK zd cnt
+        EXPIREAT hm 4000000000
+        PEXPIREAT hm 4000000000000
         SELECT 0";
     let reads = "GET nokey
         HGET nokey f
@@ -227,6 +247,123 @@ fn notifications_match_redis() {
         );
         assert_eq!(s(&x), s(&y), "flags {flags}");
     }
+}
+
+/// WATCH is aborted by writes that change a key, and only by those: for
+/// each case, client A watches `keys` after `setup`, client B runs `cmd`,
+/// and A's EXEC must answer as Redis's (null, or the transaction's reply).
+#[test]
+fn watch_aborts_match_redis() {
+    let Some(redis) = Server::redis() else { return };
+    let ember = Server::start(&[]);
+    // keys | setup; setup | the other client's command
+    let cases = "k | SET k v | SETNX k x
+        k | | SETNX k x
+        k | | DEL k
+        k | SET k v | DEL k
+        k | SET k v | SET k v
+        k | SET k v | SET k x NX
+        k | SET k v | SET k x XX
+        k | SET k v | MSETNX k a j b
+        k | SET k v | GETEX k
+        k | SET k v | GETEX k EX 100
+        k | SET k v | GETDEL k
+        k | | GETDEL k
+        k | SET k v | SETRANGE k 0 x
+        k | SET k 1 | INCRBY k 0
+        k | SET k v | APPEND k x
+        k | SADD k a | SADD k a
+        k | SADD k a | SADD k b
+        k | SADD k a | SREM k b
+        k | SADD k a | SREM k a
+        k | | SPOP k
+        k | SADD s a | SMOVE s k b
+        k | SADD s a | SMOVE s k a
+        d | SADD s1 a | SINTERSTORE d s1 nokey
+        d | SET d x; SADD s1 a | SINTERSTORE d s1 nokey
+        k | HSET k f v | HSETNX k f x
+        k | HSET k f v | HSETNX k g x
+        k | HSET k f v | HDEL k g
+        k | HSET k f v | HDEL k f
+        k | HSET k f 1 | HINCRBY k f 0
+        k | RPUSH k a | LREM k 0 b
+        k | RPUSH k a | LREM k 0 a
+        k | RPUSH k a | LPUSHX k b
+        k | | LPUSHX k b
+        k | | LPOP k
+        k | RPUSH k a | LINSERT k BEFORE zz b
+        k | RPUSH k a | LTRIM k 0 -1
+        k | RPUSH k a | LSET k 0 a
+        k | RPUSH k a b | LMPOP 1 k LEFT
+        k | RPUSH s a | LMOVE s k LEFT LEFT
+        k | ZADD k 1 a | ZADD k 1 a
+        k | ZADD k 1 a | ZADD k 2 a
+        k | ZADD k 1 a | ZADD k NX 2 a
+        k | ZADD k 1 a | ZREM k b
+        k | ZADD k 1 a | ZREMRANGEBYSCORE k 5 6
+        k | | ZPOPMIN k
+        k | ZADD k 1 a | ZINCRBY k 0 a
+        k | | EXPIRE k 100
+        k | SET k v | EXPIRE k 100
+        k | SET k v | EXPIRE k 100 XX
+        k | SET k v | EXPIRE k 0
+        k | SET k v | PERSIST k
+        k | SET k v EX 100 | PERSIST k
+        k | SET k v | RENAME k k
+        k | SET k v | RENAME k j
+        j | SET k v | RENAME k j
+        j | SET k v; SET j w | RENAMENX k j
+        j | SET k v | COPY k j
+        j | SET j v; SET k v | COPY k j
+        k | SET k v | MOVE k 1
+        k | SET k v | UNLINK k
+        k | | UNLINK k
+        k | SET k v | SORT nolist STORE k
+        k | | SORT nolist STORE k
+        k | SET k v | FLUSHDB
+        k | SET o v | FLUSHDB
+        k | SET k v | SWAPDB 0 1
+        k | SET k v | TOUCH k
+        k | SET k v | GET k
+        k | SET k v | EVAL \"return redis.call('get','k')\" 0
+        k | SET k v | EVAL \"return redis.call('set','k','w')\" 0";
+    for case in cases.lines() {
+        let parts: Vec<&str> = case.split('|').map(str::trim).collect();
+        let keys: Vec<&str> = parts[0].split_whitespace().collect();
+        let run = |srv: &Server| -> Vec<u8> {
+            let (mut a, mut b) = (srv.raw(), srv.raw());
+            a.cmd(&["FLUSHALL"]);
+            for setup in parts[1].split(';').filter(|x| !x.trim().is_empty()) {
+                a.cmd(&setup.split_whitespace().collect::<Vec<_>>());
+            }
+            let mut watch = vec!["WATCH"];
+            watch.extend(&keys);
+            a.cmd(&watch);
+            b.cmd(&words(parts[2]));
+            a.cmd(&["MULTI"]);
+            a.cmd(&["PING"]);
+            a.cmd(&["EXEC"])
+        };
+        assert_eq!(s(&run(&ember)), s(&run(&redis)), "case: {case}");
+    }
+}
+
+/// Splits a command line on spaces, keeping "double-quoted" words whole.
+fn words(line: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = line.trim();
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('"') {
+            let end = r.find('"').expect("closing quote");
+            out.push(&r[..end]);
+            rest = r[end + 1..].trim_start();
+        } else {
+            let end = rest.find(' ').unwrap_or(rest.len());
+            out.push(&rest[..end]);
+            rest = rest[end..].trim_start();
+        }
+    }
+    out
 }
 
 #[test]

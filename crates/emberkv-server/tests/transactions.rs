@@ -263,6 +263,25 @@ fn blocking_and_multi() {
     assert_eq!(a.cmd(&["LRANGE", "q", "0", "-1"]), b"*1\r\n$1\r\nz\r\n");
 }
 
+/// A blocked BLMOVE served by another client's push writes its destination:
+/// a transaction watching only that destination is aborted, as in Redis.
+#[test]
+fn served_blmove_aborts_watch_on_destination() {
+    let srv = Server::start(&[]);
+    let (mut a, mut pusher) = (srv.raw(), srv.raw());
+    let mut waiter = srv.raw();
+    waiter.send(&encode(&[
+        b"BLMOVE", b"src", b"dst", b"LEFT", b"RIGHT", b"5",
+    ]));
+    std::thread::sleep(Duration::from_millis(100));
+    a.cmd(&["WATCH", "dst"]);
+    pusher.cmd(&["RPUSH", "src", "x"]);
+    assert_eq!(waiter.reply(), b"$1\r\nx\r\n");
+    a.cmd(&["MULTI"]);
+    a.cmd(&["PING"]);
+    assert_eq!(a.cmd(&["EXEC"]), b"*-1\r\n");
+}
+
 /// A client that disconnects in MULTI or while watching leaves nothing behind.
 #[test]
 fn disconnect_cleans_up() {

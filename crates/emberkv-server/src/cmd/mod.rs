@@ -471,30 +471,31 @@ impl Ctx<'_> {
         ((self.now_ms / 1000) as u32) & 0xff_ffff
     }
     /// A command wrote `key` of `db` outside the keys dispatch sees in its
-    /// arguments (MOVE/COPY into another database): watchers are marked and
-    /// blocked clients served (after the transaction, inside EXEC).
+    /// arguments (MOVE/COPY into another database): clients blocked on it
+    /// are served (after the transaction, inside EXEC). Watchers are marked
+    /// by the notification that goes with the write.
     pub fn key_written(&mut self, db: usize, key: &[u8]) {
-        crate::dispatch::mark_written(self.srv, self.client, db, std::iter::once(key), self.now_ms);
+        crate::dispatch::keys_ready(self.srv, self.client, db, std::iter::once(key), self.now_ms);
     }
-    /// Publishes a keyspace notification about `key` in the client's db.
+    /// `key` (of the client's db) was modified: marks its watchers and
+    /// publishes the keyspace notification. Every data change goes through
+    /// here, as in Redis, where signalModifiedKey and the notification go
+    /// together: a write that changes nothing (SETNX on an existing key,
+    /// SREM of an absent member) neither notifies nor aborts a WATCH.
     #[inline]
     pub fn notify(&self, class: u32, event: &str, key: &[u8]) {
-        if self
-            .srv
-            .notify_flags
-            .load(std::sync::atomic::Ordering::Relaxed)
-            != 0
-        {
-            crate::notify::notify(self.srv, class, event, key, self.client.db, self.now_ms);
-        }
+        self.notify_db(class, event, key, self.client.db);
     }
     /// Like [`Ctx::notify`], for a key of another database (MOVE, COPY).
     pub fn notify_db(&self, class: u32, event: &str, key: &[u8], db: usize) {
-        if self
-            .srv
-            .notify_flags
-            .load(std::sync::atomic::Ordering::Relaxed)
-            != 0
+        // Two relaxed loads in the common case (nobody watches, no
+        // notifications configured).
+        if self.srv.watches.any()
+            || self
+                .srv
+                .notify_flags
+                .load(std::sync::atomic::Ordering::Relaxed)
+                != 0
         {
             crate::notify::notify(self.srv, class, event, key, db, self.now_ms);
         }
