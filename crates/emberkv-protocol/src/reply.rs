@@ -149,12 +149,32 @@ impl<'a> ReplyWriter<'a> {
 
     /// Verbatim text (RESP3 `=` with the `txt` format); a bulk string in RESP2.
     pub fn verbatim(&mut self, s: &[u8]) {
+        self.verbatim_as(b"txt", s);
+    }
+
+    /// Verbatim text of format `fmt` (three bytes: `txt`, `mkd`); a bulk
+    /// string in RESP2.
+    pub fn verbatim_as(&mut self, fmt: &[u8], s: &[u8]) {
         match self.resp {
             Resp::V2 => self.bulk(s),
             Resp::V3 => {
-                self.line(b'=', s.len() as i64 + 4);
-                self.buf.extend_from_slice(b"txt:");
+                self.line(b'=', (fmt.len() + 1 + s.len()) as i64);
+                self.buf.extend_from_slice(fmt);
+                self.buf.push(b':');
                 self.buf.extend_from_slice(s);
+                self.buf.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+
+    /// A big number (RESP3 `(`), given as its decimal digits; a bulk string
+    /// in RESP2.
+    pub fn big_number(&mut self, digits: &[u8]) {
+        match self.resp {
+            Resp::V2 => self.bulk(digits),
+            Resp::V3 => {
+                self.buf.push(b'(');
+                self.buf.extend_from_slice(digits);
                 self.buf.extend_from_slice(b"\r\n");
             }
         }
@@ -162,10 +182,11 @@ impl<'a> ReplyWriter<'a> {
 }
 
 /// Formats like C's `printf("%.17g")`, which Redis 7.0 uses for doubles;
-/// infinities are `inf` / `-inf`.
+/// infinities are `inf` / `-inf`, NaN is `nan` or (sign bit set, as Lua's
+/// 0/0 on x86) `-nan`, as glibc prints them.
 pub fn format_double(d: f64) -> String {
     if d.is_nan() {
-        return "nan".into();
+        return if d.is_sign_negative() { "-nan" } else { "nan" }.into();
     }
     if d.is_infinite() {
         return if d > 0.0 { "inf".into() } else { "-inf".into() };

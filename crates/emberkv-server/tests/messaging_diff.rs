@@ -475,6 +475,104 @@ fn scripts_match_redis() {
             }
         }
     }
+    // RESP3 inside scripts (redis.setresp), RESP3 result types, and the
+    // argument checks of the redis.* helpers.
+    let typed = [
+        "redis.setresp(3); return redis.call('hgetall','h')",
+        "redis.setresp(3); local r=redis.call('hgetall','h'); return type(r.map)",
+        "redis.setresp(3); local r=redis.call('hgetall','h'); return r.map.f",
+        "redis.setresp(3); return redis.call('smembers','s')",
+        "redis.setresp(3); local r=redis.call('smembers','s'); return tostring(r.set.a)",
+        "redis.setresp(3); return redis.call('zscore','z','m')",
+        "redis.setresp(3); local r=redis.call('zscore','z','m'); return tostring(r.double)",
+        "redis.setresp(3); return redis.call('get','nokey')",
+        "redis.setresp(3); return type(redis.call('get','nokey'))",
+        "redis.setresp(2); return type(redis.call('get','nokey'))",
+        "redis.setresp(3); return redis.call('zrange','z',0,-1,'withscores')",
+        "redis.setresp(3); return redis.call('lpop','nolist')",
+        "redis.setresp(3); return redis.call('hrandfield','h',1,'withvalues')",
+        "redis.setresp(3); return redis.call('zpopmin','nozset')",
+        "redis.setresp(3); return redis.call('zrandmember','z',1,'withscores')",
+        "redis.setresp(3); return redis.call('zscan','z',0)",
+        "redis.setresp(3); return redis.call('zincrby','z',1,'m')",
+        "redis.setresp(3); return redis.call('lpos','l','x')",
+        "redis.setresp(3); return redis.call('smismember','s','a','b')",
+        "redis.setresp(3); return redis.call('zmscore','z','m','nope')",
+        "redis.setresp(3); return redis.call('zunion',1,'z','withscores')",
+        "redis.setresp(3); return redis.call('info','nonesuch')",
+        "redis.setresp(3); return redis.pcall('incr','h')",
+        "redis.setresp(3); redis.setresp(2); return redis.call('hgetall','h')",
+        "return {map={a=1}}",
+        "return {set={a=true}}",
+        "return {double=1.5}",
+        "return {double='1.5'}",
+        "return {big_number='123456789012345678901234567890'}",
+        "return {verbatim_string={format='txt',string='hello'}}",
+        "return false",
+        "return nil",
+        "return {1,true,false,{map={x='y'}}}",
+        "return {map={a={set={b=true}}}}",
+        "return {double=0/0}",
+        "return {double=1/0}",
+        "return {double=-1/0}",
+        "return {double=3}",
+        "return {map={}}",
+        "return {map={[1]='x'}}",
+        "return {set={1,2}}",
+        "redis.setresp(4)",
+        "redis.setresp()",
+        "redis.setresp('3')",
+        "redis.setresp(2.5)",
+        "return redis.setresp(2,3)",
+        "return pcall(redis.setresp, 4)",
+        "redis.log()",
+        "redis.log('x','y')",
+        "redis.log(1)",
+        "redis.log(1,'a')",
+        "redis.log(9,'a')",
+        "redis.log(-1,'x')",
+        "return redis.log('1','a')",
+        "return redis.log(1,{})",
+        "return redis.sha1hex()",
+        "return redis.sha1hex(1)",
+        "return redis.sha1hex('a','b')",
+        "return redis.error_reply()",
+        "return redis.error_reply(5)",
+        "return redis.error_reply('x','y')",
+        "return redis.error_reply('x')",
+        "return redis.error_reply('MY x')",
+        "return redis.error_reply('-MY x')",
+        "return redis.error_reply('')",
+        "return redis.error_reply('x').err",
+        "return redis.status_reply(1)",
+        "return redis.status_reply()",
+        "return redis.status_reply('a','b')",
+        "return redis.status_reply('x\\r\\ny')",
+        "return {err='-x'}",
+        "error({err='MY e'})",
+    ];
+    for proto in ["2", "3"] {
+        for sc in typed {
+            let cmds = [
+                vec!["HELLO", proto],
+                vec!["HSET", "h", "f", "v"],
+                vec!["SADD", "s", "a"],
+                vec!["ZADD", "z", "1.5", "m"],
+                vec!["EVAL", sc, "0"],
+                vec!["EVAL_RO", sc, "0"],
+            ];
+            let (mut a, mut b) = (ember.raw(), redis.raw());
+            a.cmd(&["FLUSHALL"]);
+            b.cmd(&["FLUSHALL"]);
+            for c in &cmds {
+                let (x, y) = (a.cmd(c), b.cmd(c));
+                if c[0] == "HELLO" {
+                    continue;
+                }
+                assert_eq!(s(&x), s(&y), "reply to {c:?} in RESP{proto}");
+            }
+        }
+    }
     let cmds = lines(
         "SCRIPT LOAD return
          SCRIPT EXISTS e0e1f9fabfc9d4800c877a703b823ac0578ff8db ffff

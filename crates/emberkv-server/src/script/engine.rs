@@ -1,12 +1,13 @@
-//! The per-worker Lua state: sandbox, `redis.*`, type conversions between
-//! Lua values and RESP replies, and running one script.
+//! The per-worker Lua state: sandbox, `redis.*`, and running one script
+//! (type conversions are in convert.rs).
 
+use super::convert::{lua_to_reply, resp_to_lua, Fields};
 use crate::client::Client;
 use crate::cmd::{flags, Args, Ctx};
 use crate::dispatch::dispatch;
 use crate::gate::Gate;
 use crate::server::{Server, WorkerStats};
-use emberkv_protocol::{ReplyWriter, Resp};
+use emberkv_protocol::Resp;
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -14,8 +15,6 @@ use std::sync::atomic::Ordering::Relaxed;
 
 /// Lua instructions between checks of the time limit and SCRIPT KILL.
 const HOOK_EVERY: u32 = 100_000;
-/// Deepest table nesting converted to a reply (self-referencing tables).
-const MAX_DEPTH: usize = 64;
 /// Most memory one worker's Lua state may hold (all its scripts' data).
 const LUA_MEMORY_LIMIT: usize = 1 << 30;
 
@@ -29,6 +28,8 @@ struct RunState {
     stats: *const WorkerStats,
     now_ms: i64,
     readonly: bool,
+    /// `redis.setresp(3)` was called: redis.call replies come as RESP3.
+    resp3: bool,
     /// TSC timestamp of the start (quanta raw ticks).
     start: u64,
     /// Buffers reused across calls (kept in the Engine between scripts).
@@ -70,6 +71,7 @@ struct Engine {
     keys: Table,
     argv: Table,
     bufs: Bufs,
+    fields: Fields,
 }
 
 /// Sets up the sandbox: Redis's globals, `redis.call` / `redis.pcall` in
@@ -167,41 +169,17 @@ impl Engine {
         )?;
         let g = lua.globals();
         let r = lua.create_table()?;
-        r.set(
-            "sha1hex",
-            lua.create_function(|lua, s: mlua::LuaString| {
-                lua.create_string(super::sha1_hex(&s.as_bytes()))
-            })?,
-        )?;
+        r.set("sha1hex", lua.create_function(sha1hex)?)?;
         r.set(
             "error_reply",
-            lua.create_function(|lua, s: mlua::LuaString| {
-                let t = lua.create_table()?;
-                t.set("err", s)?;
-                Ok(t)
-            })?,
+            lua.create_function(|lua, a: MultiValue| reply_table(lua, a, "err"))?,
         )?;
         r.set(
             "status_reply",
-            lua.create_function(|lua, s: mlua::LuaString| {
-                let t = lua.create_table()?;
-                t.set("ok", s)?;
-                Ok(t)
-            })?,
+            lua.create_function(|lua, a: MultiValue| reply_table(lua, a, "ok"))?,
         )?;
         r.set("log", lua.create_function(log)?)?;
-        r.set(
-            "setresp",
-            lua.create_function(|_, v: i64| match v {
-                2 => Ok(()),
-                3 => Err(mlua::Error::RuntimeError(
-                    "RESP3 replies inside scripts are not supported by emberkv yet".into(),
-                )),
-                _ => Err(mlua::Error::RuntimeError(
-                    "RESP version must be 2 or 3.".into(),
-                )),
-            })?,
-        )?;
+        r.set("setresp", lua.create_function(setresp)?)?;
         r.set("set_repl", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
         r.set("replicate_commands", lua.create_function(|_, ()| Ok(true))?)?;
         for (name, v) in [
@@ -254,7 +232,6 @@ impl Engine {
         g.raw_set("KEYS", &keys)?;
         g.raw_set("ARGV", &argv)?;
         Ok(Engine {
-            lua,
             run,
             run_fn,
             load_library,
@@ -266,6 +243,8 @@ impl Engine {
             keys,
             argv,
             bufs: Bufs::default(),
+            fields: Fields::new(&lua)?,
+            lua,
         })
     }
 }
@@ -309,23 +288,106 @@ fn user_line(lua: &Lua) -> Option<usize> {
     })?
 }
 
-fn log(_: &Lua, args: MultiValue) -> mlua::Result<()> {
-    let mut it = args.into_iter();
-    let level = match it.next() {
-        Some(Value::Integer(l)) => l,
+/// An error raised by a `redis.*` helper: "ERR <msg>" at the user's line,
+/// without Lua's "runtime error" and traceback.
+fn api_error(lua: &Lua, msg: &str) -> mlua::Error {
+    let line = user_line(lua);
+    PENDING.with(|p| *p.borrow_mut() = Some((msg.to_string(), line, true)));
+    mlua::Error::RuntimeError(msg.to_string())
+}
+
+/// A number argument as Lua's tonumber sees it ("1" and 1.5 are numbers),
+/// cast to an integer as C does.
+fn int_arg(lua: &Lua, v: &Value) -> Option<i64> {
+    match lua.coerce_number(v.clone()) {
+        Ok(Some(n)) if n.is_finite() => Some(n as i64),
+        _ => None,
+    }
+}
+
+fn sha1hex(lua: &Lua, args: MultiValue) -> mlua::Result<mlua::LuaString> {
+    let s = match (args.len(), args.front()) {
+        (1, Some(v)) => lua.coerce_string(v.clone())?,
+        _ => None,
+    };
+    match s {
+        Some(s) => lua.create_string(super::sha1_hex(&s.as_bytes())),
+        None => Err(api_error(lua, "wrong number of arguments")),
+    }
+}
+
+/// `redis.error_reply(s)` / `redis.status_reply(s)`: exactly one string,
+/// else the error table Redis returns (not raises). An error's text gets
+/// Redis's shape: a leading '-' is dropped, and a text without an error
+/// code (no space) gets "ERR ".
+fn reply_table(lua: &Lua, args: MultiValue, field: &str) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    let s = match (args.len(), args.front()) {
+        (1, Some(Value::String(s))) => s.as_bytes().to_vec(),
         _ => {
-            return Err(mlua::Error::RuntimeError(
-                "First argument must be a number (log level).".into(),
-            ))
+            t.raw_set("err", "ERR wrong number or type of arguments")?;
+            return Ok(t);
         }
     };
-    let msg: Vec<String> = it
-        .map(|v| match v {
-            Value::String(s) => s.to_string_lossy(),
-            other => format!("{other:?}"),
-        })
-        .collect();
-    let msg = msg.join(" ");
+    if field == "ok" {
+        t.raw_set("ok", lua.create_string(&s)?)?;
+        return Ok(t);
+    }
+    let body = s.strip_prefix(b"-").unwrap_or(&s);
+    let text = if body.contains(&b' ') {
+        body.to_vec()
+    } else {
+        [&b"ERR "[..], body].concat()
+    };
+    t.raw_set("err", lua.create_string(&text)?)?;
+    Ok(t)
+}
+
+/// `redis.setresp(2|3)`: the protocol of the replies redis.call returns
+/// for the rest of this script run.
+fn setresp(lua: &Lua, args: MultiValue) -> mlua::Result<()> {
+    if args.len() != 1 {
+        return Err(api_error(lua, "redis.setresp() requires one argument."));
+    }
+    let resp3 = match int_arg(lua, &args[0]) {
+        Some(2) => false,
+        Some(3) => true,
+        _ => return Err(api_error(lua, "RESP version must be 2 or 3.")),
+    };
+    let p = RUN.with(|r| r.get());
+    if !p.is_null() {
+        // SAFETY: see `hook`; nothing else touches the RunState meanwhile.
+        unsafe { (*p).resp3 = resp3 };
+    }
+    Ok(())
+}
+
+/// `redis.log(level, message...)`, to the server log.
+fn log(lua: &Lua, args: MultiValue) -> mlua::Result<()> {
+    if args.len() < 2 {
+        return Err(api_error(
+            lua,
+            "redis.log() requires two arguments or more.",
+        ));
+    }
+    let Some(level) = int_arg(lua, &args[0]) else {
+        return Err(api_error(
+            lua,
+            "First argument must be a number (log level).",
+        ));
+    };
+    if !(0..=3).contains(&level) {
+        return Err(api_error(lua, "Invalid debug level."));
+    }
+    let mut msg = String::new();
+    for v in args.iter().skip(1) {
+        if let Ok(Some(s)) = lua.coerce_string(v.clone()) {
+            if !msg.is_empty() {
+                msg.push(' ');
+            }
+            msg.push_str(&s.to_string_lossy());
+        }
+    }
     match level {
         0 | 1 => tracing::debug!(script = %msg),
         2 => tracing::info!(script = %msg),
@@ -449,8 +511,10 @@ fn rcall_inner(lua: &Lua, args: MultiValue) -> mlua::Result<CallResult> {
         }
         srv.scripts.wrote.store(true, Relaxed);
     }
-    // Scripts see RESP2 replies whatever the caller speaks.
-    let resp = std::mem::replace(&mut client.resp, Resp::V2);
+    // Scripts see RESP2 replies whatever the caller speaks, unless they
+    // asked for RESP3 (redis.setresp).
+    let proto = if st.resp3 { Resp::V3 } else { Resp::V2 };
+    let resp = std::mem::replace(&mut client.resp, proto);
     st.bufs.reply.clear();
     dispatch(
         srv,
@@ -471,93 +535,8 @@ fn rcall_inner(lua: &Lua, args: MultiValue) -> mlua::Result<CallResult> {
     Ok(Ok(resp_to_lua(lua, &st.bufs.reply, &mut pos)?))
 }
 
-/// One RESP2 reply (as dispatch writes them) to a Lua value, Redis's way:
-/// integer -> number, bulk -> string, nil -> false, array -> table,
-/// status -> {ok=...}, error -> {err=...}.
-fn resp_to_lua(lua: &Lua, b: &[u8], pos: &mut usize) -> mlua::Result<Value> {
-    let end = memchr::memmem::find(&b[*pos..], b"\r\n").map_or(b.len(), |i| *pos + i);
-    let line = &b[*pos + 1..end];
-    let kind = b[*pos];
-    *pos = end + 2;
-    let num = || crate::util::parse_i64(line).unwrap_or(0);
-    Ok(match kind {
-        b':' => Value::Integer(num()),
-        b'+' => {
-            let t = lua.create_table()?;
-            t.set("ok", lua.create_string(line)?)?;
-            Value::Table(t)
-        }
-        b'-' => {
-            let t = lua.create_table()?;
-            t.set("err", lua.create_string(line)?)?;
-            Value::Table(t)
-        }
-        b'$' => {
-            let n = num();
-            if n < 0 {
-                Value::Boolean(false)
-            } else {
-                let s = lua.create_string(&b[*pos..*pos + n as usize])?;
-                *pos += n as usize + 2;
-                Value::String(s)
-            }
-        }
-        b'*' => {
-            let n = num();
-            if n < 0 {
-                Value::Boolean(false)
-            } else {
-                let t = lua.create_table_with_capacity(n as usize, 0)?;
-                for i in 1..=n {
-                    t.raw_set(i, resp_to_lua(lua, b, pos)?)?;
-                }
-                Value::Table(t)
-            }
-        }
-        _ => Value::Nil,
-    })
-}
-
-/// A script's result to the client's reply, Redis's way: number ->
-/// integer (truncated), string -> bulk, true -> 1, false/nil -> nil,
-/// {err=...} -> error, {ok=...} -> status, other tables -> arrays (up to
-/// the first nil).
-fn lua_to_reply(out: &mut ReplyWriter<'_>, v: &Value, depth: usize) {
-    match v {
-        Value::String(s) => out.bulk(&s.as_bytes()),
-        Value::Integer(i) => out.int(*i),
-        // C's double-to-integer conversion, as Redis: out of range -> MIN.
-        Value::Number(n) if n.is_finite() && n.abs() < 9.2e18 => out.int(*n as i64),
-        Value::Number(_) => out.int(i64::MIN),
-        Value::Boolean(true) => out.int(1),
-        Value::Table(t) if depth < MAX_DEPTH => table_to_reply(out, t, depth),
-        Value::Table(_) => out.error("ERR reached lua stack limit"),
-        _ => out.null(),
-    }
-}
-
-fn table_to_reply(out: &mut ReplyWriter<'_>, t: &Table, depth: usize) {
-    if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
-        return out.error(&single_line(&e.to_string_lossy()));
-    }
-    if let Ok(Value::String(s)) = t.raw_get::<Value>("ok") {
-        return out.simple(&single_line(&s.to_string_lossy()));
-    }
-    let mut items = Vec::new();
-    for i in 1.. {
-        match t.raw_get::<Value>(i) {
-            Ok(Value::Nil) | Err(_) => break,
-            Ok(v) => items.push(v),
-        }
-    }
-    out.array(items.len());
-    for v in &items {
-        lua_to_reply(out, v, depth + 1);
-    }
-}
-
 /// Status and error replies are one line: Redis replaces CR/LF by spaces.
-fn single_line(s: &str) -> String {
+pub(super) fn single_line(s: &str) -> String {
     s.replace(['\r', '\n'], " ")
 }
 
@@ -657,6 +636,7 @@ fn call(
         stats: ctx.stats,
         now_ms: ctx.now_ms,
         readonly,
+        resp3: false,
         start: crate::server::clock().raw(),
         bufs: std::mem::take(&mut eng.bufs),
     };
@@ -684,7 +664,7 @@ fn call(
     s.set_busy(false);
     let (ok, v) = res?;
     if ok {
-        lua_to_reply(&mut ctx.out, &v, 0);
+        lua_to_reply(&mut ctx.out, &eng.fields, &v, 0);
         return Ok(());
     }
     // The handler's {message, line, needs "ERR "}.
