@@ -78,8 +78,10 @@ struct Engine {
 /// Lua over the Rust `__rcall`, an error handler that records the line, and
 /// read-only globals (reading a missing global or writing one is an error).
 const PRELUDE: &str = r#"
-local pending, errline, xpcall, pcall_, rawset_, type, rawget, tostring, error, select, unpack =
+local pending, errline, xpcall, pcall_, rawset_, type, rawget_, tostring, error, select, unpack =
     __pending, __errline, xpcall, pcall, rawset, type, rawget, tostring, error, select, unpack
+local next_, setmetatable_, getmetatable_, setfenv_ = next, setmetatable, getmetatable, setfenv
+local rawget = rawget_
 local R = __redis
 -- An error raised by redis.call arrives as a userdata; its text and line
 -- were recorded on the Rust side (`__pending`).
@@ -94,7 +96,7 @@ local function handler(e)
     end
     return {tostring(e), line, true}
 end
-__run = function(f) return xpcall(f, handler) end
+local run = function(f) return xpcall(f, handler) end
 -- Redis's pcall hands error tables and redis.call errors back as strings.
 local function fix(ok, ...)
     if ok then return ok, ... end
@@ -108,21 +110,47 @@ local function fix(ok, ...)
     return false, e
 end
 pcall = function(...) return fix(pcall_(...)) end
-dofile, loadfile, print = nil, nil, nil
+dofile, loadfile, print, setfenv, getfenv, newproxy = nil, nil, nil, nil, nil, nil
 local G = _G
+-- Read-only globals and libraries, as Redis 7 has them: a script must not
+-- change what the next script sees (the Lua state outlives it). Each
+-- protected table becomes an empty proxy that reads through to the real
+-- one and refuses writes; rawset, rawget, next, pairs and setmetatable see
+-- through proxies (writes refused) so they behave as on the real tables.
+local backing_of = {}
 local function ro() error('Attempt to modify a readonly table', 2) end
+local function protect(t)
+    local p = setmetatable_({}, {__index = t, __newindex = ro, __metatable = false})
+    backing_of[p] = t
+    return p
+end
+for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'cjson', 'bit', 'cmsgpack'}) do
+    local lib = rawget_(G, name)
+    if lib then rawset_(G, name, protect(lib)) end
+end
+redis = protect(R)
+-- String methods go through the string proxy; getmetatable('') shows a
+-- read-only view of the string metatable.
+local smt = getmetatable_('')
+smt.__index = rawget_(G, 'string')
+smt.__metatable = protect({__index = smt.__index})
 rawset = function(t, k, v)
-    if t == G or t == redis then error('Attempt to modify a readonly table', 0) end
+    if backing_of[t] then error('Attempt to modify a readonly table', 0) end
     return rawset_(t, k, v)
 end
-redis = setmetatable({}, {__index = R, __newindex = ro, __metatable = false})
+setmetatable = function(t, mt)
+    if backing_of[t] then error('Attempt to modify a readonly table', 0) end
+    return setmetatable_(t, mt)
+end
+rawset_(G, 'rawget', function(t, k) return rawget_(backing_of[t] or t, k) end)
+next = function(t, k) return next_(backing_of[t] or t, k) end
+pairs = function(t) return next_, backing_of[t] or t, nil end
 -- FUNCTION LOAD: the library runs in its own environment whose `redis`
 -- offers only register_function, log and the constants while loading, and
 -- the whole API once loaded (to the functions it registered).
 local LOAD_API = {log = true, setresp = true, LOG_DEBUG = true, LOG_VERBOSE = true,
     LOG_NOTICE = true, LOG_WARNING = true, REDIS_VERSION = true, REDIS_VERSION_NUM = true}
-local setfenv, setmetatable_ = setfenv, setmetatable
-__load_library = function(f, register)
+local load_library = function(f, register)
     local loading = true
     local api = setmetatable_({}, {
         __index = function(_, k)
@@ -143,22 +171,29 @@ __load_library = function(f, register)
         __newindex = function() error('Attempt to modify a readonly table', 2) end,
         __metatable = false,
     })
-    setfenv(f, env)
+    setfenv_(f, env)
     local ok, e = xpcall(f, handler)
     loading = false
     return ok, e
 end
-__run_fn = function(f, keys, args)
+local run_fn = function(f, keys, args)
     return xpcall(function() return f(keys, args) end, handler)
 end
 __redis, __pending, __errline = nil, nil, nil
-setmetatable(G, {
+-- The globals themselves: _G becomes an empty proxy over the real ones,
+-- so assigning an existing global (`redis = nil`, `ARGV = {}`) is refused
+-- like creating one. Reading a missing global is an error.
+local globals = {}
+for k, v in next_, G do globals[k] = v end
+for k in next_, globals do rawset_(G, k, nil) end
+setmetatable_(globals, {
     __index = function(_, k)
         error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
     end,
-    __newindex = ro,
-    __metatable = false,
 })
+setmetatable_(G, {__index = globals, __newindex = ro, __metatable = false})
+backing_of[G] = globals
+return run, run_fn, load_library
 "#;
 
 impl Engine {
@@ -217,20 +252,17 @@ impl Engine {
             lua.create_function(|lua, ()| Ok(user_line(lua)))?,
         )?;
         super::libs::install(&lua)?;
-        lua.load(PRELUDE).set_name("=prelude").exec()?;
-        let run: Function = g.raw_get("__run")?;
-        let run_fn: Function = g.raw_get("__run_fn")?;
-        let load_library: Function = g.raw_get("__load_library")?;
-        let register: Function = lua.create_function(register_function)?;
-        for name in ["__run", "__run_fn", "__load_library"] {
-            g.raw_set(name, Value::Nil)?;
-        }
-        lua.set_hook(HookTriggers::new().every_nth_instruction(HOOK_EVERY), hook)?;
-        // Lua's memory is bounded while a script runs (see `call`).
+        // KEYS and ARGV before the prelude, which moves every global
+        // behind the read-only _G.
         let keys = lua.create_table()?;
         let argv = lua.create_table()?;
         g.raw_set("KEYS", &keys)?;
         g.raw_set("ARGV", &argv)?;
+        let (run, run_fn, load_library): (Function, Function, Function) =
+            lua.load(PRELUDE).set_name("=prelude").eval()?;
+        let register: Function = lua.create_function(register_function)?;
+        lua.set_hook(HookTriggers::new().every_nth_instruction(HOOK_EVERY), hook)?;
+        // Lua's memory is bounded while a script runs (see `call`).
         Ok(Engine {
             run,
             run_fn,

@@ -1,5 +1,6 @@
 //! The extra libraries Redis gives scripts: `bit` (LuaBitOp) and `cjson`
-//! (lua-cjson), with their semantics and output formats.
+//! (lua-cjson), with their semantics and output formats; `cmsgpack` is in
+//! msgpack.rs.
 
 use mlua::{LightUserData, Lua, MultiValue, Table, Value};
 
@@ -7,6 +8,7 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     let g = lua.globals();
     g.raw_set("bit", bit(lua)?)?;
     g.raw_set("cjson", cjson(lua)?)?;
+    g.raw_set("cmsgpack", super::msgpack::table(lua)?)?;
     Ok(())
 }
 

@@ -14,6 +14,7 @@ mod convert;
 pub mod engine;
 pub mod functions;
 pub mod libs;
+mod msgpack;
 
 use parking_lot::RwLock;
 use std::collections::HashMap;
