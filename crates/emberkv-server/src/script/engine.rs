@@ -124,7 +124,7 @@ local function protect(t)
     backing_of[p] = t
     return p
 end
-for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'cjson', 'bit', 'cmsgpack'}) do
+for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'cjson', 'bit', 'cmsgpack', 'struct'}) do
     local lib = rawget_(G, name)
     if lib then rawset_(G, name, protect(lib)) end
 end

@@ -1,6 +1,6 @@
 //! The extra libraries Redis gives scripts: `bit` (LuaBitOp) and `cjson`
 //! (lua-cjson), with their semantics and output formats; `cmsgpack` is in
-//! msgpack.rs.
+//! msgpack.rs, `struct` in structlib.rs.
 
 use mlua::{LightUserData, Lua, MultiValue, Table, Value};
 
@@ -9,6 +9,7 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     g.raw_set("bit", bit(lua)?)?;
     g.raw_set("cjson", cjson(lua)?)?;
     g.raw_set("cmsgpack", super::msgpack::table(lua)?)?;
+    g.raw_set("struct", super::structlib::table(lua)?)?;
     Ok(())
 }
 

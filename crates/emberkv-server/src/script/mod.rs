@@ -15,6 +15,7 @@ pub mod engine;
 pub mod functions;
 pub mod libs;
 mod msgpack;
+mod structlib;
 
 use parking_lot::RwLock;
 use std::collections::HashMap;
