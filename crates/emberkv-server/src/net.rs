@@ -147,7 +147,6 @@ pub fn run(srv: Arc<Server>, addrs: Vec<std::net::SocketAddr>) -> io::Result<()>
                         conns: Slab::new(),
                         stats,
                         now_ms: unix_ms(),
-                        reset_epoch: 0,
                         expire_shard: 0,
                         expire_more: false,
                         blocked: Vec::new(),
@@ -181,7 +180,6 @@ struct Worker {
     close_later: Vec<usize>,
     stats: Arc<WorkerStats>,
     now_ms: i64,
-    reset_epoch: u64,
     expire_shard: usize,
     expire_more: bool,
     /// Blocked clients with a timeout: (deadline ms, token, client id).
@@ -209,6 +207,8 @@ impl Worker {
                 }
             }
             self.now_ms = unix_ms();
+            // CONFIG RESETSTAT (one relaxed load when nothing changed).
+            self.stats.catch_up(self.srv.reset_epoch.load(Relaxed));
             self.handle_events(&events);
             // Connections whose events arrived while they were running a
             // script (see `busy_poll`).
@@ -659,11 +659,6 @@ impl Worker {
     }
 
     fn cron(&mut self) {
-        let epoch = self.srv.reset_epoch.load(Relaxed);
-        if epoch != self.reset_epoch {
-            self.reset_epoch = epoch;
-            self.stats.reset();
-        }
         // One pass over this worker's clients: close those past `timeout`,
         // and give back the buffers of those idle for a while (an idle
         // connection should cost a few hundred bytes, not 16 KiB).

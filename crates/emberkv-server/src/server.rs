@@ -57,6 +57,10 @@ pub struct WorkerStats {
     /// Touched only when an error is sent, so a mutex costs nothing on the
     /// hot path; the number of distinct codes is bounded (see `count_error`).
     pub errors: Mutex<BTreeMap<String, u64>>,
+    /// The CONFIG RESETSTAT epoch these counters count from. A worker that
+    /// has not caught up with a reset yet is left out of INFO's sums, so
+    /// INFO right after RESETSTAT shows no counts from before it.
+    pub epoch: AtomicU64,
 }
 
 impl WorkerStats {
@@ -72,7 +76,24 @@ impl WorkerStats {
             error_replies: Counter::default(),
             cmd: (0..ncmds).map(|_| CmdStats::default()).collect(),
             errors: Mutex::new(BTreeMap::new()),
+            epoch: AtomicU64::new(0),
         }
+    }
+
+    /// Zeroes the counters if CONFIG RESETSTAT moved the epoch. Called by
+    /// the owning worker only (counters have a single writer).
+    #[inline]
+    pub fn catch_up(&self, epoch: u64) {
+        if self.epoch.load(Relaxed) != epoch {
+            self.reset();
+            self.epoch
+                .store(epoch, std::sync::atomic::Ordering::Release);
+        }
+    }
+
+    /// Whether these counters are from the current RESETSTAT epoch.
+    pub fn is_current(&self, epoch: u64) -> bool {
+        self.epoch.load(std::sync::atomic::Ordering::Acquire) == epoch
     }
 
     /// Counts an error reply (`-CODE message\r\n`) for INFO errorstats.
@@ -92,8 +113,8 @@ impl WorkerStats {
         }
     }
 
-    /// Called by the owning worker only (see `Server::reset_epoch`).
-    pub fn reset(&self) {
+    /// Called by the owning worker only (see `catch_up`).
+    fn reset(&self) {
         for c in [
             &self.commands,
             &self.connections,
@@ -317,7 +338,13 @@ impl Server {
     }
 
     pub fn sum(&self, f: impl Fn(&WorkerStats) -> u64) -> u64 {
-        self.stats.iter().map(|s| f(s)).sum()
+        self.live_stats().map(|s| f(s)).sum()
+    }
+
+    /// The workers' counters that count from the last CONFIG RESETSTAT.
+    pub fn live_stats(&self) -> impl Iterator<Item = &Arc<WorkerStats>> {
+        let epoch = self.reset_epoch.load(Relaxed);
+        self.stats.iter().filter(move |s| s.is_current(epoch))
     }
 
     /// Keys expired so far, summed over every table.

@@ -234,6 +234,12 @@ fn notifications_match_redis() {
         STRLEN none
         HGETALL none
         TOUCH nothere
+        TTL nokey
+        PTTL nokey
+        EXPIRETIME nokey
+        PEXPIRETIME nokey
+        OBJECT ENCODING nokey
+        OBJECT FREQ nokey
         SET q 1 EX 10
         COPY q q2 DB 4
         MOVE q 3";
@@ -246,6 +252,50 @@ fn notifications_match_redis() {
             notifications(&redis, flags, &cmds),
         );
         assert_eq!(s(&x), s(&y), "flags {flags}");
+    }
+}
+
+/// keyspace_hits and keyspace_misses count each read lookup as Redis's do.
+#[test]
+fn keyspace_hit_and_miss_counts_match_redis() {
+    let Some(redis) = Server::redis() else { return };
+    let ember = Server::start(&[]);
+    let reads = "EXISTS k
+        EXISTS nokey k nokey2
+        TYPE k
+        TYPE nokey
+        TOUCH k nokey
+        TTL k
+        PTTL nokey
+        EXPIRETIME k
+        PEXPIRETIME nokey
+        OBJECT ENCODING k
+        OBJECT ENCODING nokey
+        OBJECT IDLETIME nokey
+        OBJECT REFCOUNT k
+        OBJECT FREQ nokey
+        GET k
+        GET nokey
+        MGET k nokey
+        STRLEN nokey
+        LLEN nokey
+        HGET nokey f
+        SCARD nokey
+        ZSCORE nokey m";
+    let count = |srv: &Server, cmd: &[&str]| -> String {
+        let mut c = srv.raw();
+        c.cmd(&["FLUSHALL"]);
+        c.cmd(&["SET", "k", "v"]);
+        c.cmd(&["CONFIG", "RESETSTAT"]);
+        c.cmd(cmd);
+        let info = s(&c.cmd(&["INFO", "stats"]));
+        info.lines()
+            .filter(|l| l.starts_with("keyspace_hits:") || l.starts_with("keyspace_misses:"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for cmd in lines(reads) {
+        assert_eq!(count(&ember, &cmd), count(&redis, &cmd), "{cmd:?}");
     }
 }
 

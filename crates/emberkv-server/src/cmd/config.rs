@@ -71,11 +71,16 @@ fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 
 /// CONFIG RESETSTAT
 fn resetstat(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
-    // Each worker zeroes its own counters on its next tick (single writer).
-    ctx.srv.reset_epoch.fetch_add(1, Relaxed);
-    // The calling worker's counters are reset now, so this connection's
-    // next INFO already reflects it.
-    ctx.stats.reset();
+    // Each worker zeroes its own counters (single writer): this one now,
+    // the others as soon as they wake, which they are told to. Until then
+    // INFO leaves their counters out (`Server::live_stats`).
+    let epoch = ctx.srv.reset_epoch.fetch_add(1, Relaxed) + 1;
+    ctx.stats.catch_up(epoch);
+    if let Some(ws) = ctx.srv.workers.get() {
+        for w in ws {
+            let _ = w.waker.wake();
+        }
+    }
     let total = ctx.srv.expired_keys() as i64 + ctx.srv.expired_stat_base.load(Relaxed);
     ctx.srv.expired_stat_base.store(total, Relaxed);
     ctx.out.ok();

@@ -117,7 +117,9 @@ fn ttl_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, kind: Ttl) {
     let key = args.get(1);
     let h = ctx.srv.store.hash(key);
     let mut shard = ctx.srv.store.lock(h);
-    let Some(e) = shard.dbs[ctx.client.db].lookup(h, key, ctx.now_ms) else {
+    let found = shard.dbs[ctx.client.db].lookup(h, key, ctx.now_ms);
+    super::keys::count_lookup(ctx, found.is_some(), key, true);
+    let Some(e) = found else {
         return ctx.out.int(-2);
     };
     let Some(at) = e.expire_at() else {

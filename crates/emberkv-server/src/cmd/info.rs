@@ -231,7 +231,7 @@ fn section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
         "errorstats" => {
             f!("# Errorstats");
             let mut total: std::collections::BTreeMap<String, u64> = Default::default();
-            for w in &srv.stats {
+            for w in srv.live_stats() {
                 for (code, n) in w.errors.lock().iter() {
                     *total.entry(code.clone()).or_insert(0) += n;
                 }

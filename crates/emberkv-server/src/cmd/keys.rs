@@ -25,9 +25,22 @@ pub(crate) fn read_entry<'t>(
             Some(e)
         }
         None => {
-            ctx.stats.misses.add(1);
-            ctx.notify(crate::notify::KEY_MISS, "keymiss", key);
+            count_lookup(ctx, false, key, true);
             None
+        }
+    }
+}
+
+/// A read lookup's statistics, as Redis's lookupKeyRead keeps them:
+/// keyspace_hits or keyspace_misses, and a miss is a `keymiss` event
+/// unless the command looks without notifying (OBJECT).
+pub(crate) fn count_lookup(ctx: &Ctx<'_>, found: bool, key: &[u8], notify: bool) {
+    if found {
+        ctx.stats.hits.add(1);
+    } else {
+        ctx.stats.misses.add(1);
+        if notify {
+            ctx.notify(crate::notify::KEY_MISS, "keymiss", key);
         }
     }
 }
@@ -70,11 +83,9 @@ fn exists(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let mut n = 0;
     for (i, &h) in hashes.iter().enumerate() {
         let t = locked.table(h, ctx.client.db);
-        if t.lookup(h, args.get(i + 1), ctx.now_ms).is_some() {
-            n += 1;
-        } else {
-            ctx.notify(crate::notify::KEY_MISS, "keymiss", args.get(i + 1));
-        }
+        let found = t.lookup(h, args.get(i + 1), ctx.now_ms).is_some();
+        n += found as i64;
+        count_lookup(ctx, found, args.get(i + 1), true);
     }
     ctx.out.int(n);
 }
@@ -93,8 +104,9 @@ fn touch(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         {
             e.set_lru(lru);
             n += 1;
+            count_lookup(ctx, true, args.get(i + 1), true);
         } else {
-            ctx.notify(crate::notify::KEY_MISS, "keymiss", args.get(i + 1));
+            count_lookup(ctx, false, args.get(i + 1), true);
         }
     }
     ctx.out.int(n);
@@ -110,9 +122,7 @@ fn type_cmd(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         .lookup(h, key, ctx.now_ms)
         .map_or("none", |e| type_name(e.kind()));
     drop(shard);
-    if name == "none" {
-        ctx.notify(crate::notify::KEY_MISS, "keymiss", key);
-    }
+    count_lookup(ctx, name != "none", key, true);
     ctx.out.simple(name);
 }
 
@@ -271,8 +281,14 @@ fn with_object_key(ctx: &mut Ctx<'_>, args: &Args<'_>, f: impl FnOnce(&mut Ctx<'
     let h = ctx.srv.store.hash(key);
     let mut shard = ctx.srv.store.lock(h);
     match shard.dbs[ctx.client.db].lookup(h, key, ctx.now_ms) {
-        Some(e) => f(ctx, e),
-        None => ctx.out.null(),
+        Some(e) => {
+            count_lookup(ctx, true, key, false);
+            f(ctx, e)
+        }
+        None => {
+            count_lookup(ctx, false, key, false);
+            ctx.out.null()
+        }
     }
 }
 
@@ -301,8 +317,10 @@ pub(crate) fn encoding_name(e: EntryRef<'_>) -> &'static str {
 }
 
 /// OBJECT FREQ key
-fn object_freq(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
-    ctx.err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+fn object_freq(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    with_object_key(ctx, args, |ctx, _| {
+        ctx.err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+    });
 }
 
 /// OBJECT IDLETIME key
