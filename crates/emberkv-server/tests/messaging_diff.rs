@@ -398,6 +398,12 @@ fn watch_aborts_match_redis() {
     }
 }
 
+/// A script's SHA1, as SCRIPT LOAD names it.
+fn script_sha(body: &str) -> String {
+    use sha1_smol::Sha1;
+    Sha1::from(body).digest().to_string()
+}
+
 /// Splits a command line on spaces, keeping "double-quoted" words whole.
 fn words(line: &str) -> Vec<&str> {
     let mut out = Vec::new();
@@ -837,6 +843,110 @@ fn scripts_match_redis() {
         let (x, y) = (ember.raw().cmd(&c), redis.raw().cmd(&c));
         // Bytes, not text: packed MessagePack is binary.
         assert!(x == y, "reply to {sc}: {:?} vs {:?}", s(&x), s(&y));
+    }
+    // EVAL shebangs (`#!lua flags=...`): EVAL, EVAL_RO, SCRIPT LOAD, then
+    // EVALSHA and EVALSHA_RO of what loaded.
+    let shebangs = [
+        "#!lua flags=\nreturn 1",
+        "#!lua  flags=no-writes\nreturn 1",
+        "#!LUA\nreturn 1",
+        "#!lua flags=no-writes,allow-oom\nreturn redis.call('set','a','b')",
+        "#! lua\nreturn 1",
+        "#!lua\r\nreturn 1",
+        "#!lua flags=no-writes flags=allow-oom\nreturn 1",
+        "#!lua",
+        "#!lua flags=no-writes",
+        "#!",
+        "#!lua x\nreturn 1",
+        "#!lua flags=no-writes,\nreturn 1",
+        "#!lua flags=,no-writes\nreturn 1",
+        "#!lua flags=allow-cross-slot-keys\nreturn 1",
+        "#!lua flags=no-writes\nreturn redis.pcall('set','a','b')",
+        "#!lua\nreturn redis.call('set','a','b')",
+        "#!lua\nerror('x')",
+        "#!lua\nreturn 1 +",
+        "#!lua flags=no-writes\nreturn redis.call('eval_ro','return 1','0')",
+    ];
+    for sc in shebangs {
+        let (mut a, mut b) = (ember.raw(), redis.raw());
+        for c in [
+            vec!["EVAL", sc, "0"],
+            vec!["EVAL_RO", sc, "0"],
+            vec!["SCRIPT", "LOAD", sc],
+        ] {
+            let (x, y) = (a.cmd(&c), b.cmd(&c));
+            assert_eq!(s(&x), s(&y), "reply to {c:?}");
+        }
+        let sha = script_sha(sc);
+        for c in [vec!["EVALSHA", &sha, "0"], vec!["EVALSHA_RO", &sha, "0"]] {
+            let (x, y) = (a.cmd(&c), b.cmd(&c));
+            assert_eq!(s(&x), s(&y), "reply to {c:?} ({sc:?})");
+        }
+    }
+    // The rest of the redis.* API and what scripts may call.
+    let api: [(&str, &[&str]); 56] = [
+        ("return redis.breakpoint()", &["0"]),
+        ("return redis.debug('x')", &["0"]),
+        ("return {redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL}", &["0"]),
+        ("return redis.acl_check_cmd('get','x')", &["0"]),
+        ("return redis.acl_check_cmd('nosuch')", &["0"]),
+        ("return redis.acl_check_cmd()", &["0"]),
+        ("#!lua flags=no-writes\nreturn redis.call('set','x','1')", &["0"]),
+        ("#!lua flags=no-writes\nreturn redis.call('get','x')", &["0"]),
+        ("#!lua\nreturn 1", &["0"]),
+        ("#!lua flags=allow-oom,no-cluster\nreturn 2", &["0"]),
+        ("#!lua flags=bogus\nreturn 2", &["0"]),
+        ("#!lua name=x\nreturn 2", &["0"]),
+        ("#!foo\nreturn 2", &["0"]),
+        ("#!lua flags=allow-stale\nreturn 2", &["0"]),
+        ("return redis.set_repl(redis.REPL_ALL)", &["0"]),
+        ("return redis.set_repl(99)", &["0"]),
+        ("return redis.replicate_commands()", &["0"]),
+        ("return redis.REDIS_VERSION", &["0"]),
+        ("return redis.REDIS_VERSION_NUM", &["0"]),
+        ("return _VERSION", &["0"]),
+        ("return type(bit.tobit)", &["0"]),
+        ("return math.huge", &["0"]),
+        ("return string.format('%d', 3.0)", &["0"]),
+        ("return tostring(1e15)", &["0"]),
+        ("return tostring(0.1)", &["0"]),
+        ("return #KEYS", &["2", "a", "b"]),
+        ("return redis.call('select', 1)", &["0"]),
+        ("return redis.call('eval','return 1','0')", &["0"]),
+        ("return redis.call('multi')", &["0"]),
+        ("return redis.call('subscribe','x')", &["0"]),
+        ("return redis.call('blpop','nolist',0)", &["0"]),
+        ("return redis.call('client','list')", &["0"]),
+        ("return redis.call('shutdown')", &["0"]),
+        ("return redis.call('script','load','return 1')", &["0"]),
+        ("return redis.call('function','list')", &["0"]),
+        ("return redis.call('time')[1] ~= nil", &["0"]),
+        ("return redis.call('spop','noset')", &["0"]),
+        ("return redis.call('flushall')", &["0"]),
+        ("return redis.call('config','set','maxmemory','0')", &["0"]),
+        ("return redis.call('info','server') ~= nil", &["0"]),
+        ("return redis.call('object','freq','k')", &["0"]),
+        ("return redis.call('move','k',1)", &["0"]),
+        ("return redis.call('swapdb',0,1)", &["0"]),
+        ("return redis.call('quit')", &["0"]),
+        ("return redis.call('auth','x')", &["0"]),
+        ("return redis.call('hello')", &["0"]),
+        ("return redis.call('reset')", &["0"]),
+        ("return redis.call('watch','x')", &["0"]),
+        ("return redis.call('unwatch')", &["0"]),
+        ("return redis.call('discard')", &["0"]),
+        ("return redis.call('exec')", &["0"]),
+        ("return redis.call('ping')", &["0"]),
+        ("return redis.call('echo','x')", &["0"]),
+        ("return redis.call('dbsize')", &["0"]),
+        ("return redis.call('publish','c','m')", &["0"]),
+        ("return redis.call('pubsub','channels')", &["0"]),
+    ];
+    for (sc, rest) in api {
+        let mut c = vec!["EVAL", sc];
+        c.extend_from_slice(rest);
+        let (x, y) = (ember.raw().cmd(&c), redis.raw().cmd(&c));
+        assert_eq!(s(&x), s(&y), "reply to {c:?}");
     }
     let cmds = lines(
         "SCRIPT LOAD return

@@ -41,7 +41,9 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, by_sha: bool, readonly: bool
             None => return ctx.err("NOSCRIPT No matching script. Please use EVAL."),
         }
     } else {
-        (ctx.srv.scripts.store(args.get(1)), Some(args.get(1)))
+        // Cached once it compiles (engine::run), as Redis: a body with a
+        // bad shebang or a syntax error stays unknown to EVALSHA.
+        (script::sha1_hex(args.get(1)), Some(args.get(1)))
     };
     super::multi::run_nested(ctx, |ctx| {
         engine::run(ctx, &sha, body, &keys, &argv, readonly)

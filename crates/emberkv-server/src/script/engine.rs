@@ -65,7 +65,8 @@ struct Engine {
     /// The functions of every library, loaded for this epoch.
     fn_epoch: u64,
     funcs: HashMap<String, Function, foldhash::fast::RandomState>,
-    fns: HashMap<[u8; 40], Function, foldhash::fast::RandomState>,
+    /// Compiled scripts by SHA1, with their shebang flags (`sflags`).
+    fns: HashMap<[u8; 40], (Function, u8), foldhash::fast::RandomState>,
     epoch: u64,
     /// KEYS and ARGV: refilled for each script rather than reallocated.
     keys: Table,
@@ -215,8 +216,13 @@ impl Engine {
         )?;
         r.set("log", lua.create_function(log)?)?;
         r.set("setresp", lua.create_function(setresp)?)?;
-        r.set("set_repl", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
+        r.set("set_repl", lua.create_function(set_repl)?)?;
         r.set("replicate_commands", lua.create_function(|_, ()| Ok(true))?)?;
+        // No script debugger session (SCRIPT DEBUG) is ever active, so
+        // these do what Redis's do outside one: nothing.
+        r.set("breakpoint", lua.create_function(|_, ()| Ok(false))?)?;
+        r.set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
+        r.set("acl_check_cmd", lua.create_function(acl_check_cmd)?)?;
         for (name, v) in [
             ("LOG_DEBUG", 0),
             ("LOG_VERBOSE", 1),
@@ -227,9 +233,9 @@ impl Engine {
         }
         for (name, v) in [
             ("REPL_NONE", 0),
-            ("REPL_SLAVE", 1),
-            ("REPL_REPLICA", 1),
-            ("REPL_AOF", 2),
+            ("REPL_AOF", 1),
+            ("REPL_SLAVE", 2),
+            ("REPL_REPLICA", 2),
             ("REPL_ALL", 3),
         ] {
             r.set(name, v)?;
@@ -373,6 +379,66 @@ fn reply_table(lua: &Lua, args: MultiValue, field: &str) -> mlua::Result<Table> 
     };
     t.raw_set("err", lua.create_string(&text)?)?;
     Ok(t)
+}
+
+/// `redis.set_repl(flags)`: where the script's writes propagate. Checked
+/// as Redis checks it; there is no AOF or replica to propagate to yet, so
+/// every choice has the same (local) effect.
+fn set_repl(lua: &Lua, args: MultiValue) -> mlua::Result<()> {
+    if args.len() != 1 {
+        return Err(api_error(lua, "redis.set_repl() requires one argument."));
+    }
+    match int_arg(lua, &args[0]) {
+        Some(0..=3) => Ok(()),
+        _ => Err(api_error(
+            lua,
+            "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+        )),
+    }
+}
+
+/// `redis.acl_check_cmd(command, args...)`: whether the script's user may
+/// run the command. Without ACL users every client has every permission,
+/// so this is whether the command exists.
+fn acl_check_cmd(lua: &Lua, args: MultiValue) -> mlua::Result<bool> {
+    if args.is_empty() {
+        return Err(api_error(
+            lua,
+            "Please specify at least one argument for this redis lib call",
+        ));
+    }
+    let p = RUN.with(|r| r.get());
+    if p.is_null() {
+        return Err(api_error(lua, "redis.acl_check_cmd() outside of a script"));
+    }
+    let mut buf = Vec::new();
+    let mut ranges = Vec::new();
+    for v in args.iter() {
+        let s = match v {
+            Value::String(_) | Value::Integer(_) | Value::Number(_) => {
+                lua.coerce_string(v.clone())?
+            }
+            _ => None,
+        };
+        let Some(s) = s else {
+            return Err(api_error(
+                lua,
+                "Lua redis lib command arguments must be strings or integers",
+            ));
+        };
+        let start = buf.len();
+        buf.extend_from_slice(&s.as_bytes());
+        ranges.push((start, buf.len()));
+    }
+    // SAFETY: see `hook`; the RunState outlives the script's run.
+    let srv = unsafe { &*(*p).srv };
+    match srv.commands.resolve_args(&Args::from_parts(&ranges, &buf)) {
+        Some(_) => Ok(true),
+        None => Err(api_error(
+            lua,
+            "Invalid command passed to redis.acl_check_cmd()",
+        )),
+    }
 }
 
 /// `redis.setresp(2|3)`: the protocol of the replies redis.call returns
@@ -594,20 +660,27 @@ pub fn run(
             }
         }
         let eng = slot.as_mut().expect("engine");
-        let f = match eng.fns.get(sha) {
+        let (f, sflags) = match eng.fns.get(sha) {
             Some(f) => f,
             None => {
                 let body = match body.map(|b| b.into()).or_else(|| srv.scripts.get(sha)) {
                     Some(b) => b,
                     None => return ctx.err("NOSCRIPT No matching script. Please use EVAL."),
                 };
+                let (sflags, code) = match super::eval_shebang(&body) {
+                    Ok(x) => x,
+                    Err(e) => return ctx.err(&e),
+                };
                 match eng
                     .lua
-                    .load(&body[..])
+                    .load(code.as_deref().unwrap_or(&body[..]))
                     .set_name("@user_script")
                     .into_function()
                 {
-                    Ok(f) => eng.fns.entry(*sha).or_insert(f),
+                    Ok(f) => {
+                        srv.scripts.store(&body);
+                        eng.fns.entry(*sha).or_insert((f, sflags))
+                    }
                     Err(e) => {
                         let msg = match e {
                             mlua::Error::SyntaxError { message, .. } => message,
@@ -620,6 +693,11 @@ pub fn run(
                 }
             }
         };
+        use super::sflags::{NO_WRITES, SHEBANG};
+        if readonly && *sflags & SHEBANG != 0 && *sflags & NO_WRITES == 0 {
+            return ctx.err("ERR Can not execute a script with write flag using *_ro command.");
+        }
+        let readonly = readonly || *sflags & NO_WRITES != 0;
         let f = f.clone();
         let label = std::str::from_utf8(sha).unwrap_or("");
         let res = fill(eng, keys, argv).and_then(|()| {
@@ -726,8 +804,13 @@ fn call(
 
 /// Compiles `body` without running it (SCRIPT LOAD); Err is the reply.
 pub fn check(body: &[u8]) -> Result<(), String> {
+    let (_, code) = super::eval_shebang(body)?;
     let lua = Lua::new_with(StdLib::NONE, LuaOptions::default()).map_err(|e| format!("ERR {e}"))?;
-    match lua.load(body).set_name("@user_script").into_function() {
+    match lua
+        .load(code.as_deref().unwrap_or(body))
+        .set_name("@user_script")
+        .into_function()
+    {
         Ok(_) => Ok(()),
         Err(mlua::Error::SyntaxError { message, .. }) => Err(single_line(&format!(
             "ERR Error compiling script (new function): {message}"

@@ -22,6 +22,62 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
+/// Flags of an EVAL script, from its `#!lua flags=...` first line.
+pub mod sflags {
+    /// The script has a shebang: its flags are explicit (without one it
+    /// is a legacy script, which may write, even under EVAL_RO's check).
+    pub const SHEBANG: u8 = 1;
+    pub const NO_WRITES: u8 = 2;
+    pub const ALLOW_OOM: u8 = 4;
+    pub const ALLOW_STALE: u8 = 8;
+    pub const NO_CLUSTER: u8 = 16;
+    pub const ALLOW_CROSS_SLOT: u8 = 32;
+}
+
+/// The flags of an EVAL script and, if it has a shebang, its code with
+/// that line blanked (Lua's line numbers stay the user's). Errors are
+/// Redis's replies.
+pub fn eval_shebang(body: &[u8]) -> Result<(u8, Option<Vec<u8>>), String> {
+    if !body.starts_with(b"#!") {
+        return Ok((0, None));
+    }
+    let Some(end) = memchr::memchr(b'\n', body) else {
+        return Err("ERR Invalid script shebang".into());
+    };
+    let line = String::from_utf8_lossy(&body[..end]).into_owned();
+    let mut parts = line.split_ascii_whitespace();
+    let engine = parts.next().unwrap_or("");
+    if engine != "#!lua" {
+        return Err(format!("ERR Unexpected engine in script shebang: {engine}"));
+    }
+    let mut flags = sflags::SHEBANG;
+    for p in parts {
+        let Some(list) = p
+            .get(..6)
+            .filter(|k| k.eq_ignore_ascii_case("flags="))
+            .map(|_| &p[6..])
+        else {
+            return Err(format!("ERR Unknown lua shebang option: {p}"));
+        };
+        if list.is_empty() {
+            continue;
+        }
+        for f in list.split(',') {
+            flags |= match f {
+                "no-writes" => sflags::NO_WRITES,
+                "allow-oom" => sflags::ALLOW_OOM,
+                "allow-stale" => sflags::ALLOW_STALE,
+                "no-cluster" => sflags::NO_CLUSTER,
+                "allow-cross-slot-keys" => sflags::ALLOW_CROSS_SLOT,
+                _ => return Err(format!("ERR Unexpected flag in script shebang: {f}")),
+            };
+        }
+    }
+    let mut code = body.to_vec();
+    code[..end].fill(b' ');
+    Ok((flags, Some(code)))
+}
+
 /// Process-wide scripting state.
 pub struct Scripts {
     /// SHA1 (lowercase hex) -> body.
