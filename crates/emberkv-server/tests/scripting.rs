@@ -325,3 +325,75 @@ fn script_memory_is_bounded() {
     assert_eq!(r, "$17\r\nnot enough memory\r\n");
     assert_eq!(c.cmd(&["EVAL", "return 1", "0"]), b":1\r\n");
 }
+
+/// EVAL scripts are capped at 500, least recently used evicted first (as
+/// Redis 7.4); SCRIPT LOAD scripts stay; the server's memory stays flat
+/// however many distinct scripts arrive.
+#[test]
+fn eval_script_cache_is_bounded() {
+    let srv = Server::start(&[]);
+    let mut c = srv.raw();
+    let mut other = srv.raw(); // likely on the other worker
+    let info_field = |c: &mut Raw, section: &str, field: &str| -> u64 {
+        let text = s(&c.cmd(&["INFO", section]));
+        text.lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.strip_prefix(':'))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{field} in INFO {section}"))
+    };
+    let loaded = s(&c.cmd(&["SCRIPT", "LOAD", "return 'loaded'"]));
+    let loaded = loaded.lines().nth(1).unwrap().to_string();
+    let keep = script_sha("return 'keep'");
+    let old = script_sha("return 'old'");
+    assert_eq!(c.cmd(&["EVAL", "return 'keep'", "0"]), b"$4\r\nkeep\r\n");
+    assert_eq!(c.cmd(&["EVAL", "return 'old'", "0"]), b"$3\r\nold\r\n");
+    for i in 0..600 {
+        let body = format!("return {i}");
+        assert_eq!(
+            c.cmd(&["EVAL", &body, "0"]),
+            format!(":{i}\r\n").into_bytes()
+        );
+        if i % 50 == 0 {
+            assert_eq!(other.cmd(&["EVALSHA", &keep, "0"]), b"$4\r\nkeep\r\n");
+        }
+    }
+    let exists = c.cmd(&["SCRIPT", "EXISTS", &loaded, &keep, &old]);
+    assert_eq!(exists, b"*3\r\n:1\r\n:1\r\n:0\r\n");
+    assert_eq!(
+        c.cmd(&["EVALSHA", &old, "0"]),
+        b"-NOSCRIPT No matching script. Please use EVAL.\r\n"
+    );
+    assert_eq!(
+        info_field(&mut c, "memory", "number_of_cached_scripts"),
+        501
+    );
+    assert_eq!(info_field(&mut c, "stats", "evicted_scripts"), 102);
+    // Sent again with EVAL, an evicted script is back.
+    assert_eq!(c.cmd(&["EVAL", "return 'old'", "0"]), b"$3\r\nold\r\n");
+    assert_eq!(c.cmd(&["EVALSHA", &old, "0"]), b"$3\r\nold\r\n");
+    // Flat memory over many more distinct scripts, on both connections.
+    let before = srv.used_memory();
+    for i in 0..6000 {
+        let body = format!("local t = {{}} t[1] = {i} return t[1]");
+        let conn = if i % 2 == 0 { &mut c } else { &mut other };
+        assert_eq!(
+            conn.cmd(&["EVAL", &body, "0"]),
+            format!(":{i}\r\n").into_bytes()
+        );
+    }
+    let after = srv.used_memory();
+    assert_eq!(
+        info_field(&mut c, "memory", "number_of_cached_scripts"),
+        501
+    );
+    assert!(
+        after < before + 8 * 1024 * 1024,
+        "used_memory grew from {before} to {after} over 6000 scripts"
+    );
+}
+
+/// The SHA1 SCRIPT LOAD would give `body`, computed locally.
+fn script_sha(body: &str) -> String {
+    sha1_smol::Sha1::from(body).digest().to_string()
+}

@@ -163,6 +163,7 @@ fn section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             f!("allocator_resident:{resident}");
             f!("total_system_memory:{total_mem}");
             f!("total_system_memory_human:{}", human(total_mem));
+            f!("number_of_cached_scripts:{}", srv.scripts.cache.len());
             f!("maxmemory:0");
             f!("maxmemory_human:0B");
             f!("maxmemory_policy:noeviction");
@@ -205,6 +206,8 @@ fn section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             );
             f!("expired_keys:{}", srv.expired_keys());
             f!("evicted_keys:0");
+            // Redis 7.4's field: EVAL scripts dropped past the cache's cap.
+            f!("evicted_scripts:{}", srv.scripts.cache.evicted());
             f!("lazyfreed_objects:{}", crate::lazyfree::FREED.load(Relaxed));
             f!("keyspace_hits:{}", srv.sum(|s| s.hits.get()));
             f!("keyspace_misses:{}", srv.sum(|s| s.misses.get()));

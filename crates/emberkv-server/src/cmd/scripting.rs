@@ -70,7 +70,7 @@ fn script_load(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if let Err(msg) = engine::check(body) {
         return ctx.err(&msg);
     }
-    let sha = ctx.srv.scripts.store(body);
+    let sha = ctx.srv.scripts.load(body);
     ctx.out.bulk(&sha);
 }
 

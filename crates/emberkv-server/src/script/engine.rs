@@ -12,6 +12,7 @@ use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, V
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 
 /// Lua instructions between checks of the time limit and SCRIPT KILL.
 const HOOK_EVERY: u32 = 100_000;
@@ -65,8 +66,11 @@ struct Engine {
     /// The functions of every library, loaded for this epoch.
     fn_epoch: u64,
     funcs: HashMap<String, Function, foldhash::fast::RandomState>,
-    /// Compiled scripts by SHA1, with their shebang flags (`sflags`).
-    fns: HashMap<[u8; 40], (Function, u8), foldhash::fast::RandomState>,
+    /// Compiled scripts by SHA1, with their shebang flags (`sflags`) and
+    /// cache entry (dropped here once the cache evicts it).
+    fns: HashMap<[u8; 40], Compiled, foldhash::fast::RandomState>,
+    /// `fns` is swept of evicted scripts when it grows past this.
+    sweep_at: usize,
     epoch: u64,
     /// KEYS and ARGV: refilled for each script rather than reallocated.
     keys: Table,
@@ -74,6 +78,8 @@ struct Engine {
     bufs: Bufs,
     fields: Fields,
 }
+
+type Compiled = (Function, u8, Arc<super::cache::Script>);
 
 /// Sets up the sandbox: Redis's globals, `redis.call` / `redis.pcall` in
 /// Lua over the Rust `__rcall`, an error handler that records the line, and
@@ -277,6 +283,7 @@ impl Engine {
             fn_epoch: u64::MAX,
             funcs: HashMap::default(),
             fns: HashMap::default(),
+            sweep_at: 2 * super::cache::MAX_EVAL_SCRIPTS,
             epoch,
             keys,
             argv,
@@ -660,27 +667,42 @@ pub fn run(
             }
         }
         let eng = slot.as_mut().expect("engine");
-        let (f, sflags) = match eng.fns.get(sha) {
-            Some(f) => f,
+        // One lookup on the hot path; a script the cache evicted since is
+        // compiled again (EVAL) or unknown (EVALSHA).
+        let hit = match eng.fns.get(sha) {
+            Some(c) if !c.2.is_evicted() => {
+                srv.scripts.cache.touch(&c.2);
+                Some((c.0.clone(), c.1))
+            }
+            _ => None,
+        };
+        let (f, sflags) = match hit {
+            Some(x) => x,
             None => {
-                let body = match body.map(|b| b.into()).or_else(|| srv.scripts.get(sha)) {
-                    Some(b) => b,
-                    None => return ctx.err("NOSCRIPT No matching script. Please use EVAL."),
+                eng.fns.remove(sha);
+                let cached = match body {
+                    Some(_) => None,
+                    None => match srv.scripts.cache.get(sha) {
+                        Some(s) => Some(s),
+                        None => return ctx.err("NOSCRIPT No matching script. Please use EVAL."),
+                    },
                 };
-                let (sflags, code) = match super::eval_shebang(&body) {
+                let text: &[u8] = match (&cached, body) {
+                    (Some(s), _) => &s.body,
+                    (None, Some(b)) => b,
+                    (None, None) => unreachable!("checked above"),
+                };
+                let (sflags, code) = match super::eval_shebang(text) {
                     Ok(x) => x,
                     Err(e) => return ctx.err(&e),
                 };
-                match eng
+                let f = match eng
                     .lua
-                    .load(code.as_deref().unwrap_or(&body[..]))
+                    .load(code.as_deref().unwrap_or(text))
                     .set_name("@user_script")
                     .into_function()
                 {
-                    Ok(f) => {
-                        srv.scripts.store(&body);
-                        eng.fns.entry(*sha).or_insert((f, sflags))
-                    }
+                    Ok(f) => f,
                     Err(e) => {
                         let msg = match e {
                             mlua::Error::SyntaxError { message, .. } => message,
@@ -690,15 +712,25 @@ pub fn run(
                             "ERR Error compiling script (new function): {msg}"
                         )));
                     }
+                };
+                // Cached once it compiles, as Redis.
+                let entry = match cached {
+                    Some(s) => s,
+                    None => srv.scripts.cache.insert(*sha, text, false),
+                };
+                if eng.fns.len() >= eng.sweep_at {
+                    eng.fns.retain(|_, c| !c.2.is_evicted());
+                    eng.sweep_at = (2 * eng.fns.len()).max(2 * super::cache::MAX_EVAL_SCRIPTS);
                 }
+                eng.fns.insert(*sha, (f.clone(), sflags, entry));
+                (f, sflags)
             }
         };
         use super::sflags::{NO_WRITES, SHEBANG};
-        if readonly && *sflags & SHEBANG != 0 && *sflags & NO_WRITES == 0 {
+        if readonly && sflags & SHEBANG != 0 && sflags & NO_WRITES == 0 {
             return ctx.err("ERR Can not execute a script with write flag using *_ro command.");
         }
-        let readonly = readonly || *sflags & NO_WRITES != 0;
-        let f = f.clone();
+        let readonly = readonly || sflags & NO_WRITES != 0;
         let label = std::str::from_utf8(sha).unwrap_or("");
         let res = fill(eng, keys, argv).and_then(|()| {
             call(ctx, eng, readonly, label, "user_script", |eng| {

@@ -10,6 +10,7 @@
 //! A script runs on the calling client's worker with the transaction gate
 //! held exclusively (gate.rs), so it is atomic across all shards.
 
+mod cache;
 mod convert;
 pub mod engine;
 pub mod functions;
@@ -17,10 +18,7 @@ pub mod libs;
 mod msgpack;
 mod structlib;
 
-use parking_lot::RwLock;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::Arc;
 
 /// Flags of an EVAL script, from its `#!lua flags=...` first line.
 pub mod sflags {
@@ -80,8 +78,8 @@ pub fn eval_shebang(body: &[u8]) -> Result<(u8, Option<Vec<u8>>), String> {
 
 /// Process-wide scripting state.
 pub struct Scripts {
-    /// SHA1 (lowercase hex) -> body.
-    bodies: RwLock<HashMap<[u8; 40], Arc<[u8]>>>,
+    /// SHA1 (lowercase hex) -> body, bounded (cache.rs).
+    pub cache: cache::Cache,
     /// Bumped by SCRIPT FLUSH: workers drop their compiled functions.
     pub epoch: AtomicU64,
     /// A script is running (SCRIPT KILL has something to kill).
@@ -100,7 +98,7 @@ pub struct Scripts {
 impl Scripts {
     pub fn new(threshold_ms: u64) -> Self {
         Scripts {
-            bodies: RwLock::new(HashMap::new()),
+            cache: Default::default(),
             epoch: AtomicU64::new(0),
             running: AtomicBool::new(false),
             wrote: AtomicBool::new(false),
@@ -125,24 +123,19 @@ impl Scripts {
     }
 
     /// Stores a body; returns its SHA1.
-    pub fn store(&self, body: &[u8]) -> [u8; 40] {
+    /// SCRIPT LOAD: kept until SCRIPT FLUSH.
+    pub fn load(&self, body: &[u8]) -> [u8; 40] {
         let sha = sha1_hex(body);
-        if !self.bodies.read().contains_key(&sha) {
-            self.bodies.write().insert(sha, body.into());
-        }
+        self.cache.insert(sha, body, true);
         sha
     }
 
-    pub fn get(&self, sha: &[u8; 40]) -> Option<Arc<[u8]>> {
-        self.bodies.read().get(sha).cloned()
-    }
-
     pub fn exists(&self, sha: &[u8]) -> bool {
-        normalize_sha(sha).is_some_and(|s| self.bodies.read().contains_key(&s))
+        normalize_sha(sha).is_some_and(|s| self.cache.contains(&s))
     }
 
     pub fn flush(&self) {
-        self.bodies.write().clear();
+        self.cache.clear();
         self.epoch.fetch_add(1, Relaxed);
     }
 }
