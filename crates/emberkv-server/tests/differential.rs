@@ -340,3 +340,33 @@ fn malformed_input_and_edge_frames_match_redis() {
         assert_eq!(got, want, "input {:?}", s(input));
     }
 }
+
+/// COMMAND INFO's ACL categories, for every command both servers know.
+#[test]
+fn command_acl_categories_match_redis() {
+    let Some(redis) = Server::redis() else { return };
+    let ember = Server::start(&[]);
+    let (mut a, mut b) = (ember.client(), redis.client());
+    let names: Vec<String> = q(&mut a, &["COMMAND", "LIST"]).unwrap();
+    let categories = |c: &mut redis::Connection, name: &str| -> Option<Vec<String>> {
+        let v: redis::Value = q(c, &["COMMAND", "INFO", name]).unwrap();
+        let redis::Value::Array(items) = v else {
+            return None;
+        };
+        match items.first() {
+            Some(redis::Value::Array(info)) => {
+                redis::from_redis_value(info.get(6)?.clone()).ok()
+            }
+            _ => None, // unknown to this server
+        }
+    };
+    let mut compared = 0;
+    for name in &names {
+        let Some(theirs) = categories(&mut b, name) else {
+            continue; // newer than Redis 7.0 (CLIENT SETINFO, ...)
+        };
+        assert_eq!(categories(&mut a, name), Some(theirs), "{name}");
+        compared += 1;
+    }
+    assert!(compared > 200, "only {compared} commands compared");
+}

@@ -333,9 +333,11 @@ fn info(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     ctx.out.verbatim(out.as_bytes());
 }
 
-pub static COMMANDS: &[Command] = &[Command::new("info", -1, LOADING | STALE, info).doc(
-    Group::Server,
-    "1.0.0",
-    "O(1)",
-    "Returns information and statistics about the server.",
-)];
+pub static COMMANDS: &[Command] = &[Command::new("info", -1, LOADING | STALE, info)
+    .acl(super::acl::DANGEROUS)
+    .doc(
+        Group::Server,
+        "1.0.0",
+        "O(1)",
+        "Returns information and statistics about the server.",
+    )];

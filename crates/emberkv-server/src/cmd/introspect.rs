@@ -10,13 +10,34 @@ fn acl_categories(c: &Command) -> Vec<&'static str> {
     if c.acl & acl::KEYSPACE != 0 {
         v.push("@keyspace");
     }
-    if c.has(READONLY) {
+    // Group categories are the leaf commands'; a container has only
+    // the ones its table entry names (as Redis's JSON files).
+    let group = if c.is_container() {
+        None
+    } else {
+        Some(c.group)
+    };
+    // Read-only scripting commands are not @read (Redis's implicit rule).
+    if c.has(READONLY) && group != Some(Group::Scripting) {
         v.push("@read");
     }
     if c.has(WRITE) {
         v.push("@write");
     }
-    if c.group == Group::String {
+    // The data-type categories, in Redis's table order.
+    if group == Some(Group::Set) || c.acl & acl::SET != 0 {
+        v.push("@set");
+    }
+    if group == Some(Group::SortedSet) || c.acl & acl::SORTEDSET != 0 {
+        v.push("@sortedset");
+    }
+    if group == Some(Group::List) || c.acl & acl::LIST != 0 {
+        v.push("@list");
+    }
+    if group == Some(Group::Hash) {
+        v.push("@hash");
+    }
+    if group == Some(Group::String) {
         v.push("@string");
     }
     if c.has(PUBSUB) {
@@ -32,13 +53,13 @@ fn acl_categories(c: &Command) -> Vec<&'static str> {
     if c.has(ADMIN) || c.acl & acl::DANGEROUS != 0 {
         v.push("@dangerous");
     }
-    if c.group == Group::Connection {
+    if group == Some(Group::Connection) || c.acl & acl::CONNECTION != 0 {
         v.push("@connection");
     }
-    if c.group == Group::Transactions {
+    if group == Some(Group::Transactions) {
         v.push("@transaction");
     }
-    if c.group == Group::Scripting {
+    if group == Some(Group::Scripting) {
         v.push("@scripting");
     }
     v
@@ -326,54 +347,67 @@ const S: Group = Group::Server;
 const F: u32 = LOADING | STALE;
 
 static SUBS: &[Command] = &[
-    Command::new("count", 2, F, count).doc(S, "2.8.13", "O(1)", "Returns a count of commands."),
-    Command::new("info", -2, F, info).doc(
+    Command::new("count", 2, F, count).acl(acl::CONNECTION).doc(
+        S,
+        "2.8.13",
+        "O(1)",
+        "Returns a count of commands.",
+    ),
+    Command::new("info", -2, F, info).acl(acl::CONNECTION).doc(
         S,
         "2.8.13",
         "O(N) where N is the number of commands to look up",
         "Returns information about one, multiple or all commands.",
     ),
-    Command::new("docs", -2, F, docs).doc(
+    Command::new("docs", -2, F, docs).acl(acl::CONNECTION).doc(
         S,
         "7.0.0",
         "O(N) where N is the number of commands to look up",
         "Returns documentary information about one, multiple or all commands.",
     ),
-    Command::new("list", -2, F, list).doc(
+    Command::new("list", -2, F, list).acl(acl::CONNECTION).doc(
         S,
         "7.0.0",
         "O(N) where N is the total number of commands",
         "Returns a list of command names.",
     ),
-    Command::new("getkeys", -4, F, getkeys).doc(
-        S,
-        "2.8.13",
-        "O(N) where N is the number of arguments to the command",
-        "Extracts the key names from an arbitrary command.",
-    ),
-    Command::new("getkeysandflags", -4, F, getkeysandflags).doc(
-        S,
-        "7.0.0",
-        "O(N) where N is the number of arguments to the command",
-        "Extracts the key names and access flags for an arbitrary command.",
-    ),
-    Command::new("help", 2, F, command_help).doc(
-        S,
-        "5.0.0",
-        "O(1)",
-        "Returns helpful text about the different subcommands.",
-    ),
+    Command::new("getkeys", -4, F, getkeys)
+        .acl(acl::CONNECTION)
+        .doc(
+            S,
+            "2.8.13",
+            "O(N) where N is the number of arguments to the command",
+            "Extracts the key names from an arbitrary command.",
+        ),
+    Command::new("getkeysandflags", -4, F, getkeysandflags)
+        .acl(acl::CONNECTION)
+        .doc(
+            S,
+            "7.0.0",
+            "O(N) where N is the number of arguments to the command",
+            "Extracts the key names and access flags for an arbitrary command.",
+        ),
+    Command::new("help", 2, F, command_help)
+        .acl(acl::CONNECTION)
+        .doc(
+            S,
+            "5.0.0",
+            "O(1)",
+            "Returns helpful text about the different subcommands.",
+        ),
 ];
 
 pub static COMMANDS: &[Command] = &[{
     // COMMAND alone lists everything, so unlike other containers it runs
     // its own handler when called without a subcommand.
-    let mut c = Command::new("command", -1, F, command_all).doc(
-        S,
-        "2.8.13",
-        "O(N) where N is the total number of Redis commands",
-        "Returns detailed information about all commands.",
-    );
+    let mut c = Command::new("command", -1, F, command_all)
+        .acl(acl::CONNECTION)
+        .doc(
+            S,
+            "2.8.13",
+            "O(N) where N is the total number of Redis commands",
+            "Returns detailed information about all commands.",
+        );
     c.subcommands = SUBS;
     c
 }];

@@ -375,6 +375,7 @@ const G: Group = Group::Generic;
 
 static OBJECT_SUBS: &[Command] = &[
     Command::new("encoding", 3, READONLY, object_encoding)
+        .acl(acl::KEYSPACE)
         .keys(2, 2, 1)
         .doc(
             G,
@@ -383,6 +384,7 @@ static OBJECT_SUBS: &[Command] = &[
             "Returns the internal encoding of a value.",
         ),
     Command::new("freq", 3, READONLY, object_freq)
+        .acl(acl::KEYSPACE)
         .keys(2, 2, 1)
         .doc(
             G,
@@ -391,6 +393,7 @@ static OBJECT_SUBS: &[Command] = &[
             "Returns the logarithmic access frequency counter of a value.",
         ),
     Command::new("idletime", 3, READONLY, object_idletime)
+        .acl(acl::KEYSPACE)
         .keys(2, 2, 1)
         .doc(
             G,
@@ -399,6 +402,7 @@ static OBJECT_SUBS: &[Command] = &[
             "Returns the seconds since the last access to a value.",
         ),
     Command::new("refcount", 3, READONLY, object_refcount)
+        .acl(acl::KEYSPACE)
         .keys(2, 2, 1)
         .doc(
             G,
@@ -406,12 +410,14 @@ static OBJECT_SUBS: &[Command] = &[
             "O(1)",
             "Returns the reference count of a value.",
         ),
-    Command::new("help", 2, LOADING | STALE, object_help).doc(
-        G,
-        "6.2.0",
-        "O(1)",
-        "Returns helpful text about the different subcommands.",
-    ),
+    Command::new("help", 2, LOADING | STALE, object_help)
+        .acl(acl::KEYSPACE)
+        .doc(
+            G,
+            "6.2.0",
+            "O(1)",
+            "Returns helpful text about the different subcommands.",
+        ),
 ];
 
 pub static COMMANDS: &[Command] = &[
@@ -486,12 +492,10 @@ pub static COMMANDS: &[Command] = &[
         .keys(1, 1, 1)
         .acl(acl::KEYSPACE)
         .doc(G, "1.0.0", "O(1)", "Moves a key to another database."),
-    Command::container("object", OBJECT_SUBS)
-        .acl(acl::KEYSPACE)
-        .doc(
-            G,
-            "2.2.3",
-            "Depends on subcommand.",
-            "A container for object introspection commands.",
-        ),
+    Command::container("object", OBJECT_SUBS).doc(
+        G,
+        "2.2.3",
+        "Depends on subcommand.",
+        "A container for object introspection commands.",
+    ),
 ];

@@ -83,6 +83,12 @@ pub mod flags {
 pub mod acl {
     pub const DANGEROUS: u32 = 1 << 0;
     pub const KEYSPACE: u32 = 1 << 1;
+    /// Data-type categories of commands outside that type's group (SORT).
+    pub const SET: u32 = 1 << 2;
+    pub const SORTEDSET: u32 = 1 << 3;
+    pub const LIST: u32 = 1 << 4;
+    /// @connection outside the connection group (COMMAND).
+    pub const CONNECTION: u32 = 1 << 5;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

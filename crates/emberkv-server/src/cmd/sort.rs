@@ -256,9 +256,14 @@ fn sort_ro(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     sort_generic(ctx, args, true)
 }
 
+/// SORT reads lists, sets and sorted sets, and can be slow on any of them.
+const SORT_ACL: u32 =
+    super::acl::SET | super::acl::SORTEDSET | super::acl::LIST | super::acl::DANGEROUS;
+
 pub static COMMANDS: &[Command] = &[
     Command::new("sort", -2, WRITE | DENYOOM | MOVABLE_KEYS, sort)
         .keys(1, 1, 1)
+        .acl(SORT_ACL)
         .doc(
             Group::Generic,
             "1.0.0",
@@ -267,6 +272,7 @@ pub static COMMANDS: &[Command] = &[
         ),
     Command::new("sort_ro", -2, READONLY | MOVABLE_KEYS, sort_ro)
         .keys(1, 1, 1)
+        .acl(SORT_ACL)
         .doc(
             Group::Generic,
             "7.0.0",
