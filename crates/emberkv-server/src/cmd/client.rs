@@ -337,13 +337,17 @@ static SUBS: &[Command] = &[
         "O(1)",
         "Sets information about the client library.",
     ),
-    Command::new("info", 2, F, info).doc(
-        C,
-        "6.2.0",
-        "O(1)",
-        "Returns information about the connection.",
-    ),
-    Command::new("list", -2, ADMIN | F, list).doc(C, "2.4.0", "O(N)", "Lists open connections."),
+    Command::new("info", 2, F, info)
+        .tips(&["nondeterministic_output"])
+        .doc(
+            C,
+            "6.2.0",
+            "O(1)",
+            "Returns information about the connection.",
+        ),
+    Command::new("list", -2, ADMIN | F, list)
+        .tips(&["nondeterministic_output"])
+        .doc(C, "2.4.0", "O(N)", "Lists open connections."),
     Command::new("kill", -3, ADMIN | F, kill).doc(
         C,
         "2.4.0",

@@ -114,6 +114,7 @@ static SUBS: &[Command] = &[
         "Returns the effective values of configuration parameters.",
     ),
     Command::new("set", -4, F, set)
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
         .acl(super::acl::DANGEROUS)
         .doc(
             S,

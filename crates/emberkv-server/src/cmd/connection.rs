@@ -182,13 +182,20 @@ fn select(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 const C: Group = Group::Connection;
 
 pub static COMMANDS: &[Command] = &[
-    Command::new("ping", -1, FAST | SUBSCRIBER_OK, ping).doc(
+    Command::new("ping", -1, FAST | SUBSCRIBER_OK, ping)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .doc(
+            C,
+            "1.0.0",
+            "O(1)",
+            "Returns the server's liveliness response.",
+        ),
+    Command::new("echo", 2, LOADING | STALE | FAST, echo).doc(
         C,
         "1.0.0",
         "O(1)",
-        "Returns the server's liveliness response.",
+        "Returns the given string.",
     ),
-    Command::new("echo", 2, FAST, echo).doc(C, "1.0.0", "O(1)", "Returns the given string."),
     Command::new(
         "quit",
         -1,

@@ -214,6 +214,7 @@ pub static COMMANDS: &[Command] = &[
             "Sets a key's expiry as a Unix time in milliseconds.",
         ),
     Command::new("ttl", 2, READONLY | FAST, ttl)
+        .tips(&["nondeterministic_output"])
         .keys(1, 1, 1)
         .acl(K)
         .doc(
@@ -223,6 +224,7 @@ pub static COMMANDS: &[Command] = &[
             "Returns a key's time to live in seconds.",
         ),
     Command::new("pttl", 2, READONLY | FAST, pttl)
+        .tips(&["nondeterministic_output"])
         .keys(1, 1, 1)
         .acl(K)
         .doc(

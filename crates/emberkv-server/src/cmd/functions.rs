@@ -196,39 +196,49 @@ fn function_help(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
 }
 
 const S: Group = Group::Scripting;
-const FCALL_FLAGS: u32 = NOSCRIPT | SKIP_MONITOR | MAY_REPLICATE | STALE | MOVABLE_KEYS | EXCLUSIVE;
+const FCALL_FLAGS: u32 =
+    NOSCRIPT | SKIP_MONITOR | NO_MANDATORY_KEYS | STALE | MOVABLE_KEYS | EXCLUSIVE;
 
 static FUNCTION_SUBS: &[Command] = &[
-    Command::new("load", -3, WRITE | DENYOOM | NOSCRIPT, load).doc(
-        S,
-        "7.0.0",
-        "O(1) (considering compilation time is redundant)",
-        "Creates a library.",
-    ),
-    Command::new("delete", 3, WRITE | NOSCRIPT, delete).doc(
-        S,
-        "7.0.0",
-        "O(1)",
-        "Deletes a library and its functions.",
-    ),
-    Command::new("flush", -2, WRITE | NOSCRIPT, flush).doc(
-        S,
-        "7.0.0",
-        "O(N) where N is the number of functions deleted",
-        "Deletes all libraries and functions.",
-    ),
-    Command::new("list", -2, NOSCRIPT, list).doc(
-        S,
-        "7.0.0",
-        "O(N) where N is the number of functions",
-        "Returns information about all libraries.",
-    ),
-    Command::new("stats", 2, NOSCRIPT | ALLOW_BUSY, stats).doc(
-        S,
-        "7.0.0",
-        "O(1)",
-        "Returns information about a function during execution.",
-    ),
+    Command::new("load", -3, WRITE | DENYOOM | NOSCRIPT, load)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .doc(
+            S,
+            "7.0.0",
+            "O(1) (considering compilation time is redundant)",
+            "Creates a library.",
+        ),
+    Command::new("delete", 3, WRITE | NOSCRIPT, delete)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .doc(S, "7.0.0", "O(1)", "Deletes a library and its functions."),
+    Command::new("flush", -2, WRITE | NOSCRIPT, flush)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .doc(
+            S,
+            "7.0.0",
+            "O(N) where N is the number of functions deleted",
+            "Deletes all libraries and functions.",
+        ),
+    Command::new("list", -2, NOSCRIPT, list)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            S,
+            "7.0.0",
+            "O(N) where N is the number of functions",
+            "Returns information about all libraries.",
+        ),
+    Command::new("stats", 2, NOSCRIPT | ALLOW_BUSY, stats)
+        .tips(&[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ])
+        .doc(
+            S,
+            "7.0.0",
+            "O(1)",
+            "Returns information about a function during execution.",
+        ),
     // One script or function runs at a time: FUNCTION KILL is SCRIPT KILL.
     Command::new(
         "kill",
@@ -236,6 +246,7 @@ static FUNCTION_SUBS: &[Command] = &[
         NOSCRIPT | ALLOW_BUSY,
         super::scripting::script_kill,
     )
+    .tips(&["request_policy:all_shards", "response_policy:one_succeeded"])
     .doc(
         S,
         "7.0.0",

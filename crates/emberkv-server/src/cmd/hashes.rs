@@ -447,24 +447,30 @@ pub static COMMANDS: &[Command] = &[
         "O(1)",
         "Determine if a hash field exists",
     ),
-    hash_cmd("hkeys", 2, READONLY, hkeys).doc(
-        Group::Hash,
-        "2.0.0",
-        "O(N) where N is the size of the hash.",
-        "Get all the fields in a hash",
-    ),
-    hash_cmd("hvals", 2, READONLY, hvals).doc(
-        Group::Hash,
-        "2.0.0",
-        "O(N) where N is the size of the hash.",
-        "Get all the values in a hash",
-    ),
-    hash_cmd("hgetall", 2, READONLY, hgetall).doc(
-        Group::Hash,
-        "2.0.0",
-        "O(N) where N is the size of the hash.",
-        "Get all the fields and values in a hash",
-    ),
+    hash_cmd("hkeys", 2, READONLY, hkeys)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            Group::Hash,
+            "2.0.0",
+            "O(N) where N is the size of the hash.",
+            "Get all the fields in a hash",
+        ),
+    hash_cmd("hvals", 2, READONLY, hvals)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            Group::Hash,
+            "2.0.0",
+            "O(N) where N is the size of the hash.",
+            "Get all the values in a hash",
+        ),
+    hash_cmd("hgetall", 2, READONLY, hgetall)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            Group::Hash,
+            "2.0.0",
+            "O(N) where N is the size of the hash.",
+            "Get all the fields and values in a hash",
+        ),
     hash_cmd("hincrby", 4, WRITE | DENYOOM | FAST, hincrby).doc(
         Group::Hash,
         "2.0.0",
@@ -477,16 +483,20 @@ pub static COMMANDS: &[Command] = &[
         "O(1)",
         "Increment the float value of a hash field by the given amount",
     ),
-    hash_cmd("hrandfield", -2, READONLY, hrandfield).doc(
-        Group::Hash,
-        "6.2.0",
-        "O(N) where N is the number of fields returned",
-        "Get one or multiple random fields from a hash",
-    ),
-    hash_cmd("hscan", -3, READONLY, hscan).doc(
-        Group::Hash,
-        "2.8.0",
-        "O(1) for every call. O(N) for a complete iteration.",
-        "Incrementally iterate hash fields and associated values",
-    ),
+    hash_cmd("hrandfield", -2, READONLY, hrandfield)
+        .tips(&["nondeterministic_output"])
+        .doc(
+            Group::Hash,
+            "6.2.0",
+            "O(N) where N is the number of fields returned",
+            "Get one or multiple random fields from a hash",
+        ),
+    hash_cmd("hscan", -3, READONLY, hscan)
+        .tips(&["nondeterministic_output"])
+        .doc(
+            Group::Hash,
+            "2.8.0",
+            "O(1) for every call. O(N) for a complete iteration.",
+            "Incrementally iterate hash fields and associated values",
+        ),
 ];

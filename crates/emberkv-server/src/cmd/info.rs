@@ -334,6 +334,11 @@ fn info(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 }
 
 pub static COMMANDS: &[Command] = &[Command::new("info", -1, LOADING | STALE, info)
+    .tips(&[
+        "nondeterministic_output",
+        "request_policy:all_shards",
+        "response_policy:special",
+    ])
     .acl(super::acl::DANGEROUS)
     .doc(
         Group::Server,

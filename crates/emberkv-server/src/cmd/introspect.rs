@@ -88,7 +88,10 @@ fn write_info(ctx: &mut Ctx<'_>, full_name: &str, c: &Command) {
     for cat in cats {
         o.simple(cat);
     }
-    o.set(0); // tips
+    o.set(c.tips.len());
+    for t in c.tips {
+        o.bulk(t.as_bytes());
+    }
     if c.keys.0 > 0 {
         o.set(1);
         o.map(3);
@@ -353,24 +356,33 @@ static SUBS: &[Command] = &[
         "O(1)",
         "Returns a count of commands.",
     ),
-    Command::new("info", -2, F, info).acl(acl::CONNECTION).doc(
-        S,
-        "2.8.13",
-        "O(N) where N is the number of commands to look up",
-        "Returns information about one, multiple or all commands.",
-    ),
-    Command::new("docs", -2, F, docs).acl(acl::CONNECTION).doc(
-        S,
-        "7.0.0",
-        "O(N) where N is the number of commands to look up",
-        "Returns documentary information about one, multiple or all commands.",
-    ),
-    Command::new("list", -2, F, list).acl(acl::CONNECTION).doc(
-        S,
-        "7.0.0",
-        "O(N) where N is the total number of commands",
-        "Returns a list of command names.",
-    ),
+    Command::new("info", -2, F, info)
+        .acl(acl::CONNECTION)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            S,
+            "2.8.13",
+            "O(N) where N is the number of commands to look up",
+            "Returns information about one, multiple or all commands.",
+        ),
+    Command::new("docs", -2, F, docs)
+        .acl(acl::CONNECTION)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            S,
+            "7.0.0",
+            "O(N) where N is the number of commands to look up",
+            "Returns documentary information about one, multiple or all commands.",
+        ),
+    Command::new("list", -2, F, list)
+        .acl(acl::CONNECTION)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            S,
+            "7.0.0",
+            "O(N) where N is the total number of commands",
+            "Returns a list of command names.",
+        ),
     Command::new("getkeys", -4, F, getkeys)
         .acl(acl::CONNECTION)
         .doc(
@@ -401,6 +413,7 @@ pub static COMMANDS: &[Command] = &[{
     // COMMAND alone lists everything, so unlike other containers it runs
     // its own handler when called without a subcommand.
     let mut c = Command::new("command", -1, F, command_all)
+        .tips(&["nondeterministic_output_order"])
         .acl(acl::CONNECTION)
         .doc(
             S,

@@ -375,6 +375,7 @@ const G: Group = Group::Generic;
 
 static OBJECT_SUBS: &[Command] = &[
     Command::new("encoding", 3, READONLY, object_encoding)
+        .tips(&["nondeterministic_output"])
         .acl(acl::KEYSPACE)
         .keys(2, 2, 1)
         .doc(
@@ -384,6 +385,7 @@ static OBJECT_SUBS: &[Command] = &[
             "Returns the internal encoding of a value.",
         ),
     Command::new("freq", 3, READONLY, object_freq)
+        .tips(&["nondeterministic_output"])
         .acl(acl::KEYSPACE)
         .keys(2, 2, 1)
         .doc(
@@ -393,6 +395,7 @@ static OBJECT_SUBS: &[Command] = &[
             "Returns the logarithmic access frequency counter of a value.",
         ),
     Command::new("idletime", 3, READONLY, object_idletime)
+        .tips(&["nondeterministic_output"])
         .acl(acl::KEYSPACE)
         .keys(2, 2, 1)
         .doc(
@@ -402,6 +405,7 @@ static OBJECT_SUBS: &[Command] = &[
             "Returns the seconds since the last access to a value.",
         ),
     Command::new("refcount", 3, READONLY, object_refcount)
+        .tips(&["nondeterministic_output"])
         .acl(acl::KEYSPACE)
         .keys(2, 2, 1)
         .doc(
@@ -422,10 +426,12 @@ static OBJECT_SUBS: &[Command] = &[
 
 pub static COMMANDS: &[Command] = &[
     Command::new("del", -2, WRITE, del)
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
         .keys(1, -1, 1)
         .acl(acl::KEYSPACE)
         .doc(G, "1.0.0", "O(N)", "Deletes one or more keys."),
     Command::new("unlink", -2, WRITE | FAST, del)
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
         .keys(1, -1, 1)
         .acl(acl::KEYSPACE)
         .doc(
@@ -435,6 +441,7 @@ pub static COMMANDS: &[Command] = &[
             "Deletes keys, freeing large values in the background.",
         ),
     Command::new("exists", -2, READONLY | FAST, exists)
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
         .keys(1, -1, 1)
         .acl(acl::KEYSPACE)
         .doc(
@@ -444,6 +451,7 @@ pub static COMMANDS: &[Command] = &[
             "Counts how many of the given keys exist.",
         ),
     Command::new("touch", -2, READONLY | FAST, touch)
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
         .keys(1, -1, 1)
         .acl(acl::KEYSPACE)
         .doc(

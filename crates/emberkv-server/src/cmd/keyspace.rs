@@ -262,6 +262,7 @@ const S: Group = Group::Server;
 
 pub static COMMANDS: &[Command] = &[
     Command::new("keys", 2, READONLY, keys)
+        .tips(&["request_policy:all_shards", "nondeterministic_output_order"])
         .acl(K | acl::DANGEROUS)
         .doc(
             G,
@@ -269,13 +270,17 @@ pub static COMMANDS: &[Command] = &[
             "O(N)",
             "Returns all key names that match a pattern.",
         ),
-    Command::new("scan", -2, READONLY, scan).acl(K).doc(
-        G,
-        "2.8.0",
-        "O(1) per call, O(N) for a full iteration",
-        "Iterates over the key names in the database.",
-    ),
+    Command::new("scan", -2, READONLY, scan)
+        .tips(&["nondeterministic_output", "request_policy:special"])
+        .acl(K)
+        .doc(
+            G,
+            "2.8.0",
+            "O(1) per call, O(N) for a full iteration",
+            "Iterates over the key names in the database.",
+        ),
     Command::new("randomkey", 1, READONLY, randomkey)
+        .tips(&["request_policy:all_shards", "nondeterministic_output"])
         .acl(K)
         .doc(
             G,
@@ -284,6 +289,7 @@ pub static COMMANDS: &[Command] = &[
             "Returns a random key name from the database.",
         ),
     Command::new("dbsize", 1, READONLY | FAST, dbsize)
+        .tips(&["request_policy:all_shards", "response_policy:agg_sum"])
         .acl(K)
         .doc(
             S,
@@ -295,6 +301,7 @@ pub static COMMANDS: &[Command] = &[
         .acl(K | acl::DANGEROUS)
         .doc(S, "4.0.0", "O(N)", "Swaps two Redis databases."),
     Command::new("flushdb", -1, WRITE, flushdb)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
         .acl(K | acl::DANGEROUS)
         .doc(
             S,
@@ -303,6 +310,7 @@ pub static COMMANDS: &[Command] = &[
             "Removes all keys from the current database.",
         ),
     Command::new("flushall", -1, WRITE, flushall)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
         .acl(K | acl::DANGEROUS)
         .doc(S, "1.0.0", "O(N)", "Removes all keys from all databases."),
 ];

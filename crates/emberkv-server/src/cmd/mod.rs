@@ -51,6 +51,8 @@ pub mod flags {
     pub const NO_MULTI: u32 = 1 << 14;
     pub const ALLOW_BUSY: u32 = 1 << 15;
     pub const MOVABLE_KEYS: u32 = 1 << 16;
+    /// Keys may be absent (numkeys 0: EVAL, FCALL).
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
     /// Internal (not shown by COMMAND): runs holding the transaction gate
     /// exclusively (EXEC, EVAL*), see gate.rs.
     pub const EXCLUSIVE: u32 = 1 << 24;
@@ -73,6 +75,7 @@ pub mod flags {
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
         (MOVABLE_KEYS, "movablekeys"),
@@ -142,6 +145,9 @@ pub struct Command {
     pub complexity: &'static str,
     pub handler: Handler,
     pub subcommands: &'static [Command],
+    /// COMMAND INFO's tips (nondeterministic_output, request_policy:...),
+    /// as Redis 7.0 lists them: cluster clients route by them.
+    pub tips: &'static [&'static str],
 }
 
 fn no_handler(_: &mut Ctx<'_>, _: &Args<'_>) {}
@@ -162,6 +168,7 @@ impl Command {
             complexity: "O(1)",
             handler,
             subcommands: &[],
+            tips: &[],
         }
     }
     /// A container (CLIENT, CONFIG, OBJECT, COMMAND) dispatching on its
@@ -181,6 +188,10 @@ impl Command {
     }
     pub const fn acl(mut self, acl: u32) -> Self {
         self.acl = acl;
+        self
+    }
+    pub const fn tips(mut self, tips: &'static [&'static str]) -> Self {
+        self.tips = tips;
         self
     }
     pub const fn doc(

@@ -218,13 +218,13 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of shard channels to unsubscribe.",
             "Stops listening to messages posted to shard channels.",
         ),
-    Command::new("publish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, publish).doc(
+    Command::new("publish", 3, PUBSUB | LOADING | STALE | FAST, publish).doc(
         P,
         "2.0.0",
         "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
         "Posts a message to a channel.",
     ),
-    Command::new("spublish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, spublish)
+    Command::new("spublish", 3, PUBSUB | LOADING | STALE | FAST, spublish)
         .keys(1, 1, 1)
         .doc(
             P,

@@ -132,33 +132,45 @@ fn script_help(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
 }
 
 const S: Group = Group::Scripting;
-const EVAL_FLAGS: u32 = NOSCRIPT | SKIP_MONITOR | MAY_REPLICATE | STALE | MOVABLE_KEYS | EXCLUSIVE;
+const EVAL_FLAGS: u32 =
+    NOSCRIPT | SKIP_MONITOR | NO_MANDATORY_KEYS | STALE | MOVABLE_KEYS | EXCLUSIVE;
 
 static SCRIPT_SUBS: &[Command] = &[
-    Command::new("load", 3, NOSCRIPT | STALE, script_load).doc(
-        S,
-        "2.6.0",
-        "O(N) with N being the length in bytes of the script body.",
-        "Loads a server-side Lua script to the script cache.",
-    ),
-    Command::new("exists", -3, NOSCRIPT, script_exists).doc(
-        S,
-        "2.6.0",
-        "O(N) with N being the number of scripts to check.",
-        "Determines whether server-side Lua scripts exist in the script cache.",
-    ),
-    Command::new("flush", -2, NOSCRIPT, script_flush).doc(
-        S,
-        "2.6.0",
-        "O(N) with N being the number of scripts in cache",
-        "Removes all server-side Lua scripts from the script cache.",
-    ),
-    Command::new("kill", 2, NOSCRIPT | ALLOW_BUSY, script_kill).doc(
-        S,
-        "2.6.0",
-        "O(1)",
-        "Terminates a server-side Lua script during execution.",
-    ),
+    Command::new("load", 3, NOSCRIPT | STALE, script_load)
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
+        .doc(
+            S,
+            "2.6.0",
+            "O(N) with N being the length in bytes of the script body.",
+            "Loads a server-side Lua script to the script cache.",
+        ),
+    Command::new("exists", -3, NOSCRIPT, script_exists)
+        .tips(&[
+            "request_policy:all_shards",
+            "response_policy:agg_logical_and",
+        ])
+        .doc(
+            S,
+            "2.6.0",
+            "O(N) with N being the number of scripts to check.",
+            "Determines whether server-side Lua scripts exist in the script cache.",
+        ),
+    Command::new("flush", -2, NOSCRIPT, script_flush)
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
+        .doc(
+            S,
+            "2.6.0",
+            "O(N) with N being the number of scripts in cache",
+            "Removes all server-side Lua scripts from the script cache.",
+        ),
+    Command::new("kill", 2, NOSCRIPT | ALLOW_BUSY, script_kill)
+        .tips(&["request_policy:all_shards", "response_policy:one_succeeded"])
+        .doc(
+            S,
+            "2.6.0",
+            "O(1)",
+            "Terminates a server-side Lua script during execution.",
+        ),
     Command::new("help", 2, LOADING | STALE, script_help).doc(
         S,
         "5.0.0",

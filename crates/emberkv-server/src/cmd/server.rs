@@ -45,12 +45,9 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 const S: Group = Group::Server;
 
 pub static COMMANDS: &[Command] = &[
-    Command::new("time", 1, LOADING | STALE | FAST, time).doc(
-        S,
-        "2.6.0",
-        "O(1)",
-        "Returns the server time.",
-    ),
+    Command::new("time", 1, LOADING | STALE | FAST, time)
+        .tips(&["nondeterministic_output"])
+        .doc(S, "2.6.0", "O(1)", "Returns the server time."),
     Command::new(
         "shutdown",
         -1,

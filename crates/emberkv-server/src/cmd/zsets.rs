@@ -1255,6 +1255,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zinterstore", -4, WRITE | DENYOOM | MOVABLE_KEYS, zinterstore).keys(1, 1, 1).keynum(2).doc(G, "2.0.0", "O(N*K)+O(M*log(M))", "Intersect multiple sorted sets and store the resulting sorted set in a new key"),
     Command::new("zdiffstore", -4, WRITE | DENYOOM | MOVABLE_KEYS, zdiffstore).keys(1, 1, 1).keynum(2).doc(G, "6.2.0", "O(L + (N-K)log(N))", "Subtract multiple sorted sets and store the resulting sorted set in a new key"),
     Command::new("zintercard", -3, READONLY | MOVABLE_KEYS, zintercard).keynum(1).doc(G, "7.0.0", "O(N*K)", "Intersect multiple sorted sets and return the cardinality of the result"),
-    z("zrandmember", -2, READONLY, zrandmember).doc(G, "6.2.0", "O(N) where N is the number of members returned", "Get one or multiple random elements from a sorted set"),
-    z("zscan", -3, READONLY, zscan).doc(G, "2.8.0", "O(1) for every call. O(N) for a complete iteration.", "Incrementally iterate sorted sets elements and associated scores"),
+    z("zrandmember", -2, READONLY, zrandmember).tips(&["nondeterministic_output"]).doc(G, "6.2.0", "O(N) where N is the number of members returned", "Get one or multiple random elements from a sorted set"),
+    z("zscan", -3, READONLY, zscan).tips(&["nondeterministic_output"]).doc(G, "2.8.0", "O(1) for every call. O(N) for a complete iteration.", "Incrementally iterate sorted sets elements and associated scores"),
 ];

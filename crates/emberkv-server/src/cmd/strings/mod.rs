@@ -670,12 +670,18 @@ pub static COMMANDS: &[Command] = &[
             "Returns a key's value and changes its expiry.",
         ),
     Command::new("mget", -2, READONLY | FAST, mget)
+        .tips(&["request_policy:multi_shard"])
         .keys(1, -1, 1)
         .doc(S, "1.0.0", "O(N)", "Returns the values of several keys."),
     Command::new("mset", -3, WRITE | DENYOOM, mset)
+        .tips(&[
+            "request_policy:multi_shard",
+            "response_policy:all_succeeded",
+        ])
         .keys(1, -1, 2)
         .doc(S, "1.0.1", "O(N)", "Sets several keys atomically."),
     Command::new("msetnx", -3, WRITE | DENYOOM, msetnx)
+        .tips(&["request_policy:multi_shard", "response_policy:agg_min"])
         .keys(1, -1, 2)
         .doc(
             S,
