@@ -1,6 +1,7 @@
 //! The per-worker Lua state: sandbox, `redis.*`, and running one script
 //! (type conversions are in convert.rs).
 
+use super::api;
 use super::convert::{lua_to_reply, resp_to_lua, Fields};
 use crate::client::Client;
 use crate::cmd::{flags, Args, Ctx};
@@ -23,14 +24,14 @@ const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
 
 /// What `redis.call` needs while a script runs: the caller's context,
 /// reached through a thread-local pointer because Lua callbacks are 'static.
-struct RunState {
-    srv: *const Server,
+pub(super) struct RunState {
+    pub(super) srv: *const Server,
     client: *mut Client,
     stats: *const WorkerStats,
     now_ms: i64,
     readonly: bool,
     /// `redis.setresp(3)` was called: redis.call replies come as RESP3.
-    resp3: bool,
+    pub(super) resp3: bool,
     /// TSC timestamp of the start (quanta raw ticks).
     start: u64,
     /// Buffers reused across calls (kept in the Engine between scripts).
@@ -49,8 +50,8 @@ struct Bufs {
 thread_local! {
     /// The error a Rust function raised: (message, line in the user's
     /// script, whether the reply needs "ERR " in front).
-    static PENDING: RefCell<Option<(String, Option<usize>, bool)>> = const { RefCell::new(None) };
-    static RUN: Cell<*mut RunState> = const { Cell::new(std::ptr::null_mut()) };
+    pub(super) static PENDING: RefCell<Option<(String, Option<usize>, bool)>> = const { RefCell::new(None) };
+    pub(super) static RUN: Cell<*mut RunState> = const { Cell::new(std::ptr::null_mut()) };
     static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
 }
 
@@ -84,124 +85,7 @@ type Compiled = (Function, u8, Arc<super::cache::Script>);
 /// Sets up the sandbox: Redis's globals, `redis.call` / `redis.pcall` in
 /// Lua over the Rust `__rcall`, an error handler that records the line, and
 /// read-only globals (reading a missing global or writing one is an error).
-const PRELUDE: &str = r#"
-local pending, errline, xpcall, pcall_, rawset_, type, rawget_, tostring, error, select, unpack =
-    __pending, __errline, xpcall, pcall, rawset, type, rawget, tostring, error, select, unpack
-local next_, setmetatable_, getmetatable_, setfenv_ = next, setmetatable, getmetatable, setfenv
-local rawget = rawget_
-local R = __redis
--- An error raised by redis.call arrives as a userdata; its text and line
--- were recorded on the Rust side (`__pending`).
-local function handler(e)
-    if type(e) == 'userdata' then
-        local m, l, p = pending()
-        if m then return {m, l, p} end
-    end
-    local line = errline()
-    if type(e) == 'table' and rawget(e, 'err') ~= nil then
-        return {tostring(rawget(e, 'err')), line, false}
-    end
-    return {tostring(e), line, true}
-end
-local run = function(f) return xpcall(f, handler) end
--- Redis's pcall hands error tables and redis.call errors back as strings.
-local function fix(ok, ...)
-    if ok then return ok, ... end
-    local e = ...
-    if type(e) == 'userdata' then
-        local m = pending()
-        if m then e = m end
-    elseif type(e) == 'table' and rawget(e, 'err') ~= nil then
-        e = rawget(e, 'err')
-    end
-    return false, e
-end
-pcall = function(...) return fix(pcall_(...)) end
-dofile, loadfile, print, setfenv, getfenv, newproxy = nil, nil, nil, nil, nil, nil
-local G = _G
--- Read-only globals and libraries, as Redis 7 has them: a script must not
--- change what the next script sees (the Lua state outlives it). Each
--- protected table becomes an empty proxy that reads through to the real
--- one and refuses writes; rawset, rawget, next, pairs and setmetatable see
--- through proxies (writes refused) so they behave as on the real tables.
-local backing_of = {}
-local function ro() error('Attempt to modify a readonly table', 2) end
-local function protect(t)
-    local p = setmetatable_({}, {__index = t, __newindex = ro, __metatable = false})
-    backing_of[p] = t
-    return p
-end
-for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'cjson', 'bit', 'cmsgpack', 'struct'}) do
-    local lib = rawget_(G, name)
-    if lib then rawset_(G, name, protect(lib)) end
-end
-redis = protect(R)
--- String methods go through the string proxy; getmetatable('') shows a
--- read-only view of the string metatable.
-local smt = getmetatable_('')
-smt.__index = rawget_(G, 'string')
-smt.__metatable = protect({__index = smt.__index})
-rawset = function(t, k, v)
-    if backing_of[t] then error('Attempt to modify a readonly table', 0) end
-    return rawset_(t, k, v)
-end
-setmetatable = function(t, mt)
-    if backing_of[t] then error('Attempt to modify a readonly table', 0) end
-    return setmetatable_(t, mt)
-end
-rawset_(G, 'rawget', function(t, k) return rawget_(backing_of[t] or t, k) end)
-next = function(t, k) return next_(backing_of[t] or t, k) end
-pairs = function(t) return next_, backing_of[t] or t, nil end
--- FUNCTION LOAD: the library runs in its own environment whose `redis`
--- offers only register_function, log and the constants while loading, and
--- the whole API once loaded (to the functions it registered).
-local LOAD_API = {log = true, setresp = true, LOG_DEBUG = true, LOG_VERBOSE = true,
-    LOG_NOTICE = true, LOG_WARNING = true, REDIS_VERSION = true, REDIS_VERSION_NUM = true}
-local load_library = function(f, register)
-    local loading = true
-    local api = setmetatable_({}, {
-        __index = function(_, k)
-            if k == 'register_function' and loading then return register end
-            if loading and not LOAD_API[k] then
-                error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-            end
-            return R[k]
-        end,
-        __newindex = function() error('Attempt to modify a readonly table', 2) end,
-        __metatable = false,
-    })
-    local env = setmetatable_({}, {
-        __index = function(_, k)
-            if k == 'redis' then return api end
-            return _G[k]
-        end,
-        __newindex = function() error('Attempt to modify a readonly table', 2) end,
-        __metatable = false,
-    })
-    setfenv_(f, env)
-    local ok, e = xpcall(f, handler)
-    loading = false
-    return ok, e
-end
-local run_fn = function(f, keys, args)
-    return xpcall(function() return f(keys, args) end, handler)
-end
-__redis, __pending, __errline = nil, nil, nil
--- The globals themselves: _G becomes an empty proxy over the real ones,
--- so assigning an existing global (`redis = nil`, `ARGV = {}`) is refused
--- like creating one. Reading a missing global is an error.
-local globals = {}
-for k, v in next_, G do globals[k] = v end
-for k in next_, globals do rawset_(G, k, nil) end
-setmetatable_(globals, {
-    __index = function(_, k)
-        error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-    end,
-})
-setmetatable_(G, {__index = globals, __newindex = ro, __metatable = false})
-backing_of[G] = globals
-return run, run_fn, load_library
-"#;
+const PRELUDE: &str = include_str!("prelude.lua");
 
 impl Engine {
     fn new(epoch: u64) -> mlua::Result<Engine> {
@@ -211,24 +95,24 @@ impl Engine {
         )?;
         let g = lua.globals();
         let r = lua.create_table()?;
-        r.set("sha1hex", lua.create_function(sha1hex)?)?;
+        r.set("sha1hex", lua.create_function(api::sha1hex)?)?;
         r.set(
             "error_reply",
-            lua.create_function(|lua, a: MultiValue| reply_table(lua, a, "err"))?,
+            lua.create_function(|lua, a: MultiValue| api::reply_table(lua, a, "err"))?,
         )?;
         r.set(
             "status_reply",
-            lua.create_function(|lua, a: MultiValue| reply_table(lua, a, "ok"))?,
+            lua.create_function(|lua, a: MultiValue| api::reply_table(lua, a, "ok"))?,
         )?;
-        r.set("log", lua.create_function(log)?)?;
-        r.set("setresp", lua.create_function(setresp)?)?;
-        r.set("set_repl", lua.create_function(set_repl)?)?;
+        r.set("log", lua.create_function(api::log)?)?;
+        r.set("setresp", lua.create_function(api::setresp)?)?;
+        r.set("set_repl", lua.create_function(api::set_repl)?)?;
         r.set("replicate_commands", lua.create_function(|_, ()| Ok(true))?)?;
         // No script debugger session (SCRIPT DEBUG) is ever active, so
         // these do what Redis's do outside one: nothing.
         r.set("breakpoint", lua.create_function(|_, ()| Ok(false))?)?;
         r.set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
-        r.set("acl_check_cmd", lua.create_function(acl_check_cmd)?)?;
+        r.set("acl_check_cmd", lua.create_function(api::acl_check_cmd)?)?;
         for (name, v) in [
             ("LOG_DEBUG", 0),
             ("LOG_VERBOSE", 1),
@@ -324,181 +208,13 @@ fn is_user(src: Option<&str>) -> bool {
 }
 
 /// The line of the innermost frame of the user's script.
-fn user_line(lua: &Lua) -> Option<usize> {
+pub(super) fn user_line(lua: &Lua) -> Option<usize> {
     (0..200).find_map(|level| {
         lua.inspect_stack(level, |d| {
             let src = d.source();
             is_user(src.source.as_deref()).then(|| d.current_line())
         })?
     })?
-}
-
-/// An error raised by a `redis.*` helper: "ERR <msg>" at the user's line,
-/// without Lua's "runtime error" and traceback.
-fn api_error(lua: &Lua, msg: &str) -> mlua::Error {
-    let line = user_line(lua);
-    PENDING.with(|p| *p.borrow_mut() = Some((msg.to_string(), line, true)));
-    mlua::Error::RuntimeError(msg.to_string())
-}
-
-/// A number argument as Lua's tonumber sees it ("1" and 1.5 are numbers),
-/// cast to an integer as C does.
-fn int_arg(lua: &Lua, v: &Value) -> Option<i64> {
-    match lua.coerce_number(v.clone()) {
-        Ok(Some(n)) if n.is_finite() => Some(n as i64),
-        _ => None,
-    }
-}
-
-fn sha1hex(lua: &Lua, args: MultiValue) -> mlua::Result<mlua::LuaString> {
-    let s = match (args.len(), args.front()) {
-        (1, Some(v)) => lua.coerce_string(v.clone())?,
-        _ => None,
-    };
-    match s {
-        Some(s) => lua.create_string(super::sha1_hex(&s.as_bytes())),
-        None => Err(api_error(lua, "wrong number of arguments")),
-    }
-}
-
-/// `redis.error_reply(s)` / `redis.status_reply(s)`: exactly one string,
-/// else the error table Redis returns (not raises). An error's text gets
-/// Redis's shape: a leading '-' is dropped, and a text without an error
-/// code (no space) gets "ERR ".
-fn reply_table(lua: &Lua, args: MultiValue, field: &str) -> mlua::Result<Table> {
-    let t = lua.create_table()?;
-    let s = match (args.len(), args.front()) {
-        (1, Some(Value::String(s))) => s.as_bytes().to_vec(),
-        _ => {
-            t.raw_set("err", "ERR wrong number or type of arguments")?;
-            return Ok(t);
-        }
-    };
-    if field == "ok" {
-        t.raw_set("ok", lua.create_string(&s)?)?;
-        return Ok(t);
-    }
-    let body = s.strip_prefix(b"-").unwrap_or(&s);
-    let text = if body.contains(&b' ') {
-        body.to_vec()
-    } else {
-        [&b"ERR "[..], body].concat()
-    };
-    t.raw_set("err", lua.create_string(&text)?)?;
-    Ok(t)
-}
-
-/// `redis.set_repl(flags)`: where the script's writes propagate. Checked
-/// as Redis checks it; there is no AOF or replica to propagate to yet, so
-/// every choice has the same (local) effect.
-fn set_repl(lua: &Lua, args: MultiValue) -> mlua::Result<()> {
-    if args.len() != 1 {
-        return Err(api_error(lua, "redis.set_repl() requires one argument."));
-    }
-    match int_arg(lua, &args[0]) {
-        Some(0..=3) => Ok(()),
-        _ => Err(api_error(
-            lua,
-            "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
-        )),
-    }
-}
-
-/// `redis.acl_check_cmd(command, args...)`: whether the script's user may
-/// run the command. Without ACL users every client has every permission,
-/// so this is whether the command exists.
-fn acl_check_cmd(lua: &Lua, args: MultiValue) -> mlua::Result<bool> {
-    if args.is_empty() {
-        return Err(api_error(
-            lua,
-            "Please specify at least one argument for this redis lib call",
-        ));
-    }
-    let p = RUN.with(|r| r.get());
-    if p.is_null() {
-        return Err(api_error(lua, "redis.acl_check_cmd() outside of a script"));
-    }
-    let mut buf = Vec::new();
-    let mut ranges = Vec::new();
-    for v in args.iter() {
-        let s = match v {
-            Value::String(_) | Value::Integer(_) | Value::Number(_) => {
-                lua.coerce_string(v.clone())?
-            }
-            _ => None,
-        };
-        let Some(s) = s else {
-            return Err(api_error(
-                lua,
-                "Lua redis lib command arguments must be strings or integers",
-            ));
-        };
-        let start = buf.len();
-        buf.extend_from_slice(&s.as_bytes());
-        ranges.push((start, buf.len()));
-    }
-    // SAFETY: see `hook`; the RunState outlives the script's run.
-    let srv = unsafe { &*(*p).srv };
-    match srv.commands.resolve_args(&Args::from_parts(&ranges, &buf)) {
-        Some(_) => Ok(true),
-        None => Err(api_error(
-            lua,
-            "Invalid command passed to redis.acl_check_cmd()",
-        )),
-    }
-}
-
-/// `redis.setresp(2|3)`: the protocol of the replies redis.call returns
-/// for the rest of this script run.
-fn setresp(lua: &Lua, args: MultiValue) -> mlua::Result<()> {
-    if args.len() != 1 {
-        return Err(api_error(lua, "redis.setresp() requires one argument."));
-    }
-    let resp3 = match int_arg(lua, &args[0]) {
-        Some(2) => false,
-        Some(3) => true,
-        _ => return Err(api_error(lua, "RESP version must be 2 or 3.")),
-    };
-    let p = RUN.with(|r| r.get());
-    if !p.is_null() {
-        // SAFETY: see `hook`; nothing else touches the RunState meanwhile.
-        unsafe { (*p).resp3 = resp3 };
-    }
-    Ok(())
-}
-
-/// `redis.log(level, message...)`, to the server log.
-fn log(lua: &Lua, args: MultiValue) -> mlua::Result<()> {
-    if args.len() < 2 {
-        return Err(api_error(
-            lua,
-            "redis.log() requires two arguments or more.",
-        ));
-    }
-    let Some(level) = int_arg(lua, &args[0]) else {
-        return Err(api_error(
-            lua,
-            "First argument must be a number (log level).",
-        ));
-    };
-    if !(0..=3).contains(&level) {
-        return Err(api_error(lua, "Invalid debug level."));
-    }
-    let mut msg = String::new();
-    for v in args.iter().skip(1) {
-        if let Ok(Some(s)) = lua.coerce_string(v.clone()) {
-            if !msg.is_empty() {
-                msg.push(' ');
-            }
-            msg.push_str(&s.to_string_lossy());
-        }
-    }
-    match level {
-        0 | 1 => tracing::debug!(script = %msg),
-        2 => tracing::info!(script = %msg),
-        _ => tracing::warn!(script = %msg),
-    }
-    Ok(())
 }
 
 /// Every HOOK_EVERY instructions: past the busy threshold, other clients

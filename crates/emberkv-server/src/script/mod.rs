@@ -10,6 +10,7 @@
 //! A script runs on the calling client's worker with the transaction gate
 //! held exclusively (gate.rs), so it is atomic across all shards.
 
+mod api;
 mod cache;
 mod convert;
 pub mod engine;
