@@ -948,6 +948,81 @@ fn scripts_match_redis() {
         let (x, y) = (ember.raw().cmd(&c), redis.raw().cmd(&c));
         assert_eq!(s(&x), s(&y), "reply to {c:?}");
     }
+    // cjson: configuration (global and cjson.new()), number formats, the
+    // parser's error texts. One case changes the global settings, as it
+    // would in Redis; SCRIPT FLUSH resets them on both servers after.
+    let cjson_cases = [
+        "return {cjson._NAME, cjson._VERSION}",
+        "return {cjson.encode_sparse_array()}",
+        "return {cjson.encode_max_depth()}",
+        "return {cjson.decode_max_depth()}",
+        "return {cjson.encode_number_precision()}",
+        "return {cjson.encode_keep_buffer()}",
+        "return {cjson.encode_invalid_numbers()}",
+        "return {cjson.decode_invalid_numbers()}",
+        "local t={} t[20]=1 return cjson.encode(t)",
+        "local c=cjson.new() c.encode_sparse_array(true) local t={} t[20]=1 return c.encode(t)",
+        "local c=cjson.new() return {c.encode_sparse_array(true, 3, 5)}",
+        "local c=cjson.new() c.encode_number_precision(3) return c.encode(3.14159)",
+        "local c=cjson.new() return c.encode_number_precision(15)",
+        "local c=cjson.new() return c.encode_number_precision(0)",
+        "local c=cjson.new() c.encode_invalid_numbers(true) return c.encode({1/0, -1/0, 0/0})",
+        "local c=cjson.new() c.encode_invalid_numbers('null') return c.encode({1/0})",
+        "local c=cjson.new() return c.encode_invalid_numbers('x')",
+        "local c=cjson.new() c.encode_max_depth(2) return c.encode({{{1}}})",
+        "local c=cjson.new() c.decode_max_depth(2) return c.decode('[[[1]]]')",
+        "return cjson.decode('[NaN, Infinity, -Infinity, 0x10, nan, inf]')",
+        "local c=cjson.new() c.decode_invalid_numbers(false) return c.decode('[0x10]')",
+        "return cjson.decode('[1,')",
+        "return cjson.decode('{\"a\":}')",
+        "return cjson.decode('')",
+        "return cjson.decode('nul')",
+        "return cjson.decode('[1] x')",
+        "return cjson.decode('\"\\\\u00e9\"')",
+        "return cjson.decode('\"\\\\ud83d\\\\ude00\"')",
+        "return cjson.decode('\"\\\\ud83d\"')",
+        "return cjson.decode('1e400')",
+        "return cjson.decode('-0')",
+        "return cjson.encode(-0.0)",
+        "return cjson.encode(1e300)",
+        "return cjson.encode(0.1)",
+        "return cjson.encode(123456789012345)",
+        "return cjson.decode('{\"a\":1,\"a\":2}').a",
+        "return cjson.encode({[1]=1,[2]=2,[4]=4})",
+        "local t={} t[11]=1 return cjson.encode(t)",
+        "return cjson.encode({[1]=1,[3]=3})",
+        "local c=cjson.new() c.encode_sparse_array(false, 0) local t={} t[100]=1 return c.encode(t)",
+        "return cjson.encode_keep_buffer('x')",
+        "return cjson.encode_sparse_array('x')",
+        "return cjson.encode_max_depth(0)",
+        "return {cjson.encode_sparse_array(nil, 5)}",
+        "return cjson.decode('[1,2]', 5)",
+        "return cjson.encode()",
+        "return cjson.encode(1,2)",
+        "return cjson.decode()",
+        "local t={} t[1]=t return cjson.encode(t)",
+        "local t = cjson.decode(string.rep('[',500)..string.rep(']',500)) return type(t)",
+        "return cjson.decode(string.rep('[',1001)..string.rep(']',1001))",
+        "return cjson.decode('{\"a\":[1,2,{\"b\":null}],\"c\":\"\\\\u0041\"}').c",
+        "return cjson.encode(cjson.decode('[1,2,3]'))",
+        "return cjson.encode({a={}})",
+        "return cjson.decode('  [ 1 , 2 ]  ')[2]",
+        "return cjson.decode('\"a\\\\x\"')",
+        "return cjson.decode('[1,]')",
+        "return cjson.decode('{\"a\" 1}')",
+        "return cjson.decode('{1:2}')",
+        "return cjson.decode('tru')",
+        "return cjson.decode('-')",
+        "return cjson.decode('1.5.3')",
+        "return cjson.decode('\"abc')",
+    ];
+    for sc in cjson_cases {
+        let c = ["EVAL", sc, "0"];
+        let (x, y) = (ember.raw().cmd(&c), redis.raw().cmd(&c));
+        assert!(x == y, "reply to {sc}: {:?} vs {:?}", s(&x), s(&y));
+    }
+    ember.raw().cmd(&["SCRIPT", "FLUSH"]);
+    redis.raw().cmd(&["SCRIPT", "FLUSH"]);
     let cmds = lines(
         "SCRIPT LOAD return
          SCRIPT EXISTS e0e1f9fabfc9d4800c877a703b823ac0578ff8db ffff

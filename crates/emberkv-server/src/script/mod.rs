@@ -12,6 +12,7 @@
 
 mod api;
 mod cache;
+mod cjson;
 mod convert;
 pub mod engine;
 pub mod functions;
@@ -137,6 +138,8 @@ impl Scripts {
 
     pub fn flush(&self) {
         self.cache.clear();
+        // Redis starts a new Lua state: cjson's settings start over too.
+        cjson::reset_global();
         self.epoch.fetch_add(1, Relaxed);
     }
 }
