@@ -113,15 +113,7 @@ fn instance(lua: &Lua, cfg: Cfg) -> mlua::Result<Table> {
             if args.len() != 1 {
                 return Err(arg_err(lua, 1, "decode", "expected 1 argument"));
             }
-            let s = match &args[0] {
-                v @ (Value::String(_) | Value::Integer(_) | Value::Number(_)) => {
-                    lua.coerce_string(v.clone())?.expect("strings and numbers")
-                }
-                other => {
-                    let msg = format!("string expected, got {}", other.type_name());
-                    return Err(arg_err(lua, 1, "decode", &msg));
-                }
-            };
+            let s = super::engine::string_arg(lua, args.front(), 1, "decode", "no value")?;
             let data = s.as_bytes();
             if data.len() >= 2 && (data[0] == 0 || data[1] == 0) {
                 return Err(err(lua, "JSON parser does not support UTF-16 or UTF-32"));

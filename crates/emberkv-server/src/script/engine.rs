@@ -202,6 +202,29 @@ pub fn script_error(lua: &Lua, msg: &str) -> mlua::Error {
     mlua::Error::RuntimeError(text)
 }
 
+/// Argument `n` of library function `func` as luaL_checklstring reads it:
+/// a string, or a number turned into one; otherwise Lua's "bad argument"
+/// error, saying `missing` when the argument is absent ("no value", or
+/// "nil" where the C function pads its arguments).
+pub fn string_arg(
+    lua: &Lua,
+    v: Option<&Value>,
+    n: usize,
+    func: &str,
+    missing: &str,
+) -> mlua::Result<mlua::LuaString> {
+    if let Some(v @ (Value::String(_) | Value::Integer(_) | Value::Number(_))) = v {
+        if let Some(s) = lua.coerce_string(v.clone())? {
+            return Ok(s);
+        }
+    }
+    let got = v.map_or(missing, |v| v.type_name());
+    Err(script_error(
+        lua,
+        &format!("bad argument #{n} to '{func}' (string expected, got {got})"),
+    ))
+}
+
 /// A frame of the user's code (a script or a function library).
 fn is_user(src: Option<&str>) -> bool {
     matches!(src, Some("@user_script" | "@user_function"))

@@ -223,21 +223,7 @@ fn unpack_full(
     limit: i64,
     offset: i64,
 ) -> mlua::Result<MultiValue> {
-    let s = match args.front() {
-        Some(v @ (Value::String(_) | Value::Integer(_) | Value::Number(_))) => {
-            lua.coerce_string(v.clone())?.expect("strings and numbers")
-        }
-        other => {
-            let got = match other {
-                None => "no value".to_string(),
-                Some(v) => v.type_name().to_string(),
-            };
-            return Err(err(
-                lua,
-                &format!("bad argument #1 to '{name}' (string expected, got {got})"),
-            ));
-        }
-    };
+    let s = super::engine::string_arg(lua, args.front(), 1, name, "no value")?;
     let b = s.as_bytes();
     let len = b.len() as i64;
     let all = limit == 0 && offset == 0;

@@ -127,22 +127,8 @@ impl Fmt<'_> {
     }
 }
 
-fn fmt_arg(lua: &Lua, args: &MultiValue, func: &str) -> mlua::Result<Vec<u8>> {
-    match args.front() {
-        Some(v @ (Value::String(_) | Value::Integer(_) | Value::Number(_))) => Ok(lua
-            .coerce_string(v.clone())?
-            .map(|s| s.as_bytes().to_vec())
-            .unwrap_or_default()),
-        other => {
-            let got = other.map_or("no value", |v| v.type_name());
-            Err(arg_err(
-                lua,
-                1,
-                func,
-                &format!("string expected, got {got}"),
-            ))
-        }
-    }
+fn fmt_arg(lua: &Lua, args: &MultiValue, func: &str) -> mlua::Result<mlua::LuaString> {
+    super::engine::string_arg(lua, args.front(), 1, func, "no value")
 }
 
 fn num_arg(lua: &Lua, args: &MultiValue, n: usize) -> mlua::Result<f64> {
@@ -167,6 +153,7 @@ fn num_arg(lua: &Lua, args: &MultiValue, n: usize) -> mlua::Result<f64> {
 
 fn pack(lua: &Lua, args: MultiValue) -> mlua::Result<mlua::LuaString> {
     let f = fmt_arg(lua, &args, "pack")?;
+    let f = f.as_bytes();
     let mut fmt = Fmt::new(&f);
     let mut out = Vec::new();
     let mut arg = 2;
@@ -210,21 +197,9 @@ fn pack(lua: &Lua, args: MultiValue) -> mlua::Result<mlua::LuaString> {
                 out.extend_from_slice(&b);
             }
             b'c' | b's' => {
-                let s = match args.get(arg - 1) {
-                    Some(v @ (Value::String(_) | Value::Integer(_) | Value::Number(_))) => lua
-                        .coerce_string(v.clone())?
-                        .map(|s| s.as_bytes().to_vec())
-                        .unwrap_or_default(),
-                    other => {
-                        let got = other.map_or("nil", |v| v.type_name());
-                        return Err(arg_err(
-                            lua,
-                            arg,
-                            "pack",
-                            &format!("string expected, got {got}"),
-                        ));
-                    }
-                };
+                // lua-struct pads its arguments with a nil: "got nil".
+                let s = super::engine::string_arg(lua, args.get(arg - 1), arg, "pack", "nil")?;
+                let s = s.as_bytes();
                 arg += 1;
                 if size == 0 {
                     size = s.len();
@@ -245,21 +220,8 @@ fn pack(lua: &Lua, args: MultiValue) -> mlua::Result<mlua::LuaString> {
 
 fn unpack(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
     let f = fmt_arg(lua, &args, "unpack")?;
-    let data = match args.get(1) {
-        Some(v @ (Value::String(_) | Value::Integer(_) | Value::Number(_))) => lua
-            .coerce_string(v.clone())?
-            .map(|s| s.as_bytes().to_vec())
-            .unwrap_or_default(),
-        other => {
-            let got = other.map_or("no value", |v| v.type_name());
-            return Err(arg_err(
-                lua,
-                2,
-                "unpack",
-                &format!("string expected, got {got}"),
-            ));
-        }
-    };
+    let data = super::engine::string_arg(lua, args.get(1), 2, "unpack", "no value")?;
+    let data = data.as_bytes();
     let start = match args.get(2) {
         None | Some(Value::Nil) => 1,
         Some(v) => match lua.coerce_number(v.clone()) {
@@ -280,6 +242,7 @@ fn unpack(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
     }
     let ld = data.len();
     let mut pos = (start - 1) as usize;
+    let f = f.as_bytes();
     let mut fmt = Fmt::new(&f);
     let mut out: Vec<Value> = Vec::new();
     while let Some(opt) = fmt.next() {
@@ -366,6 +329,7 @@ fn unpack(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
 
 fn size(lua: &Lua, args: MultiValue) -> mlua::Result<i64> {
     let f = fmt_arg(lua, &args, "size")?;
+    let f = f.as_bytes();
     let mut fmt = Fmt::new(&f);
     let mut pos = 0usize;
     while let Some(opt) = fmt.next() {
