@@ -20,6 +20,13 @@ fn same_replies(ember: &Server, redis: &Server, cmds: &[Vec<&str>]) {
     }
 }
 
+/// One command on a fresh connection to each server; the replies must be
+/// the same bytes (not text: packed MessagePack is binary).
+fn same_bytes(ember: &Server, redis: &Server, c: &[&str]) {
+    let (x, y) = (ember.raw().cmd(c), redis.raw().cmd(c));
+    assert!(x == y, "reply to {c:?}: {:?} vs {:?}", s(&x), s(&y));
+}
+
 fn lines(text: &str) -> Vec<Vec<&str>> {
     text.lines()
         .filter(|l| !l.trim().is_empty())
@@ -839,10 +846,7 @@ fn scripts_match_redis() {
     ]
     .to_vec();
     for sc in more {
-        let c = ["EVAL", sc, "0"];
-        let (x, y) = (ember.raw().cmd(&c), redis.raw().cmd(&c));
-        // Bytes, not text: packed MessagePack is binary.
-        assert!(x == y, "reply to {sc}: {:?} vs {:?}", s(&x), s(&y));
+        same_bytes(&ember, &redis, &["EVAL", sc, "0"]);
     }
     // EVAL shebangs (`#!lua flags=...`): EVAL, EVAL_RO, SCRIPT LOAD, then
     // EVALSHA and EVALSHA_RO of what loaded.
@@ -945,8 +949,7 @@ fn scripts_match_redis() {
     for (sc, rest) in api {
         let mut c = vec!["EVAL", sc];
         c.extend_from_slice(rest);
-        let (x, y) = (ember.raw().cmd(&c), redis.raw().cmd(&c));
-        assert_eq!(s(&x), s(&y), "reply to {c:?}");
+        same_bytes(&ember, &redis, &c);
     }
     // cjson: configuration (global and cjson.new()), number formats, the
     // parser's error texts. One case changes the global settings, as it
@@ -1017,9 +1020,7 @@ fn scripts_match_redis() {
         "return cjson.decode('\"abc')",
     ];
     for sc in cjson_cases {
-        let c = ["EVAL", sc, "0"];
-        let (x, y) = (ember.raw().cmd(&c), redis.raw().cmd(&c));
-        assert!(x == y, "reply to {sc}: {:?} vs {:?}", s(&x), s(&y));
+        same_bytes(&ember, &redis, &["EVAL", sc, "0"]);
     }
     ember.raw().cmd(&["SCRIPT", "FLUSH"]);
     redis.raw().cmd(&["SCRIPT", "FLUSH"]);
