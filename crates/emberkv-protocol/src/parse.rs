@@ -321,6 +321,8 @@ fn split_args(
     out: &mut Vec<u8>,
     args: &mut Vec<(usize, usize)>,
 ) -> Result<(), ProtoError> {
+    // The line is a C string to Redis: nothing after a NUL byte counts.
+    let line = &line[..memchr(0, line).unwrap_or(line.len())];
     let mut i = 0;
     let n = line.len();
     loop {
@@ -386,8 +388,10 @@ fn split_args(
                 if i >= n {
                     break;
                 }
+                // Blanks before a word are isspace() (vertical tab and
+                // form feed too), but only these four end a word.
                 match line[i] {
-                    c if is_space(c) => break,
+                    b' ' | b'\n' | b'\r' | b'\t' => break,
                     b'"' => inq = true,
                     b'\'' => insq = true,
                     c => out.push(c),
@@ -471,6 +475,20 @@ mod tests {
         let big = vec![b'a'; 70 * 1024];
         assert_eq!(parse_all(&big), Err(ProtoError::TooBigInline));
         assert!(parse_all(b"*-5\r\n*0\r\n").unwrap().is_empty());
+    }
+
+    #[test]
+    fn inline_blanks_and_nul_as_redis() {
+        // Leading \v and \f are skipped, but inside a word they are bytes.
+        let v = parse_all(b"\x0bSET a\x0bb c\r\n").unwrap();
+        assert_eq!(
+            v[0],
+            vec![b"SET".to_vec(), b"a\x0bb".to_vec(), b"c".to_vec()]
+        );
+        // A NUL ends the line as far as the arguments go.
+        let v = parse_all(b"SET a\0b c\r\nPING\r\n").unwrap();
+        assert_eq!(v[0], vec![b"SET".to_vec(), b"a".to_vec()]);
+        assert_eq!(v[1], vec![b"PING".to_vec()]);
     }
 
     #[test]

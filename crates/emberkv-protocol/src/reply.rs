@@ -48,10 +48,16 @@ impl<'a> ReplyWriter<'a> {
     /// `-text`: `text` starts with the error code (`ERR ...`, `WRONGTYPE ...`).
     /// Newlines are replaced by spaces so a reply can never be split.
     pub fn error(&mut self, s: &str) {
+        self.error_bytes(s.as_bytes());
+    }
+
+    /// An error whose text may hold any bytes (Redis echoes a client's
+    /// bytes in some errors); CR and LF become spaces, as in Redis.
+    pub fn error_bytes(&mut self, s: &[u8]) {
         self.buf.push(b'-');
         self.buf.extend(
-            s.bytes()
-                .map(|c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
+            s.iter()
+                .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
         );
         self.buf.extend_from_slice(b"\r\n");
     }

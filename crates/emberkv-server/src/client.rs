@@ -12,6 +12,8 @@ pub struct ClientShared {
     pub addr: String,
     pub laddr: String,
     pub fd: i32,
+    /// Connected through the unix socket (CLIENT LIST flag `U`).
+    pub unix: bool,
     pub worker: usize,
     pub created_ms: i64,
     pub last_ms: AtomicI64,
@@ -26,6 +28,13 @@ pub struct ClientShared {
     pub no_evict: AtomicBool,
     pub no_touch: AtomicBool,
     pub killed: AtomicBool,
+}
+
+impl ClientShared {
+    /// On the unix socket or a loopback address (Redis's islocalClient).
+    pub fn is_local(&self) -> bool {
+        self.unix || self.addr.starts_with("127.") || self.addr.starts_with("[::1]:")
+    }
 }
 
 pub struct Client {

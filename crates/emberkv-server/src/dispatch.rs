@@ -32,7 +32,7 @@ pub fn dispatch<'s>(
             &mut w,
             stats,
             false,
-            &errors::unknown_command(args.get(0), &rest),
+            errors::unknown_command(args.get(0), &rest),
         );
         return;
     };
@@ -41,7 +41,7 @@ pub fn dispatch<'s>(
             Some(sub) => id = sub,
             None => {
                 let msg = errors::unknown_subcommand(args.get(1), reg.entries[id].cmd.name);
-                reject(client, &mut w, stats, false, &msg);
+                reject(client, &mut w, stats, false, msg);
                 return;
             }
         }
@@ -72,17 +72,19 @@ pub fn dispatch<'s>(
         return;
     }
 
+    // 4. Commands that make no sense inside MULTI (SHUTDOWN, SAVE, ...) are
+    // refused at queue time, dooming the transaction.
+    if client.multi.is_some() && cmd.has(flags::NO_MULTI) {
+        cs.rejected.add(1);
+        reject(client, &mut w, stats, is_exec, errors::NOT_IN_MULTI);
+        return;
+    }
+
     // Later checks go here, in this order (Redis's processCommand):
+    //  - ACL permissions;
     //  - cluster redirection (-MOVED/-ASK) for commands with keys;
     //  - out-of-memory refusal of DENYOOM commands once maxmemory exists;
     //  - read-only replica refusal of WRITE commands.
-
-    // 4. A script running past its busy threshold holds the gate.
-    if gate.is_busy() && !cmd.has(flags::ALLOW_BUSY) {
-        cs.rejected.add(1);
-        reject(client, &mut w, stats, is_exec, errors::BUSY);
-        return;
-    }
 
     // 5. RESP2 subscriber mode allows only the subscription commands.
     if client.resp == Resp::V2 && client.subscribed() && !cmd.has(flags::SUBSCRIBER_OK) {
@@ -95,7 +97,14 @@ pub fn dispatch<'s>(
         return;
     }
 
-    // 6. Inside MULTI everything but the transaction commands is queued.
+    // 6. A script running past its busy threshold holds the gate.
+    if gate.is_busy() && !cmd.has(flags::ALLOW_BUSY) {
+        cs.rejected.add(1);
+        reject(client, &mut w, stats, is_exec, errors::BUSY);
+        return;
+    }
+
+    // 7. Inside MULTI everything but the transaction commands is queued.
     if let Some(q) = client.multi.as_mut() {
         if !crate::cmd::multi::is_control(cmd) {
             if q.size() + args.iter().map(|a| a.len() + 16).sum::<usize>()
@@ -112,7 +121,7 @@ pub fn dispatch<'s>(
         }
     }
 
-    // 7. Execute.
+    // 8. Execute.
     if cmd.has(flags::EXCLUSIVE) && !gate.exclusive(srv) {
         cs.rejected.add(1);
         reject(client, &mut w, stats, is_exec, errors::BUSY);
@@ -185,22 +194,26 @@ fn reject(
     w: &mut ReplyWriter<'_>,
     stats: &WorkerStats,
     is_exec: bool,
-    msg: &str,
+    msg: impl AsRef<[u8]>,
 ) {
+    let msg = msg.as_ref();
     if is_exec {
         client.multi = None;
-        let body = msg.strip_prefix("ERR ").unwrap_or(msg);
-        w.error(&format!(
-            "EXECABORT Transaction discarded because of: {body}"
-        ));
+        let body = msg.strip_prefix(b"ERR ").unwrap_or(msg);
+        let mut m = b"EXECABORT Transaction discarded because of: ".to_vec();
+        m.extend_from_slice(body);
+        w.error_bytes(&m);
         stats.count_error(b"-EXECABORT");
         return;
     }
     if let Some(q) = client.multi.as_mut() {
         q.dirty = true;
     }
-    w.error(msg);
-    stats.count_error(format!("-{msg}").as_bytes());
+    w.error_bytes(msg);
+    let mut counted = Vec::with_capacity(msg.len() + 1);
+    counted.push(b'-');
+    counted.extend_from_slice(msg);
+    stats.count_error(&counted);
 }
 
 /// Keys of `db` were written: serves clients blocked on them (after the

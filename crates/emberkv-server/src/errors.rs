@@ -17,6 +17,7 @@ pub const NOPASS: &str = "ERR AUTH <password> called without any password config
 pub const STRING_TOO_BIG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 pub const INVALID_CURSOR: &str = "ERR invalid cursor";
 pub const MAX_CLIENTS: &str = "ERR max number of clients reached";
+pub const NOT_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
 pub const NAN_OR_INF: &str = "ERR increment would produce NaN or Infinity";
 
 pub fn invalid_expire(cmd: &str) -> String {
@@ -27,41 +28,38 @@ pub fn wrong_args(cmd: &str) -> String {
     format!("ERR wrong number of arguments for '{cmd}' command")
 }
 
-pub fn unknown_subcommand(sub: &[u8], cmd: &str) -> String {
-    format!(
-        "ERR unknown subcommand '{}'. Try {} HELP.",
-        truncate(&String::from_utf8_lossy(sub), 128),
-        cmd.to_ascii_uppercase()
-    )
+/// Redis formats these names with `%.128s`: a C string, so the text stops
+/// at a NUL byte, and at most 128 bytes (not characters). Bytes that are not
+/// UTF-8 are echoed as they are, as Redis does.
+fn c_str(b: &[u8], max: usize) -> &[u8] {
+    let b = &b[..memchr::memchr(0, b).unwrap_or(b.len())];
+    &b[..b.len().min(max)]
+}
+
+pub fn unknown_subcommand(sub: &[u8], cmd: &str) -> Vec<u8> {
+    let mut m = b"ERR unknown subcommand '".to_vec();
+    m.extend_from_slice(c_str(sub, 128));
+    m.extend_from_slice(b"'. Try ");
+    m.extend_from_slice(cmd.to_ascii_uppercase().as_bytes());
+    m.extend_from_slice(b" HELP.");
+    m
 }
 
 /// Redis's unknown-command text: the name and up to ~128 bytes of arguments.
-pub fn unknown_command(name: &[u8], args: &[&[u8]]) -> String {
-    let mut list = String::new();
+pub fn unknown_command(name: &[u8], args: &[&[u8]]) -> Vec<u8> {
+    let mut list = Vec::new();
     for a in args {
         if list.len() >= 128 {
             break;
         }
         let room = 128 - list.len();
-        let a = String::from_utf8_lossy(a);
-        list.push('\'');
-        list.push_str(truncate(&a, room));
-        list.push_str("' ");
+        list.push(b'\'');
+        list.extend_from_slice(c_str(a, room));
+        list.extend_from_slice(b"' ");
     }
-    format!(
-        "ERR unknown command '{}', with args beginning with: {}",
-        truncate(&String::from_utf8_lossy(name), 128),
-        list
-    )
-}
-
-fn truncate(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
+    let mut m = b"ERR unknown command '".to_vec();
+    m.extend_from_slice(c_str(name, 128));
+    m.extend_from_slice(b"', with args beginning with: ");
+    m.extend_from_slice(&list);
+    m
 }

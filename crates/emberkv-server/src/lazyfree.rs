@@ -16,6 +16,9 @@ pub static PENDING: AtomicU64 = AtomicU64::new(0);
 /// Objects freed in the background (INFO `lazyfreed_objects`).
 pub static FREED: AtomicU64 = AtomicU64::new(0);
 
+/// `bio_cpulist`: the CPUs the background thread may run on (set at start).
+pub static CPULIST: OnceLock<String> = OnceLock::new();
+
 thread_local! {
     static IS_LAZYFREE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
@@ -28,6 +31,9 @@ fn sender() -> &'static Mutex<Sender<Garbage>> {
             .name("emberkv-lazyfree".into())
             .spawn(move || {
                 IS_LAZYFREE.with(|f| f.set(true));
+                if let Some(list) = CPULIST.get() {
+                    crate::process::pin_thread(list);
+                }
                 for g in rx {
                     drop(g);
                     PENDING.fetch_sub(1, Relaxed);
@@ -60,5 +66,41 @@ pub fn drop_obj(o: Obj) {
         defer(Box::new(o));
     } else {
         drop(o);
+    }
+}
+
+/// Returns jemalloc's unused dirty pages to the OS (all arenas), as Redis
+/// does after a synchronous FLUSHALL: without traffic jemalloc would keep
+/// them for its decay time, and RSS would stay at the dataset's peak.
+struct Purge;
+
+impl Drop for Purge {
+    fn drop(&mut self) {
+        // "arena.<MALLCTL_ARENAS_ALL>.purge"; takes no value.
+        const NAME: &[u8] = b"arena.4096.purge\0";
+        // SAFETY: a NUL-terminated name and no old or new value.
+        unsafe {
+            tikv_jemalloc_sys::mallctl(
+                NAME.as_ptr() as *const libc::c_char,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                0,
+            );
+        }
+    }
+}
+
+/// Purges on the background thread once what was handed over before is
+/// freed (a purge of gigabytes takes milliseconds: not on a worker).
+pub fn purge_later() {
+    if IS_LAZYFREE.with(|f| f.get()) {
+        return;
+    }
+    PENDING.fetch_add(1, Relaxed);
+    let tx = sender().lock().unwrap_or_else(|e| e.into_inner());
+    if let Err(e) = tx.send(Box::new(Purge)) {
+        PENDING.fetch_sub(1, Relaxed);
+        std::mem::forget(e.0);
     }
 }

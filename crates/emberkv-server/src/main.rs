@@ -8,8 +8,10 @@ mod dispatch;
 mod errors;
 mod gate;
 mod lazyfree;
+mod logging;
 mod net;
 mod notify;
+mod process;
 mod pubsub;
 mod script;
 mod server;
@@ -18,12 +20,10 @@ mod types;
 mod util;
 mod watch;
 
-use config::{Config, LogLevel};
+use config::Config;
 use server::Server;
-use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
-use tracing::{error, info, warn};
-use tracing_subscriber::{layer::SubscriberExt, reload, util::SubscriberInitExt};
+use tracing::{debug, error, info, warn};
 
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -39,127 +39,117 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
         println!("Usage: emberkv-server [/path/to/redis.conf] [--directive value ...]");
+        println!("       emberkv-server - (read the config from standard input)");
+        println!(
+            "       emberkv-server --list-directives (accepted directives that change nothing yet)"
+        );
         return;
     }
     if args.iter().any(|a| a == "-v" || a == "--version") {
-        println!("emberkv-server v={}", env!("CARGO_PKG_VERSION"));
+        println!(
+            "emberkv-server v={} (Redis {} compatible)",
+            env!("CARGO_PKG_VERSION"),
+            config::REDIS_VERSION
+        );
+        return;
+    }
+    if args.iter().any(|a| a == "--list-directives") {
+        print!("{}", config::role_table());
         return;
     }
     let config = match Config::from_args(&args) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("*** FATAL CONFIG ERROR ***\n{e}");
+            eprintln!("{e}");
             std::process::exit(1);
         }
     };
-    let set_level = match init_logging(&config) {
+    // Before any thread exists: fork() keeps only the calling thread.
+    if config.yes("daemonize") {
+        if let Err(e) = process::daemonize() {
+            eprintln!("*** FATAL: can't daemonize: {e}");
+            std::process::exit(1);
+        }
+    }
+    let set_level = match logging::init(&config) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!(
-                "*** FATAL: can't open the log file '{}': {e}",
-                config.logfile
-            );
+            eprintln!("Can't open the log file: {}", config::os_reason(&e));
             std::process::exit(1);
         }
     };
     if let Err(e) = run(config, set_level) {
         error!("{e}");
+        process::remove_pidfile();
         std::process::exit(1);
     }
 }
 
-type SetLevel = Box<dyn Fn(LogLevel) + Send + Sync>;
-
-fn init_logging(config: &Config) -> std::io::Result<SetLevel> {
-    let (filter, handle) = reload::Layer::new(config.loglevel.tracing_filter());
-    let registry = tracing_subscriber::registry().with(filter);
-    if config.logfile.is_empty() {
-        registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-                    .with_writer(std::io::stdout),
-            )
-            .init();
-    } else {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&config.logfile)?;
-        registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .with_ansi(false)
-                    .with_writer(std::sync::Mutex::new(file)),
-            )
-            .init();
-    }
-    Ok(Box::new(move |l: LogLevel| {
-        let _ = handle.modify(|f| *f = l.tracing_filter());
-    }))
-}
-
 /// Threads: one per CPU this process may run on (so `taskset -c 0` gives one).
 fn thread_count(config: &Config) -> usize {
-    if config.server_threads > 0 {
-        return config.server_threads;
+    let n = config.int("server-threads") as usize;
+    if n > 0 {
+        return n;
     }
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
 }
 
-/// Raises the open-files limit to fit `maxclients` (Redis does the same).
-fn raise_fd_limit(maxclients: u64) {
-    let want = maxclients + 64;
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: plain getrlimit/setrlimit on a stack struct.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 || lim.rlim_cur >= want {
-            return;
-        }
-        let target = want.min(lim.rlim_max);
-        lim.rlim_cur = target;
-        if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 || target < want {
-            warn!(
-                limit = target,
-                maxclients, "open files limit is below maxclients + 64"
-            );
-        }
+fn run(config: Config, set_level: logging::SetLevel) -> Result<(), String> {
+    let pid = std::process::id();
+    warn!("oO0OoO0OoO0Oo emberkv is starting oO0OoO0OoO0Oo");
+    warn!(
+        "emberkv version={}, redis_version={}, bits=64, pid={pid}, just started",
+        env!("CARGO_PKG_VERSION"),
+        config::REDIS_VERSION
+    );
+    match &config.config_file {
+        Some(f) => warn!("Configuration loaded from {}", f.display()),
+        None => warn!("No config file specified, using the default config. In order to specify a config file use emberkv-server /path/to/redis.conf"),
     }
-}
-
-fn run(config: Config, set_level: SetLevel) -> Result<(), String> {
-    if !config.dir.is_empty() {
-        std::env::set_current_dir(&config.dir)
-            .map_err(|e| format!("can't chdir to '{}': {e}", config.dir))?;
-    }
-    let mut addrs: Vec<SocketAddr> = Vec::new();
-    for b in &config.bind {
-        let b = b.trim_start_matches('-');
-        let host = if b == "*" { "0.0.0.0" } else { b };
-        let resolved = (host, config.port)
-            .to_socket_addrs()
-            .map_err(|e| format!("invalid bind address '{b}': {e}"))?;
-        addrs.extend(resolved);
+    // Relative paths (dbfilename, aclfile, appenddirname, the log file
+    // once reopened) hang off `dir`, as in Redis.
+    if !config.dir().is_empty() {
+        std::env::set_current_dir(config.dir()).map_err(|e| {
+            format!(
+                "Can't chdir to '{}': {}",
+                config.dir(),
+                config::os_reason(&e)
+            )
+        })?;
     }
     let threads = thread_count(&config);
-    raise_fd_limit(config.maxclients);
+    let maxclients = process::raise_fd_limit(config.uint("maxclients"));
+    let mut config = config;
+    if maxclients < config.uint("maxclients") {
+        warn!("You requested maxclients of {} requiring at least {} max file descriptors; maxclients is now {maxclients}.", config.uint("maxclients"), config.uint("maxclients") + 128);
+        let _ = config.set(
+            config::find("maxclients").expect("known").0,
+            &maxclients.to_string(),
+        );
+    }
+    process::disable_thp(&config);
+    if let Err(e) = process::set_oom_score_adj(&config) {
+        warn!("{e}");
+    }
+    process::set_jemalloc_bg_thread(config.yes("jemalloc-bg-thread"));
+    let _ = lazyfree::CPULIST.set(config.get("bio_cpulist").to_string());
+    process::write_pidfile(&config);
+    process::set_proc_title(&config);
+    // The banner harnesses wait for (Redis's logo carries the same "PID:").
     info!(
-        version = env!("CARGO_PKG_VERSION"),
-        pid = std::process::id(),
-        threads,
-        port = config.port,
-        "emberkv starting"
+        "emberkv {} (Redis {} compatible) 64 bit, standalone mode, Port: {}, PID: {pid}",
+        env!("CARGO_PKG_VERSION"),
+        config::REDIS_VERSION,
+        config.port()
     );
-    info!(config = %config.summary(), "configuration");
-    if !config.save.is_empty() || config.appendonly {
+    info!("Running mode=standalone, port={}.", config.port());
+    info!(threads, config = %config.summary(), "configuration");
+    if !config.get("save").is_empty() || config.yes("appendonly") {
         warn!(
-            save = %config.save,
-            appendonly = config.appendonly,
+            save = %config.get("save"),
+            appendonly = config.yes("appendonly"),
             "persistence is not implemented yet: 'save' and 'appendonly' are accepted and have no effect"
         );
     }
@@ -167,31 +157,40 @@ fn run(config: Config, set_level: SetLevel) -> Result<(), String> {
     let srv = Arc::new(Server::new(config, threads, set_level));
     // Hot copies of settings that live outside the Server struct.
     srv.config_changed();
+    signals(&srv)?;
+    warn!("Server initialized");
+    net::run(srv.clone()).map_err(|e| e.to_string())?;
+    srv.finish_shutdown();
+    Ok(())
+}
 
-    // SIGTERM / SIGINT: graceful shutdown, as SHUTDOWN does.
-    let mut signals = signal_hook::iterator::Signals::new([
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGINT,
-    ])
-    .map_err(|e| format!("can't install signal handlers: {e}"))?;
+/// SIGTERM / SIGINT: graceful shutdown, as SHUTDOWN does (a second SIGINT
+/// while shutting down exits at once, as Redis's "You insist"). SIGHUP is
+/// ignored, as Redis ignores it.
+fn signals(srv: &Arc<Server>) -> Result<(), String> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
+        .map_err(|e| format!("can't install signal handlers: {e}"))?;
     let s = srv.clone();
     std::thread::Builder::new()
         .name("emberkv-signals".into())
         .spawn(move || {
-            if let Some(sig) = signals.forever().next() {
-                let name = if sig == signal_hook::consts::SIGINT {
-                    "SIGINT"
-                } else {
-                    "SIGTERM"
-                };
-                warn!("received {name}, scheduling shutdown");
-                s.request_shutdown();
+            for sig in signals.forever() {
+                match sig {
+                    SIGHUP => debug!("SIGHUP received: ignored"),
+                    SIGINT if s.shutdown.load(std::sync::atomic::Ordering::Relaxed) => {
+                        warn!("You insist... exiting now.");
+                        s.finish_shutdown();
+                        std::process::exit(1);
+                    }
+                    _ => {
+                        let name = if sig == SIGINT { "SIGINT" } else { "SIGTERM" };
+                        warn!("Received {name} scheduling shutdown...");
+                        s.request_shutdown();
+                    }
+                }
             }
         })
         .map_err(|e| e.to_string())?;
-
-    info!("ready to accept connections");
-    net::run(srv, addrs).map_err(|e| e.to_string())?;
-    info!("emberkv is now ready to exit, bye bye");
     Ok(())
 }

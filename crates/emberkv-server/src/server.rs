@@ -202,6 +202,15 @@ pub struct Server {
     pub maxclients: AtomicU64,
     pub timeout: AtomicU64,
     pub hz: AtomicU64,
+    pub dynamic_hz: AtomicBool,
+    /// The hz the crons run at: `hz`, raised with many clients under
+    /// `dynamic-hz` (INFO's hz; configured_hz is `hz`).
+    pub effective_hz: AtomicU64,
+    pub tcp_keepalive: AtomicU64,
+    /// active-expire-effort (1..=10).
+    pub expire_effort: AtomicU64,
+    /// lazyfree-lazy-user-flush: FLUSHALL/FLUSHDB without a mode are ASYNC.
+    pub lazy_user_flush: AtomicBool,
     pub expired_stat_base: AtomicI64,
     pub peak_memory: AtomicU64,
     /// Applies a new log level (tracing reload handle).
@@ -218,8 +227,8 @@ impl Server {
         set_log_level: Box<dyn Fn(crate::config::LogLevel) + Send + Sync>,
     ) -> Self {
         let commands = Registry::new();
-        let shards = if config.shards != 0 {
-            config.shards
+        let shards = if config.int("shards") != 0 {
+            config.int("shards") as usize
         } else {
             (threads * 4)
                 .next_power_of_two()
@@ -232,22 +241,27 @@ impl Server {
             .map(|_| Arc::new(WorkerStats::new(commands.entries.len())))
             .collect();
         Server {
-            store: Store::new(shards, config.databases),
+            store: Store::new(shards, config.databases()),
             blocking: Default::default(),
             watches: Default::default(),
             pubsub: Default::default(),
-            scripts: crate::script::Scripts::new(config.busy_reply_threshold),
+            scripts: crate::script::Scripts::new(config.uint("busy-reply-threshold")),
             gate: RwLock::new(()),
-            notify_flags: AtomicU32::new(config.notify_keyspace_events),
+            notify_flags: AtomicU32::new(config.notify_keyspace_events()),
             obuf_limits: std::array::from_fn(|c| {
-                std::array::from_fn(|i| AtomicU64::new(config.client_output_buffer_limit[c][i]))
+                std::array::from_fn(|i| AtomicU64::new(config.client_output_buffer_limit()[c][i]))
             }),
-            auth_required: AtomicBool::new(!config.requirepass.is_empty()),
-            max_bulk_len: AtomicU64::new(config.proto_max_bulk_len),
-            qbuf_limit: AtomicU64::new(config.client_query_buffer_limit),
-            maxclients: AtomicU64::new(config.maxclients),
-            timeout: AtomicU64::new(config.timeout),
-            hz: AtomicU64::new(config.hz as u64),
+            auth_required: AtomicBool::new(!config.requirepass().is_empty()),
+            max_bulk_len: AtomicU64::new(config.uint("proto-max-bulk-len")),
+            qbuf_limit: AtomicU64::new(config.uint("client-query-buffer-limit")),
+            maxclients: AtomicU64::new(config.uint("maxclients")),
+            timeout: AtomicU64::new(config.uint("timeout")),
+            hz: AtomicU64::new(config.hz() as u64),
+            dynamic_hz: AtomicBool::new(true),
+            effective_hz: AtomicU64::new(config.hz() as u64),
+            tcp_keepalive: AtomicU64::new(300),
+            expire_effort: AtomicU64::new(1),
+            lazy_user_flush: AtomicBool::new(false),
             config: RwLock::new(config),
             commands,
             clients: Mutex::new(BTreeMap::new()),
@@ -270,30 +284,88 @@ impl Server {
     /// Re-reads the hot copies after the configuration changed.
     pub fn config_changed(&self) {
         let c = self.config.read();
-        self.auth_required.store(!c.requirepass.is_empty(), Relaxed);
-        self.max_bulk_len.store(c.proto_max_bulk_len, Relaxed);
-        self.qbuf_limit.store(c.client_query_buffer_limit, Relaxed);
-        self.maxclients.store(c.maxclients, Relaxed);
-        self.timeout.store(c.timeout, Relaxed);
-        self.hz.store(c.hz as u64, Relaxed);
-        self.notify_flags.store(c.notify_keyspace_events, Relaxed);
+        self.auth_required
+            .store(!c.requirepass().is_empty(), Relaxed);
+        self.max_bulk_len
+            .store(c.uint("proto-max-bulk-len"), Relaxed);
+        self.qbuf_limit
+            .store(c.uint("client-query-buffer-limit"), Relaxed);
+        self.maxclients.store(c.uint("maxclients"), Relaxed);
+        self.timeout.store(c.uint("timeout"), Relaxed);
+        self.hz.store(c.hz() as u64, Relaxed);
+        self.dynamic_hz.store(c.yes("dynamic-hz"), Relaxed);
+        self.tcp_keepalive.store(c.uint("tcp-keepalive"), Relaxed);
+        self.expire_effort
+            .store(c.uint("active-expire-effort"), Relaxed);
+        self.lazy_user_flush
+            .store(c.yes("lazyfree-lazy-user-flush"), Relaxed);
+        let events = c.notify_keyspace_events();
+        self.notify_flags.store(events, Relaxed);
         let x = crate::notify::KEYSPACE | crate::notify::KEYEVENT;
-        crate::store::LOG_NEW.store(
-            c.notify_keyspace_events & crate::notify::NEW != 0 && c.notify_keyspace_events & x != 0,
-            Relaxed,
-        );
+        crate::store::LOG_NEW.store(events & crate::notify::NEW != 0 && events & x != 0, Relaxed);
         crate::store::LOG_EXPIRED.store(
-            c.notify_keyspace_events & crate::notify::EXPIRED != 0
-                && c.notify_keyspace_events & x != 0,
+            events & crate::notify::EXPIRED != 0 && events & x != 0,
             Relaxed,
         );
+        let obuf = c.client_output_buffer_limit();
         for (cl, lim) in self.obuf_limits.iter().enumerate() {
             for (i, a) in lim.iter().enumerate() {
-                a.store(c.client_output_buffer_limit[cl][i], Relaxed);
+                a.store(obuf[cl][i], Relaxed);
             }
         }
-        self.scripts.set_threshold(c.busy_reply_threshold);
-        (self.set_log_level)(c.loglevel);
+        // Collection encoding thresholds, read on the data path.
+        let l = &crate::types::LIMITS;
+        for (a, name) in [
+            (&l.list_max_listpack_size, "list-max-listpack-size"),
+            (&l.hash_max_listpack_entries, "hash-max-listpack-entries"),
+            (&l.hash_max_listpack_value, "hash-max-listpack-value"),
+            (&l.set_max_intset_entries, "set-max-intset-entries"),
+            (&l.set_max_listpack_entries, "set-max-listpack-entries"),
+            (&l.set_max_listpack_value, "set-max-listpack-value"),
+            (&l.zset_max_listpack_entries, "zset-max-listpack-entries"),
+            (&l.zset_max_listpack_value, "zset-max-listpack-value"),
+        ] {
+            a.store(c.int(name), Relaxed);
+        }
+        self.scripts.set_threshold(c.uint("busy-reply-threshold"));
+        (self.set_log_level)(c.loglevel());
+    }
+
+    /// Redis's dynamic hz: doubled while there are more than 200 clients
+    /// per tick, up to 500.
+    pub fn update_hz(&self) {
+        let mut hz = self.hz.load(Relaxed).max(1);
+        if self.dynamic_hz.load(Relaxed) {
+            let clients = self.connected.load(Relaxed);
+            while clients / hz > 200 {
+                hz *= 2;
+                if hz > 500 {
+                    hz = 500;
+                    break;
+                }
+            }
+        }
+        self.effective_hz.store(hz, Relaxed);
+    }
+
+    /// The last steps of a shutdown: what start-up created on disk goes.
+    pub fn finish_shutdown(&self) {
+        crate::process::remove_pidfile();
+        let sock = self.config.read().get("unixsocket").to_string();
+        if !sock.is_empty() {
+            tracing::info!("Removing the unix socket file.");
+            let _ = std::fs::remove_file(&sock);
+        }
+        tracing::warn!("emberkv is now ready to exit, bye bye...");
+    }
+
+    /// Shutdown while a script is busy (SHUTDOWN NOSAVE, SIGTERM): Redis
+    /// exits from inside the script, since the script's thread will not
+    /// return to its event loop; so do we.
+    pub fn exit_now(&self) -> ! {
+        tracing::warn!("shutting down while a script is busy");
+        self.finish_shutdown();
+        std::process::exit(0)
     }
 
     /// (hard, soft, soft seconds) of an output-buffer class.

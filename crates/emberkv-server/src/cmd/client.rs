@@ -12,12 +12,16 @@ use std::sync::Arc;
 fn describe(ctx: &Ctx<'_>, c: &ClientShared) -> String {
     let now = ctx.now_ms;
     let mut flags = String::new();
+    if c.unix {
+        flags.push('U');
+    }
     if c.no_evict.load(Relaxed) {
         flags.push('e');
     }
     if c.no_touch.load(Relaxed) {
         flags.push('T');
     }
+
     if flags.is_empty() {
         flags.push('N');
     }

@@ -7,19 +7,40 @@ use crate::errors;
 use crate::store::glob::glob_match;
 use std::sync::atomic::Ordering::Relaxed;
 
-/// CONFIG GET pattern [pattern ...]
+/// CONFIG GET pattern [pattern ...]: an exact name (no `*?[`) is looked up
+/// (hidden directives too) and answered under the name as given; a pattern
+/// matches every visible name and alias, any case.
 fn get(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let cfg = ctx.srv.config.read().clone();
-    let pats: Vec<&[u8]> = args.iter().skip(2).collect();
-    let pairs: Vec<(&str, String)> = DIRECTIVES
-        .iter()
-        .filter(|d| pats.iter().any(|p| glob_match(p, d.name.as_bytes(), true)))
-        .map(|d| (d.name, d.value(&cfg)))
-        .collect();
-    ctx.out.map(pairs.len());
-    for (n, v) in &pairs {
+    let mut found: Vec<(String, usize)> = Vec::new();
+    let seen = |found: &Vec<(String, usize)>, n: &str| {
+        found.iter().any(|(f, _)| f.eq_ignore_ascii_case(n))
+    };
+    for p in args.iter().skip(2) {
+        let pat = String::from_utf8_lossy(p);
+        if !p.iter().any(|c| matches!(c, b'*' | b'?' | b'[')) {
+            if let Some((i, _)) = conf::find(&pat) {
+                if !seen(&found, &pat) {
+                    found.push((pat.into_owned(), i));
+                }
+            }
+            continue;
+        }
+        for (i, d) in DIRECTIVES.iter().enumerate() {
+            if d.has(conf::HIDDEN) {
+                continue;
+            }
+            for n in std::iter::once(d.name).chain(d.alias) {
+                if !seen(&found, n) && glob_match(p, n.as_bytes(), true) {
+                    found.push((n.to_string(), i));
+                }
+            }
+        }
+    }
+    ctx.out.map(found.len());
+    for (n, i) in &found {
         ctx.out.bulk(n.as_bytes());
-        ctx.out.bulk(v.as_bytes());
+        ctx.out.bulk(cfg.value(*i).as_bytes());
     }
 }
 
@@ -27,42 +48,72 @@ fn failed(name: &str, why: &str) -> String {
     format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}")
 }
 
-/// CONFIG SET name value [name value ...], applied all or nothing.
+/// Protected directives (`dir`, `dbfilename`) may change at run time only
+/// as `enable-protected-configs` allows: `yes`, or `local` for a client on
+/// a loopback address or the unix socket.
+pub fn protected_allowed(ctx: &Ctx<'_>, setting: &str) -> bool {
+    match setting {
+        "yes" => true,
+        "local" => ctx.client.shared.is_local(),
+        _ => false,
+    }
+}
+
+/// CONFIG SET name value [name value ...], all or nothing, with Redis's
+/// order of checks: names first (unknown, immutable or protected,
+/// duplicate: the first problem wins), then the values in order.
 fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if !args.len().is_multiple_of(2) {
-        return ctx.err(&errors::wrong_args("config|set"));
+        return ctx.err(errors::SYNTAX);
     }
     let mut next = ctx.srv.config.read().clone();
-    let mut seen: Vec<&'static str> = Vec::new();
-    let mut dir_change = None;
+    let protected_ok = protected_allowed(ctx, next.get("enable-protected-configs"));
+    let mut rows: Vec<(usize, String)> = Vec::new();
     for j in (2..args.len()).step_by(2) {
-        let name = String::from_utf8_lossy(args.get(j)).to_string();
-        let Some(d) = conf::find(&name) else {
+        let typed = String::from_utf8_lossy(args.get(j)).into_owned();
+        let Some((i, d)) = conf::find(&typed) else {
             return ctx.err(&format!(
-                "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+                "ERR Unknown option or number of arguments for CONFIG SET - '{typed}'"
             ));
         };
-        if seen.contains(&d.name) {
-            return ctx.err(&failed(d.name, "duplicate parameter"));
+        if d.has(conf::IMMUTABLE) {
+            return ctx.err(&failed(&typed, "can't set immutable config"));
         }
-        seen.push(d.name);
-        if !d.mutable {
-            return ctx.err(&failed(d.name, "can't set immutable config"));
+        if d.has(conf::PROTECTED) && !protected_ok {
+            return ctx.err(&failed(&typed, "can't set protected config"));
         }
-        let v = String::from_utf8_lossy(args.get(j + 1)).to_string();
-        if let Err(e) = d.apply(&mut next, std::slice::from_ref(&v)) {
-            return ctx.err(&failed(d.name, &e));
+        if rows.iter().any(|&(r, _)| r == i) {
+            return ctx.err(&failed(&typed, "duplicate parameter"));
         }
-        if d.name == "dir" {
-            dir_change = Some(v);
+        rows.push((i, typed));
+    }
+    let old_dir = std::env::current_dir().ok();
+    let undo_dir = |old: &Option<std::path::PathBuf>| {
+        if let Some(d) = old {
+            let _ = std::env::set_current_dir(d);
+        }
+    };
+    for (k, (i, typed)) in rows.iter().enumerate() {
+        // Errors name the directive as looked up (an alias stays an alias).
+        let shown = DIRECTIVES[*i]
+            .alias
+            .filter(|a| a.eq_ignore_ascii_case(typed))
+            .unwrap_or(DIRECTIVES[*i].name);
+        let v = String::from_utf8_lossy(args.get(3 + 2 * k));
+        if let Err(e) = next.set(*i, &v) {
+            undo_dir(&old_dir);
+            return ctx.err(&failed(shown, &e));
+        }
+        if DIRECTIVES[*i].name == "dir" {
+            if let Err(e) = std::env::set_current_dir(&*v) {
+                undo_dir(&old_dir);
+                return ctx.err(&failed("dir", &conf::os_reason(&e)));
+            }
         }
     }
-    if let Some(dir) = dir_change {
-        if let Err(e) = std::env::set_current_dir(&dir) {
-            let why = e.to_string();
-            let why = why.split(" (os error").next().unwrap_or(&why).to_string();
-            return ctx.err(&failed("dir", &why));
-        }
+    if let Err((name, e)) = crate::process::apply_changes(&ctx.srv.config.read(), &next) {
+        undo_dir(&old_dir);
+        return ctx.err(&failed(name, &e));
     }
     *ctx.srv.config.write() = next;
     ctx.srv.config_changed();

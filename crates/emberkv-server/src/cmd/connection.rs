@@ -8,6 +8,10 @@ use std::sync::atomic::Ordering::Relaxed;
 
 /// PING [message]
 fn ping(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    // Arity -1 in the table (as Redis's), but at most one message.
+    if args.len() > 2 {
+        return ctx.err(&crate::errors::wrong_args("ping"));
+    }
     // A RESP2 subscriber gets PING's answer in the shape of a message.
     if ctx.client.resp == Resp::V2 && ctx.client.subscribed() {
         ctx.out.array(2);
@@ -58,7 +62,7 @@ fn check_password(ctx: &Ctx<'_>, user: &[u8], pass: &[u8]) -> bool {
     }
     let cfg = ctx.srv.config.read();
     // No requirepass: the default user is `nopass` and accepts anything.
-    cfg.requirepass.is_empty() || constant_time_eq(cfg.requirepass.as_bytes(), pass)
+    cfg.requirepass().is_empty() || constant_time_eq(cfg.requirepass().as_bytes(), pass)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -74,7 +78,7 @@ fn auth(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         return ctx.syntax();
     }
     let (user, pass) = if args.len() == 2 {
-        if ctx.srv.config.read().requirepass.is_empty() {
+        if ctx.srv.config.read().requirepass().is_empty() {
             return ctx.err(errors::NOPASS);
         }
         (&b"default"[..], args.get(1))

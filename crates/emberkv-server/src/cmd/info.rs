@@ -105,12 +105,12 @@ fn section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             f!("multiplexing_api:epoll");
             f!("process_id:{}", std::process::id());
             f!("run_id:{}", srv.run_id);
-            f!("tcp_port:{}", cfg.port);
+            f!("tcp_port:{}", cfg.port());
             f!("server_time_usec:{}", now * 1000);
             f!("uptime_in_seconds:{uptime}");
             f!("uptime_in_days:{}", uptime / 86400);
-            f!("hz:{}", cfg.hz);
-            f!("configured_hz:{}", cfg.hz);
+            f!("hz:{}", srv.effective_hz.load(Relaxed));
+            f!("configured_hz:{}", cfg.hz());
             f!("lru_clock:{}", ctx.lru_clock());
             f!(
                 "executable:{}",

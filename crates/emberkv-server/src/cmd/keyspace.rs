@@ -204,7 +204,12 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 /// Parses FLUSHDB/FLUSHALL's optional ASYNC|SYNC; Some(async).
 fn flush_mode(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Option<bool> {
     match args.len() {
-        1 => Some(false),
+        // lazyfree-lazy-user-flush makes a plain FLUSHALL/FLUSHDB ASYNC.
+        1 => Some(
+            ctx.srv
+                .lazy_user_flush
+                .load(std::sync::atomic::Ordering::Relaxed),
+        ),
         2 if args.is(1, "async") => Some(true),
         2 if args.is(1, "sync") => Some(false),
         _ => {
@@ -232,10 +237,14 @@ fn flush(ctx: &mut Ctx<'_>, dbs: std::ops::Range<usize>, asynchronous: bool) {
             }
         }
     }
-    if asynchronous && old.iter().any(|t| !t.is_empty()) {
+    let had_data = old.iter().any(|t| !t.is_empty());
+    if asynchronous && had_data {
         crate::lazyfree::defer(Box::new(old));
     } else {
         drop(old);
+    }
+    if had_data {
+        crate::lazyfree::purge_later();
     }
     ctx.out.ok();
 }

@@ -37,6 +37,11 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if abort {
         return ctx.err("ERR No shutdown in progress.");
     }
+    // While a script is busy only SHUTDOWN NOSAVE goes through (the busy
+    // script's hook then exits the process, see script/engine.rs).
+    if !nosave && ctx.srv.scripts.is_busy() {
+        return ctx.err(crate::errors::BUSY);
+    }
     warn!(client = ctx.client.id, "user requested shutdown");
     ctx.client.close_after_reply = true;
     ctx.srv.request_shutdown();

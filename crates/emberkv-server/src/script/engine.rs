@@ -78,6 +78,37 @@ struct Engine {
     argv: Table,
     bufs: Bufs,
     fields: Fields,
+    /// Lua's memory after its last full collection, and scripts run since
+    /// the last incremental step (see `collect_garbage`).
+    gc_base: usize,
+    gc_count: u32,
+}
+
+/// A full collection once garbage has grown by this much: a large script
+/// leaves its tables behind, and Lua 5.1 has no emergency collection, so
+/// left alone that garbage would count against the next script's limit.
+const GC_GROWTH: usize = 32 << 20;
+/// Redis's LUA_GC_CYCLE_PERIOD: a GC step every 50 scripts.
+const GC_CYCLE: u32 = 50;
+
+impl Engine {
+    /// After each script (Redis runs a GC step every 50 scripts; we also
+    /// collect fully after one that left a lot behind).
+    fn collect_garbage(&mut self) {
+        let used = self.lua.used_memory();
+        if used > self.gc_base + GC_GROWTH {
+            self.lua.gc_collect().ok();
+            self.gc_base = self.lua.used_memory();
+            self.gc_count = 0;
+            return;
+        }
+        self.gc_count += 1;
+        if self.gc_count >= GC_CYCLE {
+            self.gc_count = 0;
+            let _ = self.lua.gc_step();
+            self.gc_base = self.gc_base.min(self.lua.used_memory());
+        }
+    }
 }
 
 type Compiled = (Function, u8, Arc<super::cache::Script>);
@@ -136,6 +167,10 @@ impl Engine {
         r.set("pcall", lua.create_function(|lua, a| rcall(lua, a, false))?)?;
         g.raw_set("__redis", r)?;
         g.raw_set(
+            "__killed",
+            lua.create_function(|_, ()| Ok(kill_requested()))?,
+        )?;
+        g.raw_set(
             "__pending",
             lua.create_function(|_, ()| {
                 Ok(PENDING
@@ -173,6 +208,8 @@ impl Engine {
             argv,
             bufs: Bufs::default(),
             fields: Fields::new(&lua)?,
+            gc_base: lua.used_memory(),
+            gc_count: 0,
             lua,
         })
     }
@@ -260,11 +297,28 @@ fn hook(_: &Lua, _: &mlua::debug::Debug) -> mlua::Result<VmState> {
     }
     if s.is_busy() {
         crate::net::serve_while_busy();
+        // SHUTDOWN NOSAVE or a signal while the script is busy (killable or
+        // not): Redis exits from inside the script, and so do we.
+        if srv.shutdown.load(Relaxed) {
+            srv.exit_now();
+        }
     }
     if s.kill.load(Relaxed) {
         return Err(mlua::Error::RuntimeError(KILLED.into()));
     }
     Ok(VmState::Continue)
+}
+
+/// SCRIPT KILL asked the running script to stop (the sandbox's pcall,
+/// xpcall and coroutine.resume rethrow the kill error then).
+fn kill_requested() -> bool {
+    let p = RUN.with(|r| r.get());
+    if p.is_null() {
+        return false;
+    }
+    // SAFETY: as in `hook`.
+    let srv = unsafe { &*(*p).srv };
+    srv.scripts.kill.load(Relaxed)
 }
 
 fn err_table(lua: &Lua, msg: &str) -> mlua::Result<Value> {
@@ -534,6 +588,7 @@ fn call(
     let _ = eng.lua.set_memory_limit(LUA_MEMORY_LIMIT);
     let res = invoke(eng);
     let _ = eng.lua.set_memory_limit(0);
+    eng.collect_garbage();
     RUN.with(|r| r.set(std::ptr::null_mut()));
     eng.bufs = std::mem::take(&mut st.bufs);
     if ctx.client.db != db {

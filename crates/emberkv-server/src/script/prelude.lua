@@ -3,11 +3,13 @@
 -- Redis's pcall, read-only globals and libraries, and FUNCTION LOAD's
 -- environment. It returns the runners engine.rs keeps: run, run_fn,
 -- load_library.
+local G0 = _G
 local pending, errline, xpcall, pcall_, rawset_, type, rawget_, tostring, error, select, unpack =
     __pending, __errline, xpcall, pcall, rawset, type, rawget, tostring, error, select, unpack
 local next_, setmetatable_, getmetatable_, setfenv_ = next, setmetatable, getmetatable, setfenv
 local rawget = rawget_
 local R = __redis
+local killed = __killed
 -- An error raised by redis.call arrives as a userdata; its text and line
 -- were recorded on the Rust side (`__pending`).
 local function handler(e)
@@ -26,6 +28,10 @@ local run = function(f) return xpcall(f, handler) end
 local function fix(ok, ...)
     if ok then return ok, ... end
     local e = ...
+    -- SCRIPT KILL's error must reach the top: a script looping through
+    -- pcall would otherwise swallow it and never stop (Redis's hook keeps
+    -- raising it for the same reason).
+    if killed() then error(e, 0) end
     if type(e) == 'userdata' then
         local m = pending()
         if m then e = m end
@@ -35,6 +41,15 @@ local function fix(ok, ...)
     return false, e
 end
 pcall = function(...) return fix(pcall_(...)) end
+local function rethrow_kill(ok, ...)
+    if not ok and killed() then error((...), 0) end
+    return ok, ...
+end
+rawset_(G0, 'xpcall', function(...) return rethrow_kill(xpcall(...)) end)
+do
+    local resume = coroutine.resume
+    coroutine.resume = function(...) return rethrow_kill(resume(...)) end
+end
 dofile, loadfile, print, setfenv, getfenv, newproxy = nil, nil, nil, nil, nil, nil
 local G = _G
 -- Read-only globals and libraries, as Redis 7 has them: a script must not
@@ -104,7 +119,7 @@ end
 local run_fn = function(f, keys, args)
     return xpcall(function() return f(keys, args) end, handler)
 end
-__redis, __pending, __errline = nil, nil, nil
+__redis, __pending, __errline, __killed = nil, nil, nil, nil
 -- The globals themselves: _G becomes an empty proxy over the real ones,
 -- so assigning an existing global (`redis = nil`, `ARGV = {}`) is refused
 -- like creating one. Reading a missing global is an error.

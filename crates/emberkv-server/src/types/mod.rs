@@ -119,15 +119,15 @@ impl Obj {
         }
     }
 
-    /// Redis's OBJECT ENCODING name.
+    /// OBJECT ENCODING's name, as Redis 7.0 (the version we claim) names
+    /// it: every list is a `quicklist` and a set of strings a `hashtable`
+    /// there, whatever the representation here (7.2 says `listpack`).
     pub fn encoding_name(kind: u8, enc: u8) -> &'static str {
         match (kind, enc) {
-            (T_LIST, 0) => "listpack",
             (T_LIST, _) => "quicklist",
             (T_HASH, 0) => "listpack",
             (T_HASH, _) => "hashtable",
             (T_SET, 0) => "intset",
-            (T_SET, 1) => "listpack",
             (T_SET, _) => "hashtable",
             (T_ZSET, 0) => "listpack",
             (T_ZSET, _) => "skiplist",

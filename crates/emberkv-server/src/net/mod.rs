@@ -5,8 +5,13 @@
 //! short read means the socket is drained, so no extra `read` that returns
 //! EAGAIN), every complete request in the buffer is executed, and all their
 //! replies leave in one `write`: pipelined requests cost one syscall each
-//! way per batch. A client that does not read its replies stops being read
-//! (backpressure) instead of growing the output buffer without bound.
+//! way per batch. As in Redis, a client that sends without reading is
+//! still read (a pipeline written whole before its replies are read must
+//! not deadlock); its replies are bounded by `client-output-buffer-limit`.
+//! A read of 0 bytes is a close, whatever is buffered: a client that sent
+//! part of a request and left is freed at once.
+
+mod sock;
 
 use crate::client::{Client, ClientShared};
 use crate::cmd::Args;
@@ -16,11 +21,10 @@ use crate::gate::Gate;
 use crate::server::{Server, WorkerHandle, WorkerStats};
 use crate::util::unix_ms;
 use emberkv_protocol::{Limits, ReplyWriter, RequestParser};
-use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
+use sock::{Listener, Stream};
 use std::io::{self, Write};
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -50,8 +54,10 @@ pub fn serve_while_busy() {
 const LISTENER_BASE: usize = usize::MAX - 64;
 /// Bytes read per `read` call (Redis: PROTO_IOBUF_LEN).
 const READ_CHUNK: usize = 16 * 1024;
-/// Stop reading a client whose unsent replies exceed this.
-const OUT_HIGH_WATER: usize = 1024 * 1024;
+/// Reads per readable event before the worker turns to its other clients
+/// (the rest is read on the next loop iteration): one client streaming a
+/// huge pipeline does not starve the others.
+const READS_PER_EVENT: usize = 16;
 /// Buffers larger than this are given back once empty.
 const KEEP_BUF: usize = 64 * 1024;
 /// Idle time after which a client's empty buffers are released.
@@ -60,13 +66,12 @@ const IDLE_TRIM_MS: i64 = 2000;
 const EXPIRE_SLICE: Duration = Duration::from_millis(1);
 
 struct Conn {
-    sock: TcpStream,
+    sock: Stream,
     rbuf: Vec<u8>,
     parser: RequestParser,
     wbuf: Vec<u8>,
     wpos: usize,
     client: Client,
-    read_paused: bool,
     /// Since when (ms) unsent replies exceed the soft output limit (0: not).
     obuf_soft_since: i64,
 }
@@ -99,15 +104,8 @@ fn over_obuf_limit(srv: &Server, conn: &mut Conn, pending: u64, now: i64) -> boo
 }
 
 /// Binds the listening sockets and runs the workers until shutdown.
-pub fn run(srv: Arc<Server>, addrs: Vec<std::net::SocketAddr>) -> io::Result<()> {
-    let mut listeners = Vec::new();
-    for a in &addrs {
-        let l = TcpListener::bind(*a)
-            .map_err(|e| io::Error::new(e.kind(), format!("could not bind {a}: {e}")))?;
-        // SAFETY: the fd is owned by `l`, whose ownership moves into the std listener.
-        listeners.push(unsafe { std::net::TcpListener::from_raw_fd(l.into_raw_fd()) });
-        info!(addr = %a, "listening");
-    }
+pub fn run(srv: Arc<Server>) -> io::Result<()> {
+    let listeners = sock::bind_all(&srv.config.read())?;
     let mut polls = Vec::new();
     let mut handles = Vec::new();
     for _ in 0..srv.threads {
@@ -123,21 +121,24 @@ pub fn run(srv: Arc<Server>, addrs: Vec<std::net::SocketAddr>) -> io::Result<()>
         polls.push(poll);
     }
     let _ = srv.workers.set(handles);
+    let cpulist = srv.config.read().get("server_cpulist").to_string();
     let mut joins = Vec::new();
     for (idx, poll) in polls.into_iter().enumerate() {
         let mut ls = Vec::new();
         for (i, l) in listeners.iter().enumerate() {
-            let mut m = TcpListener::from_std(l.try_clone()?);
+            let mut m = l.try_clone()?;
             poll.registry()
-                .register(&mut m, Token(LISTENER_BASE + i), Interest::READABLE)?;
+                .register(m.source(), Token(LISTENER_BASE + i), Interest::READABLE)?;
             ls.push(m);
         }
         let srv = srv.clone();
+        let cpulist = cpulist.clone();
         joins.push(
             std::thread::Builder::new()
                 .name(format!("emberkv-w{idx}"))
                 .spawn(move || {
                     crate::server::set_current_worker(idx);
+                    crate::process::pin_thread(&cpulist);
                     let stats = srv.stats[idx].clone();
                     Worker {
                         idx,
@@ -151,6 +152,7 @@ pub fn run(srv: Arc<Server>, addrs: Vec<std::net::SocketAddr>) -> io::Result<()>
                         expire_more: false,
                         blocked: Vec::new(),
                         rerun: Vec::new(),
+                        again: Vec::new(),
                         close_later: Vec::new(),
                     }
                     .run()
@@ -158,6 +160,8 @@ pub fn run(srv: Arc<Server>, addrs: Vec<std::net::SocketAddr>) -> io::Result<()>
         );
     }
     drop(listeners);
+    info!("Ready to accept connections");
+    crate::process::notify_ready(&srv.config.read());
     for j in joins {
         if let Ok(Err(e)) = j.join() {
             warn!(error = %e, "worker stopped with an error");
@@ -170,12 +174,14 @@ struct Worker {
     idx: usize,
     srv: Arc<Server>,
     poll: Poll,
-    listeners: Vec<TcpListener>,
+    listeners: Vec<Listener>,
     /// None while the connection runs a command that lets the worker
     /// serve others meanwhile (a busy script, see `run_process`).
     conns: Slab<Option<Box<Conn>>>,
     /// Connections to read once the running script is over.
     rerun: Vec<usize>,
+    /// Connections with unread input left after READS_PER_EVENT reads.
+    again: Vec<(usize, bool)>,
     /// Connections to close once the running script is over.
     close_later: Vec<usize>,
     stats: Arc<WorkerStats>,
@@ -192,7 +198,7 @@ impl Worker {
         let mut next_cron = Instant::now();
         loop {
             let now = Instant::now();
-            let mut timeout = if self.expire_more {
+            let mut timeout = if self.expire_more || !self.again.is_empty() {
                 Duration::ZERO
             } else {
                 next_cron.saturating_duration_since(now)
@@ -213,7 +219,10 @@ impl Worker {
             // Connections whose events arrived while they were running a
             // script (see `busy_poll`).
             while let Some(key) = self.rerun.pop() {
-                self.on_readable(key);
+                self.on_readable(key, true);
+            }
+            for (key, closed) in std::mem::take(&mut self.again) {
+                self.on_readable(key, closed);
             }
             if !self.blocked.is_empty() {
                 self.expire_blocked();
@@ -222,7 +231,7 @@ impl Worker {
                 break;
             }
             if Instant::now() >= next_cron {
-                let hz = self.srv.hz.load(Relaxed).max(1);
+                let hz = self.srv.effective_hz.load(Relaxed).max(1);
                 next_cron = Instant::now() + Duration::from_millis(1000 / hz);
                 self.cron();
             } else if self.expire_more {
@@ -258,8 +267,9 @@ impl Worker {
                         self.rerun.push(key);
                         continue;
                     }
-                    if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                        self.on_readable(key);
+                    let closed = ev.is_read_closed() || ev.is_error();
+                    if ev.is_readable() || closed {
+                        self.on_readable(key, closed);
                     }
                     if ev.is_writable() && self.conns.contains(key) {
                         self.on_writable(key);
@@ -312,8 +322,9 @@ impl Worker {
     }
 
     fn accept(&mut self, li: usize) {
+        let keepalive = self.srv.tcp_keepalive.load(Relaxed);
         loop {
-            let (mut sock, addr) = match self.listeners[li].accept() {
+            let acc = match self.listeners[li].accept(keepalive) {
                 Ok(x) => x,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -322,22 +333,22 @@ impl Worker {
                     return;
                 }
             };
+            let mut sock = acc.stream;
             let max = self.srv.maxclients.load(Relaxed);
             if self.srv.connected.fetch_add(1, Relaxed) >= max {
                 self.srv.connected.fetch_sub(1, Relaxed);
                 self.stats.rejected_connections.add(1);
-                warn!(%addr, max, "refusing a connection: maxclients reached");
+                warn!(addr = %acc.addr, max, "refusing a connection: maxclients reached");
                 let _ = sock.write_all(format!("-{}\r\n", errors::MAX_CLIENTS).as_bytes());
                 continue;
             }
-            let _ = sock.set_nodelay(true);
-            let laddr = sock.local_addr().map(|a| a.to_string()).unwrap_or_default();
             let id = self.srv.next_client_id.fetch_add(1, Relaxed);
             let shared = Arc::new(ClientShared {
                 id,
-                addr: addr.to_string(),
-                laddr,
-                fd: sock.as_raw_fd(),
+                addr: acc.addr,
+                laddr: acc.laddr,
+                fd: sock.fd(),
+                unix: acc.unix,
                 worker: self.idx,
                 created_ms: self.now_ms,
                 last_ms: self.now_ms.into(),
@@ -367,6 +378,7 @@ impl Worker {
             let authed = !self.srv.auth_required.load(Relaxed);
             let mut client = Client::new(shared, authed);
             client.token = key;
+            let addr = client.shared.addr.clone();
             entry.insert(Some(Box::new(Conn {
                 sock,
                 rbuf: Vec::new(),
@@ -374,7 +386,6 @@ impl Worker {
                 wbuf: Vec::new(),
                 wpos: 0,
                 client,
-                read_paused: false,
                 obuf_soft_since: 0,
             })));
             self.stats.connections.add(1);
@@ -382,16 +393,23 @@ impl Worker {
         }
     }
 
-    fn on_readable(&mut self, key: usize) {
+    /// Reads and runs what the client sent. `closed`: the event said the
+    /// peer closed (or half-closed) its side, so reading goes on until the
+    /// read of 0 bytes, even after a short read: the FIN came with the data
+    /// and no further edge will come.
+    fn on_readable(&mut self, key: usize, closed: bool) {
         let qlimit = self.srv.qbuf_limit.load(Relaxed) as usize;
+        let mut reads = 0;
         loop {
             let Some(conn) = self.conns.get_mut(key).and_then(|c| c.as_deref_mut()) else {
                 return;
             };
-            if conn.wbuf.len() - conn.wpos > OUT_HIGH_WATER {
-                conn.read_paused = true;
+            if reads == READS_PER_EVENT {
+                // More may be waiting: come back next iteration.
+                self.again.push((key, closed));
                 break;
             }
+            reads += 1;
             if conn.client.close_after_reply {
                 break;
             }
@@ -404,12 +422,16 @@ impl Worker {
             // extending its length by exactly what the kernel wrote.
             let n = unsafe {
                 libc::read(
-                    conn.sock.as_raw_fd(),
+                    conn.sock.fd(),
                     conn.rbuf.as_mut_ptr().add(len) as *mut libc::c_void,
                     spare,
                 )
             };
             if n == 0 {
+                // The peer is gone: replies to what it sent still go out
+                // if the socket takes them, then it is freed.
+                let _ = self.flush(key);
+                debug!(id = conn_id(&self.conns, key), "client closed connection");
                 self.close(key);
                 return;
             }
@@ -449,7 +471,7 @@ impl Worker {
                 self.close(key);
                 return;
             }
-            if n < spare {
+            if n < spare && !closed {
                 break; // drained: the next data brings a new edge
             }
         }
@@ -517,13 +539,6 @@ impl Worker {
         if !self.flush(key) {
             self.close(key);
             return;
-        }
-        let Some(conn) = self.conn_mut(key) else {
-            return;
-        };
-        if conn.read_paused && conn.wpos == conn.wbuf.len() {
-            conn.read_paused = false;
-            self.on_readable(key);
         }
     }
 
@@ -687,6 +702,7 @@ impl Worker {
             self.close(k);
         }
         if self.idx == 0 {
+            self.srv.update_hz();
             self.active_expire();
             crate::cmd::info::sample_ops(&self.srv, self.now_ms);
         }
@@ -773,4 +789,11 @@ fn process(srv: &Server, conn: &mut Conn, now_ms: i64, stats: &WorkerStats, qlim
                 .reserve_exact(need.saturating_sub(conn.rbuf.len()));
         }
     }
+}
+
+fn conn_id(conns: &Slab<Option<Box<Conn>>>, key: usize) -> u64 {
+    conns
+        .get(key)
+        .and_then(|c| c.as_deref())
+        .map_or(0, |c| c.client.id)
 }
