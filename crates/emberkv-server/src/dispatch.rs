@@ -60,7 +60,7 @@ pub fn dispatch<'s>(
             &mut w,
             stats,
             is_exec,
-            &errors::wrong_args(&entry.full_name),
+            errors::wrong_args(&entry.full_name),
         );
         return;
     }
@@ -93,7 +93,7 @@ pub fn dispatch<'s>(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
             entry.full_name
         );
-        reject(client, &mut w, stats, is_exec, &msg);
+        reject(client, &mut w, stats, is_exec, msg);
         return;
     }
 

@@ -371,6 +371,12 @@ fn collection_errors_and_edge_replies_match_redis() {
         &["OBJECT", "ENCODING", "h"],
         &["OBJECT", "ENCODING", "z"],
         &["OBJECT", "ENCODING", "s"],
+        // Redis 7.0's names: every list a quicklist, a set of strings a
+        // hashtable, however small.
+        &["OBJECT", "ENCODING", "l"],
+        &["OBJECT", "ENCODING", "sl"],
+        &["SADD", "strset", "a", "b"],
+        &["OBJECT", "ENCODING", "strset"],
         &["TYPE", "h"],
         &["TYPE", "z"],
         &["TYPE", "s"],

@@ -207,7 +207,13 @@ impl Directive {
                 _ => Err("argument must be 'yes' or 'no'".into()),
             },
             Kind::Num { lo, hi, unit, .. } => {
-                let n = parse_num(v, *unit)?;
+                let mut n = parse_num(v, *unit)?;
+                // Redis reads a memory value as unsigned and stores it in
+                // the directive's own type: past i64::MAX a signed one wraps
+                // (maxmemory-clients 99999999999999999999 is -1, i.e. 1%).
+                if *hi <= i64::MAX as i128 && n > i64::MAX as i128 {
+                    n = n as u64 as i64 as i128;
+                }
                 check_range(n, *lo, *hi, *unit)?;
                 Ok(format_num(n, *unit))
             }
@@ -258,7 +264,10 @@ fn enum_error(vals: &[(&str, u8)]) -> String {
 
 /// A MULTI_ARG enum (`shutdown-on-sigterm nosave now`): bit flags, printed
 /// in table order; 0 prints as the name whose id is 0.
-fn parse_flags(vals: &[(&str, u8)], args: &[String]) -> Result<String, String> {
+pub(super) fn parse_flags(vals: &[(&str, u8)], args: &[String]) -> Result<String, String> {
+    if args.is_empty() {
+        return Err(enum_error(vals));
+    }
     let mut bits = 0u8;
     for a in args {
         bits |= enum_id(vals, a).ok_or_else(|| enum_error(vals))?;
@@ -281,7 +290,7 @@ fn strict_int(s: &str) -> Option<i128> {
 
 /// Redis's `memtoull`: digits, then an optional unit; saturates on
 /// overflow as Redis's does.
-fn memory(s: &str) -> Option<i128> {
+pub(super) fn memory(s: &str) -> Option<i128> {
     if s.starts_with('-') {
         return None;
     }

@@ -67,7 +67,11 @@ pub fn client_output_buffer_limit(
     args: &[String],
     _: Origin,
 ) -> Result<String, String> {
-    if args.is_empty() || !args.len().is_multiple_of(4) {
+    if args.is_empty() {
+        // CONFIG SET client-output-buffer-limit "": nothing changes.
+        return Ok(cfg.get("client-output-buffer-limit").to_string());
+    }
+    if !args.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     let mut next = parse_obuf_limits(cfg.get("client-output-buffer-limit"));
@@ -288,9 +292,38 @@ pub fn expand_title(t: &str, var: impl Fn(&str) -> String) -> Option<String> {
     Some(out)
 }
 
+/// Valid if it expands, with an empty title, to something not blank (as
+/// Redis checks it; variables that are empty on a standalone server without
+/// a unix socket or config file count as empty).
 pub fn proc_title_template(v: &str) -> Result<(), String> {
-    match expand_title(v, |_| String::new()) {
-        Some(_) => Ok(()),
-        None => Err("template format is invalid or contains unknown variables".into()),
+    let expanded = expand_title(v, |var| match var {
+        "listen-addr" | "port" | "tls-port" => "x".into(),
+        _ => String::new(),
+    });
+    match expanded {
+        Some(t) if !t.trim_matches(' ').is_empty() => Ok(()),
+        _ => Err("template format is invalid or contains unknown variables".into()),
     }
+}
+
+/// `repl-backlog-size`: a memory value; Redis raises anything under 16 KiB
+/// to 16 KiB.
+pub fn repl_backlog_size(_: &mut Config, args: &[String], _: Origin) -> Result<String, String> {
+    let n = super::spec::memory(one(args)?)
+        .ok_or_else(|| "argument must be a memory value".to_string())?;
+    // Read unsigned, stored signed: past i64::MAX it wraps negative.
+    let n = n as u64 as i64;
+    if n < 1 {
+        return Err("argument must be between 1 and 9223372036854775807 inclusive".into());
+    }
+    Ok(n.max(16384).to_string())
+}
+
+/// `shutdown-on-sigint` / `-sigterm`: flags, SAVE and NOSAVE not both.
+pub fn shutdown_on_signal(_: &mut Config, args: &[String], _: Origin) -> Result<String, String> {
+    let v = super::spec::parse_flags(super::table::SHUTDOWN_ON_SIG_ENUM, args)?;
+    if v.split(' ').any(|f| f == "save") && v.split(' ').any(|f| f == "nosave") {
+        return Err("shutdown options SAVE and NOSAVE can't be used simultaneously".into());
+    }
+    Ok(v)
 }

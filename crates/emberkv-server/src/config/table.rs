@@ -211,8 +211,13 @@ pub static DIRECTIVES: &[Directive] = &[
         "ignore",
     )
     .later("the replication issue"),
-    D::enumeration("shutdown-on-sigint", SHUTDOWN_ON_SIG_ENUM, "default").flags(MULTI_ARG),
-    D::enumeration("shutdown-on-sigterm", SHUTDOWN_ON_SIG_ENUM, "default").flags(MULTI_ARG),
+    D::special("shutdown-on-sigint", "default", special::shutdown_on_signal).flags(MULTI_ARG),
+    D::special(
+        "shutdown-on-sigterm",
+        "default",
+        special::shutdown_on_signal,
+    )
+    .flags(MULTI_ARG),
     D::int("databases", 16, 1, 2147483647).flags(IMMUTABLE),
     D::int("port", 6379, 0, 65535),
     D::int("io-threads", 1, 1, 128)
@@ -285,7 +290,8 @@ pub static DIRECTIVES: &[Directive] = &[
     D::int("latency-monitor-threshold", 0, 0, LONG_MAX).later("the security and operations issue"),
     D::mem("proto-max-bulk-len", 536870912, 1048576, LONG_MAX),
     D::int("stream-node-max-entries", 100, 0, LONG_MAX).later("the data types issue"),
-    D::mem("repl-backlog-size", 1048576, 1, LONG_MAX).later("the replication issue"),
+    D::special("repl-backlog-size", "1048576", special::repl_backlog_size)
+        .later("the replication issue"),
     D::mem("maxmemory", 0, 0, 18446744073709551615).later("the memory issue"),
     D::mem("cluster-link-sendbuf-limit", 0, 0, 18446744073709551615).later("the cluster issue"),
     D::int("hash-max-listpack-entries", 512, 0, LONG_MAX).alias("hash-max-ziplist-entries"),

@@ -538,7 +538,6 @@ impl Worker {
     fn on_writable(&mut self, key: usize) {
         if !self.flush(key) {
             self.close(key);
-            return;
         }
     }
 
@@ -720,6 +719,7 @@ impl Worker {
         let slice = self.srv.store.active_expire(
             now,
             EXPIRE_SLICE,
+            self.srv.expire_effort.load(Relaxed) as usize,
             &mut self.expire_shard,
             &mut |db, k| {
                 if notify {

@@ -192,7 +192,11 @@ impl Engine {
         let (run, run_fn, load_library): (Function, Function, Function) =
             lua.load(PRELUDE).set_name("=prelude").eval()?;
         let register: Function = lua.create_function(register_function)?;
-        lua.set_hook(HookTriggers::new().every_nth_instruction(HOOK_EVERY), hook)?;
+        // The global hook: coroutines a script creates inherit Lua's C hook,
+        // and only the global callback answers for them (a per-thread hook
+        // left a script looping inside coroutine.resume unseen: never busy,
+        // never killable, the server wedged).
+        lua.set_global_hook(HookTriggers::new().every_nth_instruction(HOOK_EVERY), hook)?;
         // Lua's memory is bounded while a script runs (see `call`).
         Ok(Engine {
             run,

@@ -296,8 +296,16 @@ impl Drop for EntryPtr {
                 Layout::from_size_align_unchecked(size, ALIGN),
             )
         }
+        // A huge value (a 512 MB string): give its pages back now, from the
+        // background thread, rather than after jemalloc's decay time.
+        if size >= HUGE_FREE {
+            crate::lazyfree::purge_later();
+        }
     }
 }
+
+/// Entries at least this big are followed by a jemalloc purge when freed.
+const HUGE_FREE: usize = 64 << 20;
 
 #[inline]
 unsafe fn write_lru(p: *mut u8, lru: u32) {

@@ -8,7 +8,7 @@
 use super::Store;
 use std::time::{Duration, Instant};
 
-/// Buckets holding volatile keys examined per table per step.
+/// Buckets holding volatile keys examined per table per step, at effort 1.
 const BUCKETS_PER_STEP: usize = 20;
 
 /// Outcome of one slice.
@@ -21,15 +21,24 @@ pub struct ExpireSlice {
 
 impl Store {
     /// Runs active expiry for up to `budget` wall time, starting at shard
-    /// `*next_shard` and remembering where it stopped.
+    /// `*next_shard` and remembering where it stopped. `effort` is
+    /// `active-expire-effort` (1..=10), scaled as Redis scales it: a quarter
+    /// more keys per step for each point, and one point less of expired
+    /// keys tolerated (10% at 1, 1% at 10) before the cycle repeats.
     pub fn active_expire(
         &self,
         now_ms: i64,
         budget: Duration,
+        effort: usize,
         next_shard: &mut usize,
         on_expired: &mut dyn FnMut(usize, &[u8]),
     ) -> ExpireSlice {
         let start = Instant::now();
+        let effort = effort.clamp(1, 10) - 1;
+        let per_step = BUCKETS_PER_STEP + BUCKETS_PER_STEP / 4 * effort;
+        let stale_pct = 10 - effort;
+        // More than stale_pct% of the sample expired: go on.
+        let keep_going = |seen: usize, expired: usize| seen > 0 && expired * 100 > seen * stale_pct;
         let mut total = 0;
         let n = self.nshards();
         for _ in 0..n {
@@ -41,7 +50,7 @@ impl Store {
                     let mut seen = 0;
                     let mut expired = 0;
                     for (db, t) in shard.dbs.iter_mut().enumerate() {
-                        let (s, e) = t.expire_step(now_ms, BUCKETS_PER_STEP, |k| on_expired(db, k));
+                        let (s, e) = t.expire_step(now_ms, per_step, |k| on_expired(db, k));
                         seen += s;
                         expired += e;
                     }
@@ -53,10 +62,10 @@ impl Store {
                     *next_shard = si;
                     return ExpireSlice {
                         expired: total,
-                        more: seen > 0 && expired * 10 > seen,
+                        more: keep_going(seen, expired),
                     };
                 }
-                if seen == 0 || expired * 10 <= seen {
+                if !keep_going(seen, expired) {
                     break;
                 }
             }

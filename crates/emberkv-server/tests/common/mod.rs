@@ -62,6 +62,13 @@ impl Server {
         Self::spawn(cmd, port)
     }
 
+    /// Another program (redis-server) started with exactly `args`.
+    pub fn start_cmd(program: &str, args: &[String], port: u16) -> Server {
+        let mut cmd = Command::new(program);
+        cmd.args(args);
+        Self::spawn(cmd, port)
+    }
+
     /// A real redis-server for differential tests, or None if it is not
     /// installed (CI installs it; there a missing one is a failure).
     pub fn redis() -> Option<Server> {
@@ -372,4 +379,37 @@ impl Rng {
 
 pub fn s(b: &[u8]) -> String {
     String::from_utf8_lossy(b).to_string()
+}
+
+/// A temporary directory, removed (with what is in it) when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "emberkv-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&p).expect("temp dir");
+        TempDir(p)
+    }
+    pub fn path(&self, name: &str) -> String {
+        self.0.join(name).display().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The server's log so far (its stdout and stderr).
+impl Server {
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
 }
