@@ -349,28 +349,51 @@ fn command_info_matches_redis() {
     let ember = Server::start(&[]);
     let (mut a, mut b) = (ember.client(), redis.client());
     let names: Vec<String> = q(&mut a, &["COMMAND", "LIST"]).unwrap();
-    let info = |c: &mut redis::Connection, name: &str| -> Option<Vec<redis::Value>> {
+    type Info = (
+        Vec<redis::Value>,
+        std::collections::BTreeMap<String, Vec<redis::Value>>,
+    );
+    // Arity, flags, keys, categories and tips of the command and of each
+    // subcommand, by name (key specs are left out).
+    let info = |c: &mut redis::Connection, name: &str| -> Option<Info> {
         let v: redis::Value = q(c, &["COMMAND", "INFO", name]).unwrap();
         let redis::Value::Array(items) = v else {
             return None;
         };
-        match items.first() {
-            Some(redis::Value::Array(info)) => Some(info[1..8].to_vec()),
-            _ => None, // unknown to this server
+        let Some(redis::Value::Array(info)) = items.first() else {
+            return None; // unknown to this server
+        };
+        let mut subs = std::collections::BTreeMap::new();
+        if let Some(redis::Value::Array(list)) = info.get(9) {
+            for sub in list {
+                if let redis::Value::Array(x) = sub {
+                    let redis::Value::BulkString(n) = &x[0] else {
+                        continue;
+                    };
+                    subs.insert(s(n), x[1..8].to_vec());
+                }
+            }
         }
+        Some((info[1..8].to_vec(), subs))
     };
     let mut compared = 0;
     for name in &names {
-        let Some(mut theirs) = info(&mut b, name) else {
+        let Some((mut theirs, their_subs)) = info(&mut b, name) else {
             continue; // newer than Redis 7.0 (CLIENT SETINFO, ...)
         };
-        let mut ours = info(&mut a, name).unwrap();
+        let (mut ours, our_subs) = info(&mut a, name).unwrap();
         if name == "zrank" || name == "zrevrank" {
             // These take Redis 7.2's WITHSCORE, so their arity is -3.
             ours.remove(0);
             theirs.remove(0);
         }
         assert_eq!(ours, theirs, "COMMAND INFO {name}");
+        for (sub, mine) in &our_subs {
+            if let Some(t) = their_subs.get(sub) {
+                assert_eq!(mine, t, "COMMAND INFO {sub}");
+                compared += 1;
+            }
+        }
         compared += 1;
     }
     assert!(compared > 200, "only {compared} commands compared");

@@ -297,7 +297,10 @@ impl Config {
             {
                 return Ok(());
             }
-            if ["rename-command", "user", "loadmodule"]
+            if name.eq_ignore_ascii_case("user") {
+                return special::default_user(self, vals);
+            }
+            if ["rename-command", "loadmodule"]
                 .iter()
                 .any(|n| n.eq_ignore_ascii_case(name))
             {
@@ -523,6 +526,19 @@ mod tests {
         assert_eq!(c.get("save"), "900 1 300 10");
         assert_eq!(c.client_output_buffer_limit()[2], [1 << 20, 0, 0]);
         assert_eq!(c.client_output_buffer_limit()[1], [256 << 20, 64 << 20, 60]);
+    }
+
+    #[test]
+    fn rewritten_default_user_line() {
+        let mut c = Config::default();
+        c.load_text("user default on nopass sanitize-payload ~* &* +@all\n", 0)
+            .unwrap();
+        assert_eq!(c.requirepass(), "");
+        c.load_text("user default on >s3cret ~* &* +@all\n", 0)
+            .unwrap();
+        assert_eq!(c.requirepass(), "s3cret");
+        assert!(c.load_text("user alice on >x ~* +@all\n", 0).is_err());
+        assert!(c.load_text("user default on -@all\n", 0).is_err());
     }
 
     #[test]

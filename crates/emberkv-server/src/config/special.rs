@@ -327,3 +327,42 @@ pub fn shutdown_on_signal(_: &mut Config, args: &[String], _: Origin) -> Result<
     }
     Ok(v)
 }
+
+/// A config file's `user` line, as CONFIG REWRITE writes it for the
+/// default user (`user default on nopass sanitize-payload ~* &* +@all`).
+/// Until ACL users exist (the security issue), only rules that leave the
+/// default user with every permission are accepted; a password becomes
+/// `requirepass`, as Redis maps one onto the other. Anything else is
+/// refused by name rather than silently widened.
+pub fn default_user(cfg: &mut Config, args: &[String]) -> Result<(), String> {
+    let Some((name, rules)) = args.split_first() else {
+        return Err("wrong number of arguments".into());
+    };
+    if name != "default" {
+        return Err(format!(
+            "Error in user declaration '{name}': ACL users other than 'default' are not supported yet"
+        ));
+    }
+    let mut pass: Option<String> = None;
+    for r in rules {
+        let lower = r.to_ascii_lowercase();
+        match lower.as_str() {
+            "on" | "~*" | "%rw~*" | "allkeys" | "&*" | "allchannels" | "+@all" | "allcommands"
+            | "sanitize-payload" | "skip-sanitize-payload" => {}
+            "nopass" | "resetpass" => pass = Some(String::new()),
+            _ if r.starts_with('>') && pass.as_deref().is_none_or(str::is_empty) => {
+                pass = Some(r[1..].to_string())
+            }
+            _ => {
+                return Err(format!(
+                    "Error in user declaration 'default': the rule '{r}' needs ACL support, which is not in this version"
+                ))
+            }
+        }
+    }
+    if let Some(p) = pass {
+        let i = super::find("requirepass").expect("known").0;
+        cfg.vals[i] = p;
+    }
+    Ok(())
+}

@@ -118,7 +118,7 @@ pub static DIRECTIVES: &[Directive] = &[
     D::bool("cluster-allow-reads-when-down", false).later("the cluster issue"),
     D::bool("cluster-allow-pubsubshard-when-down", true).later("the cluster issue"),
     D::bool("crash-log-enabled", true)
-        .moot("a panic is logged with its backtrace by Rust's panic hook"),
+        .moot("no crash handler: a panic is reported on standard error by Rust's panic hook"),
     D::bool("crash-memcheck-enabled", true).moot("no crash-time memory test"),
     D::bool("use-exit-on-panic", false)
         .flags(HIDDEN)
@@ -211,13 +211,16 @@ pub static DIRECTIVES: &[Directive] = &[
         "ignore",
     )
     .later("the replication issue"),
-    D::special("shutdown-on-sigint", "default", special::shutdown_on_signal).flags(MULTI_ARG),
+    D::special("shutdown-on-sigint", "default", special::shutdown_on_signal)
+        .flags(MULTI_ARG)
+        .later("the snapshot issue (its save flags); the signal shuts down now"),
     D::special(
         "shutdown-on-sigterm",
         "default",
         special::shutdown_on_signal,
     )
-    .flags(MULTI_ARG),
+    .flags(MULTI_ARG)
+    .later("the snapshot issue (its save flags); the signal shuts down now"),
     D::int("databases", 16, 1, 2147483647).flags(IMMUTABLE),
     D::int("port", 6379, 0, 65535),
     D::int("io-threads", 1, 1, 128)
