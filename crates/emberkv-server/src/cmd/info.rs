@@ -43,6 +43,20 @@ fn ops_per_sec(srv: &Server) -> u64 {
     }
 }
 
+/// (largest query buffer, largest unsent output, all of both) over the
+/// connected clients, from what each worker publishes.
+fn client_buffers(srv: &Server) -> (u64, u64, u64) {
+    let clients = srv.clients.lock();
+    let (mut q, mut o, mut all) = (0, 0, 0);
+    for c in clients.values() {
+        let (cq, co) = (c.qbuf_cap.load(Relaxed), c.obuf.load(Relaxed));
+        q = q.max(cq);
+        o = o.max(co);
+        all += cq + co;
+    }
+    (q, o, all)
+}
+
 fn allocated() -> u64 {
     let _ = tikv_jemalloc_ctl::epoch::advance();
     tikv_jemalloc_ctl::stats::allocated::read().unwrap_or(0) as u64
@@ -134,8 +148,9 @@ fn section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             f!("connected_clients:{}", srv.connected.load(Relaxed));
             f!("cluster_connections:0");
             f!("maxclients:{}", srv.maxclients.load(Relaxed));
-            f!("client_recent_max_input_buffer:0");
-            f!("client_recent_max_output_buffer:0");
+            let (qmax, omax, _) = client_buffers(srv);
+            f!("client_recent_max_input_buffer:{qmax}");
+            f!("client_recent_max_output_buffer:{omax}");
             f!("blocked_clients:{}", srv.blocking.blocked_clients());
             f!("tracking_clients:0");
             f!("clients_in_timeout_table:0");
@@ -164,6 +179,9 @@ fn section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             f!("total_system_memory:{total_mem}");
             f!("total_system_memory_human:{}", human(total_mem));
             f!("number_of_cached_scripts:{}", srv.scripts.cache.len());
+            // Client buffers are heap memory, so used_memory (jemalloc's
+            // allocated bytes) already counts them; this is their share.
+            f!("mem_clients_normal:{}", client_buffers(srv).2);
             f!("maxmemory:0");
             f!("maxmemory_human:0B");
             f!("maxmemory_policy:noeviction");

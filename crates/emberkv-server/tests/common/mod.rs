@@ -62,6 +62,11 @@ impl Server {
         Self::spawn(cmd, port)
     }
 
+    /// A prepared command (environment and all), waited for as any server.
+    pub fn spawn_cmd(cmd: Command, port: u16) -> Server {
+        Self::spawn(cmd, port)
+    }
+
     /// Another program (redis-server) started with exactly `args`.
     pub fn start_cmd(program: &str, args: &[String], port: u16) -> Server {
         let mut cmd = Command::new(program);
