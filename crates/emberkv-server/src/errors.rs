@@ -5,6 +5,8 @@ pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong
 pub const SYNTAX: &str = "ERR syntax error";
 pub const NOT_INT: &str = "ERR value is not an integer or out of range";
 pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+/// getPositiveLongFromObjectOrReply's text, for a bad count of any kind.
+pub const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
 pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
 pub const NO_SUCH_KEY: &str = "ERR no such key";
 pub const DB_RANGE: &str = "ERR DB index is out of range";

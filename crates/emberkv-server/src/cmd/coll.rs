@@ -173,54 +173,88 @@ pub fn store_obj(
     n
 }
 
-/// Arguments of HSCAN/SSCAN/ZSCAN: cursor, MATCH pattern, COUNT.
+/// Arguments of SCAN/HSCAN/SSCAN/ZSCAN: cursor, MATCH pattern, COUNT
+/// (and TYPE for SCAN).
 pub struct ScanArgs<'a> {
     pub cursor: u64,
     pub pattern: Option<&'a [u8]>,
     pub count: usize,
+    pub typ: Option<&'a [u8]>,
 }
 
-pub fn parse_scan<'a>(ctx: &mut Ctx<'_>, args: &super::Args<'a>) -> Option<ScanArgs<'a>> {
-    let Some(cursor) = std::str::from_utf8(args.get(2))
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-    else {
+/// The cursor at `args[at]`, or None after replying "invalid cursor".
+/// Redis checks it before anything else, even before the key lookup of
+/// HSCAN/SSCAN/ZSCAN.
+pub fn scan_cursor(ctx: &mut Ctx<'_>, args: &super::Args<'_>, at: usize) -> Option<u64> {
+    let c = super::num::parse_cursor(args.get(at));
+    if c.is_none() {
         ctx.err(errors::INVALID_CURSOR);
-        return None;
-    };
+    }
+    c
+}
+
+/// The options after the cursor (scanGenericCommand). For HSCAN, SSCAN
+/// and ZSCAN they are read only once the key exists with the right type
+/// (a missing key is an empty scan whatever follows), hence an error
+/// value instead of a reply. `with_type`: SCAN's TYPE is allowed.
+pub fn scan_opts<'a>(
+    args: &super::Args<'a>,
+    from: usize,
+    cursor: u64,
+    with_type: bool,
+) -> Result<ScanArgs<'a>, &'static str> {
     let mut s = ScanArgs {
         cursor,
         pattern: None,
         count: 10,
+        typ: None,
     };
-    let mut j = 3;
+    let mut j = from;
     while j < args.len() {
         if j + 1 >= args.len() {
-            ctx.syntax();
-            return None;
+            return Err(errors::SYNTAX);
         }
         if args.is(j, "count") {
             match crate::util::parse_i64(args.get(j + 1)) {
-                None => {
-                    ctx.err(errors::NOT_INT);
-                    return None;
-                }
-                Some(n) if n < 1 => {
-                    ctx.syntax();
-                    return None;
-                }
+                None => return Err(errors::NOT_INT),
+                Some(n) if n < 1 => return Err(errors::SYNTAX),
                 Some(n) => s.count = n as usize,
             }
         } else if args.is(j, "match") {
             let p = args.get(j + 1);
             s.pattern = if p == b"*" { None } else { Some(p) };
+        } else if with_type && args.is(j, "type") {
+            s.typ = Some(args.get(j + 1));
         } else {
-            ctx.syntax();
-            return None;
+            return Err(errors::SYNTAX);
         }
         j += 2;
     }
-    Some(s)
+    Ok(s)
+}
+
+/// HSCAN/SSCAN/ZSCAN key cursor [MATCH pattern] [COUNT count], in Redis's
+/// order: cursor, key (missing: empty scan; other type: WRONGTYPE), then
+/// the options. `step` runs one scan step over the collection.
+pub fn scan_collection(
+    ctx: &mut Ctx<'_>,
+    args: &super::Args<'_>,
+    kind: u8,
+    step: impl FnOnce(&mut Ctx<'_>, &Obj, &ScanArgs<'_>),
+) {
+    let Some(cursor) = scan_cursor(ctx, args, 2) else {
+        return;
+    };
+    read(
+        ctx,
+        args.get(1),
+        kind,
+        |c| scan_reply(c, 0, &[]),
+        |ctx, o| match scan_opts(args, 3, cursor, false) {
+            Ok(s) => step(ctx, o, &s),
+            Err(e) => ctx.err(e),
+        },
+    );
 }
 
 impl ScanArgs<'_> {
@@ -231,24 +265,21 @@ impl ScanArgs<'_> {
 }
 
 /// Parses SINTERCARD/ZINTERCARD's optional `LIMIT n` from argument `at`
-/// (0 means no limit).
-pub fn card_limit(ctx: &mut Ctx<'_>, args: &super::Args<'_>, mut at: usize) -> Option<usize> {
+/// (0 means no limit). An error value: ZINTERCARD reports it only after
+/// the key types were checked.
+pub fn card_limit(args: &super::Args<'_>, mut at: usize) -> Result<usize, &'static str> {
     let mut limit = usize::MAX;
     while at < args.len() {
         if !(args.is(at, "limit") && at + 1 < args.len()) {
-            ctx.syntax();
-            return None;
+            return Err(errors::SYNTAX);
         }
         match crate::util::parse_i64(args.get(at + 1)) {
             Some(l) if l >= 0 => limit = if l == 0 { usize::MAX } else { l as usize },
-            _ => {
-                ctx.err("ERR LIMIT can't be negative");
-                return None;
-            }
+            _ => return Err("ERR LIMIT can't be negative"),
         }
         at += 2;
     }
-    Some(limit)
+    Ok(limit)
 }
 
 /// Replies the SCAN-shaped `[cursor, [items...]]`.

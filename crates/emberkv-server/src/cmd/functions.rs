@@ -8,13 +8,17 @@ use super::{Args, Command, Ctx, Group};
 use crate::script::{engine, functions};
 use crate::store::glob::glob_match;
 
+/// FCALL/FCALL_RO function numkeys key... arg...: the function is looked
+/// up before numkeys is read, as in Redis.
 fn fcall_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ro: bool) {
-    let Some((keys, argv)) = super::scripting::keys_and_args(ctx, args) else {
-        return;
-    };
     let name = String::from_utf8_lossy(args.get(1)).into_owned();
     let Some(meta) = ctx.srv.scripts.functions.find(&name) else {
         return ctx.err("ERR Function not found");
+    };
+    let Some((keys, argv)) =
+        super::scripting::keys_and_args(ctx, args, "ERR Bad number of keys provided")
+    else {
+        return;
     };
     if ro && !meta.no_writes() {
         return ctx.err("ERR Can not execute a script with write flag using *_ro command.");
@@ -91,7 +95,10 @@ fn list(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     while i < args.len() {
         if args.is(i, "withcode") && !code {
             code = true;
-        } else if args.is(i, "libraryname") && pattern.is_none() && i + 1 < args.len() {
+        } else if args.is(i, "libraryname") && pattern.is_none() {
+            if i + 1 >= args.len() {
+                return ctx.err("ERR library name argument was not given");
+            }
             pattern = Some(args.get(i + 1));
             i += 1;
         } else {

@@ -1,6 +1,6 @@
 //! Hash commands. Encodings and conversions are in `types/hash.rs`.
 
-use super::coll::{self, parse_scan, scan_reply};
+use super::coll::{self, scan_reply};
 use super::{flags::*, Args, Command, Ctx, Group};
 use crate::errors;
 use crate::store::entry::T_HASH;
@@ -281,26 +281,21 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 
 /// HRANDFIELD key [count [WITHVALUES]]
 fn hrandfield(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    if args.len() > 4 || (args.len() == 4 && !args.is(3, "withvalues")) {
-        return ctx.syntax();
-    }
+    // Redis's order: the count, the extra argument, WITHVALUES's bound.
     let count = if args.len() >= 3 {
-        let Some(c) = ctx.int_arg(args.get(2)) else {
+        let Some(c) = super::sets::random_count(ctx, args.get(2)) else {
             return;
         };
         Some(c)
     } else {
         None
     };
+    if args.len() > 4 || (args.len() == 4 && !args.is(3, "withvalues")) {
+        return ctx.syntax();
+    }
     let withvalues = args.len() == 4;
-    if let Some(c) = count {
-        // Redis's own bound with WITHVALUES, and ours on the reply size a
-        // repeating (negative) count may ask for.
-        if (c < -(i64::MAX / 2) && withvalues)
-            || (c < 0 && c.unsigned_abs() > super::sets::MAX_RANDOM_REPLY)
-        {
-            return ctx.err("ERR value is out of range");
-        }
+    if withvalues && !super::sets::pair_count_ok(ctx, count) {
+        return;
     }
     let resp3 = ctx.client.resp == emberkv_protocol::Resp::V3;
     coll::read(
@@ -317,6 +312,9 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &Args<'_>) {
                 let (k, _) = h.random().expect("non-empty");
                 return ctx.out.bulk(k);
             };
+            if super::sets::random_reply_too_big(ctx, c) {
+                return;
+            }
             let pairs: Vec<(&[u8], &[u8])> = if c >= 0 {
                 let mut all = h.pairs();
                 let c = c as usize;
@@ -358,34 +356,25 @@ fn write_pairs(ctx: &mut Ctx<'_>, pairs: &[(&[u8], &[u8])], withvalues: bool, re
 
 /// HSCAN key cursor [MATCH pattern] [COUNT count]
 fn hscan(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let Some(s) = parse_scan(ctx, args) else {
-        return;
-    };
-    coll::read(
-        ctx,
-        args.get(1),
-        T_HASH,
-        |c| scan_reply(c, 0, &[]),
-        |ctx, o| {
-            let h = o.as_hash();
-            let mut items = Vec::new();
-            let mut cursor = s.cursor;
-            let mut budget = s.count.saturating_mul(10);
-            loop {
-                cursor = h.scan(cursor, |k, v| {
-                    if s.matches(k) {
-                        items.push(k.to_vec());
-                        items.push(v.to_vec());
-                    }
-                });
-                budget -= 1;
-                if cursor == 0 || items.len() / 2 >= s.count || budget == 0 {
-                    break;
+    coll::scan_collection(ctx, args, T_HASH, |ctx, o, s| {
+        let h = o.as_hash();
+        let mut items = Vec::new();
+        let mut cursor = s.cursor;
+        let mut budget = s.count.saturating_mul(10);
+        loop {
+            cursor = h.scan(cursor, |k, v| {
+                if s.matches(k) {
+                    items.push(k.to_vec());
+                    items.push(v.to_vec());
                 }
+            });
+            budget -= 1;
+            if cursor == 0 || items.len() / 2 >= s.count || budget == 0 {
+                break;
             }
-            scan_reply(ctx, cursor, &items);
-        },
-    );
+        }
+        scan_reply(ctx, cursor, &items);
+    });
 }
 
 const fn hash_cmd(name: &'static str, arity: i32, flags: u32, h: super::Handler) -> Command {

@@ -210,10 +210,13 @@ fn list(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let reg = &ctx.srv.commands;
     let filter: Option<(String, Vec<u8>)> = match args.len() {
         2 => None,
-        5 if args.is(2, "filterby") => Some((
-            String::from_utf8_lossy(args.get(3)).to_ascii_lowercase(),
-            args.get(4).to_vec(),
-        )),
+        5 if args.is(2, "filterby") => {
+            let kind = String::from_utf8_lossy(args.get(3)).to_ascii_lowercase();
+            if !matches!(kind.as_str(), "module" | "aclcat" | "pattern") {
+                return ctx.syntax();
+            }
+            Some((kind, args.get(4).to_vec()))
+        }
         _ => return ctx.syntax(),
     };
     let names: Vec<&str> = reg
@@ -259,17 +262,24 @@ fn key_positions(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Option<Vec<usize>> {
                 .map(|i| i as usize),
         );
     }
+    let optional = c.flags & NO_MANDATORY_KEYS != 0;
     if c.keynum > 0 {
+        // Redis's getkeys procedures read numkeys with atoi ("1x" is one
+        // key, "x" none); no key at all is an error unless the command may
+        // have none (EVAL, FCALL: an empty list).
         let at = c.keynum as usize;
         let n = line
             .get(at)
-            .and_then(|a| crate::util::parse_i64(a))
+            .map(|a| super::num::atoi(a))
             .filter(|&n| n > 0 && (n as usize) < line.len() - at);
-        let Some(n) = n else {
-            ctx.err("ERR Invalid arguments specified for command");
-            return None;
-        };
-        pos.extend(at + 1..at + 1 + n as usize);
+        match n {
+            Some(n) => pos.extend(at + 1..at + 1 + n as usize),
+            None if optional => return Some(pos),
+            None => {
+                ctx.err("ERR Invalid arguments specified for command");
+                return None;
+            }
+        }
     }
     // SORT's destination is the argument after STORE.
     if c.name == "sort" {

@@ -1,6 +1,7 @@
 //! Whole-database commands: KEYS, SCAN, RANDOMKEY, DBSIZE, SWAPDB, FLUSHDB,
 //! FLUSHALL.
 
+use super::coll;
 use super::keys::type_name;
 use super::{acl, flags::*, Args, Command, Ctx, Group};
 use crate::errors;
@@ -40,36 +41,14 @@ fn keys(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 /// shard is scanned with the table's Redis-style cursor, so the SCAN
 /// guarantees hold across table growth.
 fn scan(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let Some(cursor) = std::str::from_utf8(args.get(1))
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-    else {
-        return ctx.err(errors::INVALID_CURSOR);
+    let Some(cursor) = coll::scan_cursor(ctx, args, 1) else {
+        return;
     };
-    let mut pat: Option<&[u8]> = None;
-    let mut count: usize = 10;
-    let mut typ: Option<&[u8]> = None;
-    let mut j = 2;
-    while j < args.len() {
-        if j + 1 >= args.len() {
-            return ctx.syntax();
-        }
-        if args.is(j, "count") {
-            match crate::util::parse_i64(args.get(j + 1)) {
-                None => return ctx.err(errors::NOT_INT),
-                Some(n) if n < 1 => return ctx.syntax(),
-                Some(n) => count = n as usize,
-            }
-        } else if args.is(j, "match") {
-            let p = args.get(j + 1);
-            pat = if p == b"*" { None } else { Some(p) };
-        } else if args.is(j, "type") {
-            typ = Some(args.get(j + 1));
-        } else {
-            return ctx.syntax();
-        }
-        j += 2;
-    }
+    let opts = match coll::scan_opts(args, 2, cursor, true) {
+        Ok(o) => o,
+        Err(e) => return ctx.err(e),
+    };
+    let (pat, count, typ) = (opts.pattern, opts.count, opts.typ);
     let store = &ctx.srv.store;
     let nshards = store.nshards() as u64;
     let mut shard = cursor >> CURSOR_BITS;
@@ -171,8 +150,9 @@ fn dbsize(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
 
 /// SWAPDB index1 index2
 fn swapdb(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let parse =
-        |a: &[u8]| crate::util::parse_i64(a).filter(|&v| (0..=i32::MAX as i64).contains(&v));
+    // Redis reads both as C ints (out of int range: "invalid ... DB
+    // index"), then refuses any index it has no database for.
+    let parse = |a: &[u8]| crate::util::parse_i64(a).and_then(|v| i32::try_from(v).ok());
     let Some(a) = parse(args.get(1)) else {
         return ctx.err("ERR invalid first DB index");
     };
@@ -180,7 +160,8 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         return ctx.err("ERR invalid second DB index");
     };
     let n = ctx.srv.store.ndbs as i64;
-    if a >= n || b >= n {
+    let (a, b) = (a as i64, b as i64);
+    if a < 0 || b < 0 || a >= n || b >= n {
         return ctx.err(errors::DB_RANGE);
     }
     if a != b {

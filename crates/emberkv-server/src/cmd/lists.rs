@@ -98,13 +98,15 @@ fn rpushx(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 
 /// LPOP/RPOP key [count]
 fn pop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, front: bool) {
+    // The table's arity is "at least 2"; Redis refuses a third argument
+    // in the handler, with the arity error.
     if args.len() > 3 {
-        return ctx.syntax();
+        return ctx.err(&errors::wrong_args(&ctx.cmd.full_name));
     }
     let count = if args.len() == 3 {
         match crate::util::parse_i64(args.get(2)) {
             Some(c) if c >= 0 => Some(c as usize),
-            _ => return ctx.err("ERR value is out of range, must be positive"),
+            _ => return ctx.err(errors::NOT_POSITIVE),
         }
     } else {
         None
@@ -207,17 +209,18 @@ fn lrange(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     );
 }
 
-/// LINDEX key index
+/// LINDEX key index. Redis looks the key up first: a missing key is nil
+/// and another type WRONGTYPE whatever the index says.
 fn lindex(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let Some(i) = ctx.int_arg(args.get(2)) else {
-        return;
-    };
     coll::read(
         ctx,
         args.get(1),
         T_LIST,
         |c| c.out.null(),
         |ctx, o| {
+            let Some(i) = ctx.int_arg(args.get(2)) else {
+                return;
+            };
             let l = o.as_list();
             let idx = if i < 0 { l.len() as i64 + i } else { i };
             match (idx >= 0).then(|| l.get(idx as usize)).flatten() {
@@ -228,11 +231,8 @@ fn lindex(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     );
 }
 
-/// LSET key index element
+/// LSET key index element (key checked before the index, as LINDEX).
 fn lset(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let Some(i) = ctx.int_arg(args.get(2)) else {
-        return;
-    };
     coll::write(
         ctx,
         args.get(1),
@@ -240,6 +240,9 @@ fn lset(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         None,
         |c| c.err(errors::NO_SUCH_KEY),
         |ctx, o| {
+            let Some(i) = ctx.int_arg(args.get(2)) else {
+                return;
+            };
             let l = o.list();
             let idx = if i < 0 { l.len() as i64 + i } else { i };
             if idx >= 0 && l.set(idx as usize, args.get(3)) {
@@ -332,24 +335,27 @@ fn lpos(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         if j + 1 >= args.len() {
             return ctx.syntax();
         }
-        let Some(v) = ctx.int_arg(args.get(j + 1)) else {
-            return;
-        };
+        let v = crate::util::parse_i64(args.get(j + 1));
+        // COUNT and MAXLEN give their "can't be negative" text for a value
+        // that is not an integer as well (getPositiveLongFromObjectOrReply).
         if args.is(j, "rank") {
-            if v == 0 || v == i64::MIN {
+            let Some(v) = v else {
+                return ctx.err(errors::NOT_INT);
+            };
+            if v == 0 {
                 return ctx.err("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list");
             }
             rank = v;
         } else if args.is(j, "count") {
-            if v < 0 {
-                return ctx.err("ERR COUNT can't be negative");
+            match v {
+                Some(v) if v >= 0 => count = Some(v),
+                _ => return ctx.err("ERR COUNT can't be negative"),
             }
-            count = Some(v);
         } else if args.is(j, "maxlen") {
-            if v < 0 {
-                return ctx.err("ERR MAXLEN can't be negative");
+            match v {
+                Some(v) if v >= 0 => maxlen = v,
+                _ => return ctx.err("ERR MAXLEN can't be negative"),
             }
-            maxlen = v;
         } else {
             return ctx.syntax();
         }
@@ -367,21 +373,18 @@ fn lpos(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         |ctx, o| {
             let l = o.as_list();
             let n = l.len();
-            let want = match count {
-                None => 1,
-                Some(0) => usize::MAX,
-                Some(c) => c as usize,
-            };
+            // Redis's loop, in its (wrapping) long arithmetic: a negative
+            // rank searches from the tail with rank = -rank, which for
+            // LONG_MIN stays negative, so every match qualifies and a COUNT
+            // is never reached (7.0 answers the last match, or all of them).
+            let from_tail = rank < 0;
+            let rank = if from_tail { rank.wrapping_neg() } else { rank };
             let limit = if maxlen == 0 {
                 n
             } else {
                 (maxlen as usize).min(n)
             };
-            let mut skip = rank.unsigned_abs() - 1;
-            let mut hits = Vec::new();
-            let it: Box<dyn Iterator<Item = (usize, &[u8])>> = if rank > 0 {
-                Box::new(l.iter().enumerate().take(limit))
-            } else {
+            let it: Box<dyn Iterator<Item = (usize, &[u8])>> = if from_tail {
                 Box::new(
                     l.iter()
                         .rev()
@@ -389,17 +392,24 @@ fn lpos(ctx: &mut Ctx<'_>, args: &Args<'_>) {
                         .map(|(i, e)| (n - 1 - i, e))
                         .take(limit),
                 )
+            } else {
+                Box::new(l.iter().enumerate().take(limit))
             };
+            let mut matches = 0i64;
+            let mut hits = Vec::new();
             for (i, e) in it {
-                if e == elem {
-                    if skip > 0 {
-                        skip -= 1;
-                        continue;
-                    }
-                    hits.push(i as i64);
-                    if hits.len() >= want {
-                        break;
-                    }
+                if e != elem {
+                    continue;
+                }
+                matches += 1;
+                if matches < rank {
+                    continue;
+                }
+                hits.push(i as i64);
+                match count {
+                    None => break,
+                    Some(c) if c != 0 && matches.wrapping_sub(rank).wrapping_add(1) >= c => break,
+                    Some(_) => {}
                 }
             }
             match count {
@@ -528,31 +538,19 @@ fn lmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     run_block_op(ctx, BlockOp::ListMPop { keys, front, count }, None);
 }
 
-/// Parses a blocking timeout in seconds (fractional allowed) to an absolute
-/// deadline in ms (0: forever).
+/// Parses a blocking timeout in seconds (Redis's rules: `num::timeout_ms`)
+/// to an absolute deadline in ms (0: forever). A deadline past the end of
+/// time saturates: Redis's own sum wraps, and the client then never times
+/// out either.
 pub fn timeout_arg(ctx: &mut Ctx<'_>, a: &[u8]) -> Option<i64> {
-    let v = std::str::from_utf8(a).ok().and_then(|s| {
-        let s = s.trim_end();
-        if s.is_empty() || s.len() != a.len() {
-            return None;
+    match super::num::timeout_ms(a) {
+        Ok(0) => Some(0),
+        Ok(ms) => Some(ctx.now_ms.saturating_add(ms)),
+        Err(e) => {
+            ctx.err(e);
+            None
         }
-        s.parse::<f64>().ok()
-    });
-    let Some(v) = v.filter(|v| v.is_finite()) else {
-        ctx.err("ERR timeout is not a float or out of range");
-        return None;
-    };
-    if v < 0.0 {
-        ctx.err("ERR timeout is negative");
-        return None;
     }
-    let ms = (v * 1000.0).ceil();
-    if ms >= (i64::MAX / 2) as f64 {
-        ctx.err("ERR timeout is out of range");
-        return None;
-    }
-    let ms = ms as i64;
-    Some(if ms == 0 { 0 } else { ctx.now_ms + ms })
 }
 
 /// BLPOP/BRPOP key [key ...] timeout
@@ -611,11 +609,12 @@ fn brpoplpush(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 }
 
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+/// (Redis reads the timeout after the other arguments.)
 fn blmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let Some(deadline) = timeout_arg(ctx, args.get(1)) else {
+    let Some((keys, front, count)) = parse_mpop_args(ctx, args, 2, false) else {
         return;
     };
-    let Some((keys, front, count)) = parse_mpop_args(ctx, args, 2, false) else {
+    let Some(deadline) = timeout_arg(ctx, args.get(1)) else {
         return;
     };
     run_block_op(

@@ -19,6 +19,7 @@ pub mod keys;
 pub mod keyspace;
 pub mod lists;
 pub mod multi;
+pub mod num;
 pub mod pubsub;
 pub mod scripting;
 pub mod server;

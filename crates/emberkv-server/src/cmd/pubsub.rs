@@ -41,7 +41,13 @@ fn subscribe(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 fn psubscribe(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     subscribe_kind(ctx, args, Kind::Pattern)
 }
+/// Redis 7.0 refuses SSUBSCRIBE to a client that may not block, which
+/// includes one running EXEC (SUBSCRIBE and PSUBSCRIBE are let through
+/// there, for backward compatibility).
 fn ssubscribe(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    if ctx.client.nested {
+        return ctx.err("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+    }
     subscribe_kind(ctx, args, Kind::Shard)
 }
 fn unsubscribe(ctx: &mut Ctx<'_>, args: &Args<'_>) {

@@ -7,16 +7,24 @@ use super::{Args, Command, Ctx, Group};
 use crate::script::{self, engine};
 use std::sync::atomic::Ordering::Relaxed;
 
+const NO_SCRIPT_ERR: &str = "NOSCRIPT No matching script. Please use EVAL.";
+
 /// Up to 8 arguments inline.
 pub(crate) type ArgList<'a> = smallvec::SmallVec<[&'a [u8]; 8]>;
 
 /// The `numkeys key... arg...` tail of EVAL/EVALSHA/FCALL (numkeys at
 /// index 2): (keys, args), or None after replying Redis's error.
+/// `not_int` is the error for a numkeys that is not an integer (EVAL's is
+/// the generic one, FCALL's its own).
 pub(crate) fn keys_and_args<'a>(
     ctx: &mut Ctx<'_>,
     args: &Args<'a>,
+    not_int: &str,
 ) -> Option<(ArgList<'a>, ArgList<'a>)> {
-    let n = ctx.int_arg(args.get(2))?;
+    let Some(n) = crate::util::parse_i64(args.get(2)) else {
+        ctx.err(not_int);
+        return None;
+    };
     if n < 0 {
         ctx.err("ERR Number of keys can't be negative");
         return None;
@@ -32,13 +40,18 @@ pub(crate) fn keys_and_args<'a>(
 }
 
 fn eval_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, by_sha: bool, readonly: bool) {
-    let Some((keys, argv)) = keys_and_args(ctx, args) else {
+    // A SHA that is not 40 characters long cannot match: Redis says so
+    // before it reads numkeys (a 40-character unknown one is NOSCRIPT after).
+    if by_sha && args.get(1).len() != 40 {
+        return ctx.err(NO_SCRIPT_ERR);
+    }
+    let Some((keys, argv)) = keys_and_args(ctx, args, crate::errors::NOT_INT) else {
         return;
     };
     let (sha, body) = if by_sha {
         match script::normalize_sha(args.get(1)) {
             Some(s) => (s, None),
-            None => return ctx.err("NOSCRIPT No matching script. Please use EVAL."),
+            None => return ctx.err(NO_SCRIPT_ERR),
         }
     } else {
         // Cached once it compiles (engine::run), as Redis: a body with a

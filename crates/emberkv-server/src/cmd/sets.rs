@@ -1,7 +1,8 @@
 //! Set commands. Encodings and conversions are in `types/set.rs`.
 
-use super::coll::{self, parse_scan, scan_reply};
+use super::coll::{self, scan_reply};
 use super::{flags::*, Args, Command, Ctx, Group};
+use crate::errors;
 use crate::notify;
 use crate::store::entry::T_SET;
 use crate::types::set::Member;
@@ -12,6 +13,38 @@ use std::collections::HashSet;
 /// HRANDFIELD, ZRANDMEMBER): repetition makes it independent of the data
 /// size, so it needs its own bound.
 pub const MAX_RANDOM_REPLY: u64 = 1 << 24;
+
+/// The count of SRANDMEMBER, HRANDFIELD and ZRANDMEMBER, read as Redis
+/// reads it (getRangeLongFromObjectOrReply from -LONG_MAX to LONG_MAX).
+pub(crate) fn random_count(ctx: &mut Ctx<'_>, a: &[u8]) -> Option<i64> {
+    let c = ctx.int_arg(a)?;
+    if c == i64::MIN {
+        ctx.err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
+        return None;
+    }
+    Some(c)
+}
+
+/// HRANDFIELD WITHVALUES / ZRANDMEMBER WITHSCORES: Redis also refuses a
+/// count beyond ±LONG_MAX/2 (two reply entries per pick), after the
+/// syntax check. False after replying.
+pub(crate) fn pair_count_ok(ctx: &mut Ctx<'_>, count: Option<i64>) -> bool {
+    let ok = count.is_none_or(|c| (-(i64::MAX / 2)..=i64::MAX / 2).contains(&c));
+    if !ok {
+        ctx.err("ERR value is out of range");
+    }
+    ok
+}
+
+/// Our own bound (not Redis's) on a repeating count, checked once the key
+/// exists: a missing key answers empty whatever the count, as in Redis.
+pub(crate) fn random_reply_too_big(ctx: &mut Ctx<'_>, count: i64) -> bool {
+    let big = count < 0 && count.unsigned_abs() > MAX_RANDOM_REPLY;
+    if big {
+        ctx.err("ERR value is out of range");
+    }
+    big
+}
 
 fn reply_member(ctx: &mut Ctx<'_>, m: &Member<'_>) {
     match m {
@@ -118,26 +151,18 @@ fn scard(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     );
 }
 
-/// Parses SPOP/SRANDMEMBER's optional count.
-fn count_arg(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Result<Option<i64>, ()> {
-    match args.len() {
-        2 => Ok(None),
-        3 => ctx.int_arg(args.get(2)).map(Some).ok_or(()),
-        _ => {
-            ctx.syntax();
-            Err(())
-        }
-    }
-}
-
 /// SPOP key [count]
 fn spop(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let Ok(count) = count_arg(ctx, args) else {
-        return;
+    let count = match args.len() {
+        2 => None,
+        // One text for "not an integer" and "negative", as Redis's
+        // getPositiveLongFromObjectOrReply.
+        3 => match crate::util::parse_i64(args.get(2)) {
+            Some(c) if c >= 0 => Some(c),
+            _ => return ctx.err(errors::NOT_POSITIVE),
+        },
+        _ => return ctx.syntax(),
     };
-    if count.is_some_and(|c| c < 0) {
-        return ctx.err("ERR value is out of range, must be positive");
-    }
     coll::write(
         ctx,
         args.get(1),
@@ -173,12 +198,14 @@ fn spop(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 
 /// SRANDMEMBER key [count]
 fn srandmember(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let Ok(count) = count_arg(ctx, args) else {
-        return;
+    let count = match args.len() {
+        2 => None,
+        3 => match random_count(ctx, args.get(2)) {
+            Some(c) => Some(c),
+            None => return,
+        },
+        _ => return ctx.syntax(),
     };
-    if count.is_some_and(|c| c.unsigned_abs() > MAX_RANDOM_REPLY && c < 0) {
-        return ctx.err("ERR value is out of range");
-    }
     coll::read(
         ctx,
         args.get(1),
@@ -193,6 +220,9 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &Args<'_>) {
                 let m = s.random().expect("non-empty");
                 return reply_member(ctx, &m);
             };
+            if random_reply_too_big(ctx, c) {
+                return;
+            }
             if c < 0 {
                 let n = c.unsigned_abs() as usize;
                 ctx.out.array(n);
@@ -445,8 +475,10 @@ fn sintercard(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     ) else {
         return;
     };
-    let Some(limit) = coll::card_limit(ctx, args, j) else {
-        return;
+    // SINTERCARD reads LIMIT before the keys (ZINTERCARD after them).
+    let limit = match coll::card_limit(args, j) {
+        Ok(l) => l,
+        Err(e) => return ctx.err(e),
     };
     let srv = ctx.srv;
     let (hashed, mut locked) = lock_keys(&srv.store, &keys, None);
@@ -457,35 +489,26 @@ fn sintercard(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 
 /// SSCAN key cursor [MATCH pattern] [COUNT count]
 fn sscan(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let Some(s) = parse_scan(ctx, args) else {
-        return;
-    };
-    coll::read(
-        ctx,
-        args.get(1),
-        T_SET,
-        |c| scan_reply(c, 0, &[]),
-        |ctx, o| {
-            let set = o.as_set();
-            let mut items = Vec::new();
-            let mut cursor = s.cursor;
-            let mut budget = s.count.saturating_mul(10);
-            loop {
-                cursor = set.scan(cursor, |m| {
-                    m.with(|b| {
-                        if s.matches(b) {
-                            items.push(b.to_vec());
-                        }
-                    })
-                });
-                budget -= 1;
-                if cursor == 0 || items.len() >= s.count || budget == 0 {
-                    break;
-                }
+    coll::scan_collection(ctx, args, T_SET, |ctx, o, s| {
+        let set = o.as_set();
+        let mut items = Vec::new();
+        let mut cursor = s.cursor;
+        let mut budget = s.count.saturating_mul(10);
+        loop {
+            cursor = set.scan(cursor, |m| {
+                m.with(|b| {
+                    if s.matches(b) {
+                        items.push(b.to_vec());
+                    }
+                })
+            });
+            budget -= 1;
+            if cursor == 0 || items.len() >= s.count || budget == 0 {
+                break;
             }
-            scan_reply(ctx, cursor, &items);
-        },
-    );
+        }
+        scan_reply(ctx, cursor, &items);
+    });
 }
 
 const fn set_cmd(name: &'static str, arity: i32, flags: u32, h: super::Handler) -> Command {

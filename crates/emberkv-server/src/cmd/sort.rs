@@ -151,14 +151,9 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ro: bool) {
             let mut score = 0.0;
             if !req.alpha {
                 if let Some(v) = &cmpv {
-                    match super::zsets::parse_score(v).or_else(|| {
-                        std::str::from_utf8(v)
-                            .ok()
-                            .and_then(|s| s.trim().parse::<f64>().ok())
-                    }) {
-                        Some(s) if !s.is_nan() => score = s,
-                        _ if v.is_empty() => {}
-                        _ => {
+                    match super::num::parse_sort_score(v) {
+                        Some(s) => score = s,
+                        None => {
                             return ctx.err("ERR One or more scores can't be converted into double")
                         }
                     }

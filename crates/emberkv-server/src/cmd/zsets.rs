@@ -2,7 +2,7 @@
 //! an ascending rank interval first (`resolve`), then walked forward or
 //! backward; the encodings are in `types/zset.rs`.
 
-use super::coll::{self, parse_scan, scan_reply};
+use super::coll::{self, scan_reply};
 use super::lists::{keys_then_timeout, norm_range, parse_mpop_args, run_block_op, timeout_arg};
 use super::{flags::*, Args, Command, Ctx, Group};
 use crate::blocking::BlockOp;
@@ -20,18 +20,9 @@ pub type Pairs = Vec<(Vec<u8>, f64)>;
 const NOT_FLOAT_RANGE: &str = "ERR min or max is not a float";
 const NOT_LEX_RANGE: &str = "ERR min or max not valid string range item";
 
-/// Parses a score as Redis's strtod-based parser accepts it (no spaces,
-/// "inf" forms allowed, NaN refused).
+/// Parses a score (ZADD, ZINCRBY, WEIGHTS) as Redis's string2d does.
 pub fn parse_score(s: &[u8]) -> Option<f64> {
-    let t = std::str::from_utf8(s).ok()?;
-    if t.is_empty()
-        || t.starts_with(|c: char| c.is_ascii_whitespace())
-        || t.ends_with(|c: char| c.is_ascii_whitespace())
-    {
-        return None;
-    }
-    let v: f64 = t.parse().ok()?;
-    (!v.is_nan()).then_some(v)
+    super::num::parse_double(s)
 }
 
 #[derive(Clone, Copy)]
@@ -40,18 +31,17 @@ struct ScoreBound {
     excl: bool,
 }
 
+/// `(x` or `x` (zslParseRange): more lenient than a score, see
+/// `num::parse_range_bound` (" 1", "" and a bare "(" are valid).
 fn parse_score_bound(s: &[u8]) -> Option<ScoreBound> {
-    if let Some(rest) = s.strip_prefix(b"(") {
-        Some(ScoreBound {
-            v: parse_score(rest)?,
-            excl: true,
-        })
-    } else {
-        Some(ScoreBound {
-            v: parse_score(s)?,
-            excl: false,
-        })
-    }
+    let (rest, excl) = match s.strip_prefix(b"(") {
+        Some(rest) => (rest, true),
+        None => (s, false),
+    };
+    Some(ScoreBound {
+        v: super::num::parse_range_bound(rest)?,
+        excl,
+    })
 }
 
 #[derive(Clone)]
@@ -475,7 +465,9 @@ fn parse_range_req(
     let (mut limit, mut withscores) = (None, false);
     let mut j = at + 2;
     while j < args.len() {
-        if !store && args.is(j, "withscores") && (modern || by != By::Lex) {
+        // WITHSCORES is taken with BYLEX too, to be refused below with
+        // Redis's own text.
+        if !store && args.is(j, "withscores") {
             withscores = true;
         } else if args.is(j, "limit") && j + 2 < args.len() {
             let o = ctx.int_arg(args.get(j + 1))?;
@@ -745,13 +737,12 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, min: bool) {
         return ctx.syntax();
     }
     let count = if args.len() == 3 {
-        let Some(c) = ctx.int_arg(args.get(2)) else {
-            return;
-        };
-        if c < 0 {
-            return ctx.err("ERR value is out of range, must be positive");
+        // One text for "not an integer" and "negative", as Redis's
+        // getPositiveLongFromObjectOrReply.
+        match crate::util::parse_i64(args.get(2)) {
+            Some(c) if c >= 0 => Some(c as usize),
+            _ => return ctx.err(errors::NOT_POSITIVE),
         }
-        Some(c as usize)
     } else {
         None
     };
@@ -820,11 +811,12 @@ fn bzpopmax(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 }
 
 /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
+/// (Redis reads the timeout after the other arguments.)
 fn bzmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let Some(deadline) = timeout_arg(ctx, args.get(1)) else {
+    let Some((keys, min, count)) = parse_mpop_args(ctx, args, 2, true) else {
         return;
     };
-    let Some((keys, min, count)) = parse_mpop_args(ctx, args, 2, true) else {
+    let Some(deadline) = timeout_arg(ctx, args.get(1)) else {
         return;
     };
     run_block_op(ctx, BlockOp::ZMPop { keys, min, count }, Some(deadline));
@@ -860,21 +852,30 @@ fn aggregate(a: f64, b: f64, agg: Agg) -> f64 {
     }
 }
 
-/// Parsed `numkeys key... [WEIGHTS w...] [AGGREGATE x] [WITHSCORES]`.
-struct SetOpReq<'a> {
-    keys: Vec<&'a [u8]>,
+/// The options after the source keys: `[WEIGHTS w...] [AGGREGATE x]
+/// [WITHSCORES]`, or ZINTERCARD's `[LIMIT n]`.
+struct SetOpOpts {
     weights: Vec<f64>,
     agg: Agg,
     withscores: bool,
+    /// Stop after this many results (ZINTERCARD; usize::MAX: no limit).
+    limit: usize,
 }
 
-fn parse_setop<'a>(
-    ctx: &mut Ctx<'_>,
-    args: &Args<'a>,
-    at: usize,
-    op: SetOp,
-    store: bool,
-) -> Option<SetOpReq<'a>> {
+impl SetOpOpts {
+    fn plain(n: usize) -> SetOpOpts {
+        SetOpOpts {
+            weights: vec![1.0; n],
+            agg: Agg::Sum,
+            withscores: false,
+            limit: usize::MAX,
+        }
+    }
+}
+
+/// `numkeys key...` at `at` (numkeys errors are replied at once, before
+/// any lookup, as in Redis). `None` after replying.
+fn setop_keys<'a>(ctx: &mut Ctx<'_>, args: &Args<'a>, at: usize) -> Option<Vec<&'a [u8]>> {
     let n = match crate::util::parse_i64(args.get(at)) {
         Some(n) => n,
         None => {
@@ -894,49 +895,48 @@ fn parse_setop<'a>(
         ctx.syntax();
         return None;
     }
-    let keys: Vec<&[u8]> = (at + 1..at + 1 + n).map(|i| args.get(i)).collect();
-    let mut req = SetOpReq {
-        keys,
-        weights: vec![1.0; n],
-        agg: Agg::Sum,
-        withscores: false,
-    };
-    let mut j = at + 1 + n;
+    Some((at + 1..at + 1 + n).map(|i| args.get(i)).collect())
+}
+
+/// The options from `j` on, for `n` keys. Redis reads them only after it
+/// looked up and type-checked every source key, so a WRONGTYPE wins over
+/// any option error: hence an error value, reported by `setop_compute`.
+fn setop_opts(
+    args: &Args<'_>,
+    mut j: usize,
+    n: usize,
+    op: SetOp,
+    store: bool,
+) -> Result<SetOpOpts, &'static str> {
+    let mut o = SetOpOpts::plain(n);
     while j < args.len() {
         let rem = args.len() - j - 1;
         if op != SetOp::Diff && args.is(j, "weights") && rem >= n {
             for k in 0..n {
-                match parse_score(args.get(j + 1 + k)) {
-                    Some(w) => req.weights[k] = w,
-                    None => {
-                        ctx.err("ERR weight value is not a float");
-                        return None;
-                    }
-                }
+                o.weights[k] =
+                    parse_score(args.get(j + 1 + k)).ok_or("ERR weight value is not a float")?;
             }
             j += n + 1;
         } else if op != SetOp::Diff && args.is(j, "aggregate") && rem >= 1 {
             let a = args.get(j + 1);
-            req.agg = if a.eq_ignore_ascii_case(b"sum") {
+            o.agg = if a.eq_ignore_ascii_case(b"sum") {
                 Agg::Sum
             } else if a.eq_ignore_ascii_case(b"min") {
                 Agg::Min
             } else if a.eq_ignore_ascii_case(b"max") {
                 Agg::Max
             } else {
-                ctx.syntax();
-                return None;
+                return Err(errors::SYNTAX);
             };
             j += 2;
         } else if !store && args.is(j, "withscores") {
-            req.withscores = true;
+            o.withscores = true;
             j += 1;
         } else {
-            ctx.syntax();
-            return None;
+            return Err(errors::SYNTAX);
         }
     }
-    Some(req)
+    Ok(o)
 }
 
 /// Score of `m` in an input that is a sorted set or (score 1) a set.
@@ -958,25 +958,32 @@ fn input_pairs(g: &Obj) -> Vec<(Vec<u8>, f64)> {
     v
 }
 
-/// Computes ZUNION/ZINTER/ZDIFF under one lock (plus `dst`'s shard), and
-/// hands the sorted result and the lock to `then`.
+/// Computes ZUNION/ZINTER/ZDIFF of `keys` under one lock (plus `dst`'s
+/// shard), and hands the options, the sorted result and the lock to
+/// `then`. The keys are type-checked before `opts` is looked at.
 fn setop_compute(
     ctx: &mut Ctx<'_>,
-    req: &SetOpReq<'_>,
+    keys: &[&[u8]],
+    opts: Result<SetOpOpts, &'static str>,
     op: SetOp,
-    limit: usize,
     dst: Option<&[u8]>,
-    then: impl FnOnce(&mut Ctx<'_>, &mut crate::store::Locked<'_>, Vec<(Vec<u8>, f64)>),
+    then: impl FnOnce(&mut Ctx<'_>, &mut crate::store::Locked<'_>, &SetOpOpts, Vec<(Vec<u8>, f64)>),
 ) {
     let srv = ctx.srv;
     let store = &srv.store;
     let hd = dst.map(|d| store.hash(d));
-    let (hashed, mut locked) = super::sets::lock_keys(store, &req.keys, hd);
+    let (hashed, mut locked) = super::sets::lock_keys(store, keys, hd);
+    let req: SetOpOpts;
     let result: Vec<(Vec<u8>, f64)> = {
         // Sets count as sorted sets with every score 1, as in Redis.
         let Ok(inputs) = coll::read_many(ctx, &mut locked, &hashed, &[T_ZSET, T_SET]) else {
             return ctx.wrongtype();
         };
+        req = match opts {
+            Ok(o) => o,
+            Err(e) => return ctx.err(e),
+        };
+        let limit = req.limit;
         let mut acc: Vec<(Vec<u8>, f64)> = Vec::new();
         match op {
             SetOp::Union => {
@@ -1054,26 +1061,27 @@ fn setop_compute(
         });
         acc
     };
-    then(ctx, &mut locked, result);
+    then(ctx, &mut locked, &req, result);
 }
 
 fn zsetop(ctx: &mut Ctx<'_>, args: &Args<'_>, op: SetOp) {
-    let Some(req) = parse_setop(ctx, args, 1, op, false) else {
+    let Some(keys) = setop_keys(ctx, args, 1) else {
         return;
     };
-    let ws = req.withscores;
-    setop_compute(ctx, &req, op, usize::MAX, None, |ctx, _, res| {
-        reply_pairs(ctx, &res, ws)
+    let opts = setop_opts(args, 2 + keys.len(), keys.len(), op, false);
+    setop_compute(ctx, &keys, opts, op, None, |ctx, _, o, res| {
+        reply_pairs(ctx, &res, o.withscores)
     });
 }
 
 fn zsetop_store(ctx: &mut Ctx<'_>, args: &Args<'_>, op: SetOp) {
-    let Some(req) = parse_setop(ctx, args, 2, op, true) else {
+    let Some(keys) = setop_keys(ctx, args, 2) else {
         return;
     };
+    let opts = setop_opts(args, 3 + keys.len(), keys.len(), op, true);
     let dst = args.get(1);
     let h = ctx.srv.store.hash(dst);
-    setop_compute(ctx, &req, op, usize::MAX, Some(dst), |ctx, locked, res| {
+    setop_compute(ctx, &keys, opts, op, Some(dst), |ctx, locked, _, res| {
         let z = ZSet::from_pairs(res.iter().map(|(m, s)| (&m[..], *s)));
         let event = match op {
             SetOp::Union => "zunionstore",
@@ -1105,48 +1113,39 @@ fn zdiffstore(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     zsetop_store(ctx, args, SetOp::Diff)
 }
 
-/// ZINTERCARD numkeys key [key ...] [LIMIT limit]
+/// ZINTERCARD numkeys key [key ...] [LIMIT limit]: numkeys as ZINTER's
+/// (too many is a syntax error here, unlike SINTERCARD), LIMIT after the
+/// key types.
 fn zintercard(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let n = match crate::util::parse_i64(args.get(1)) {
-        Some(n) => n,
-        None => return ctx.err(errors::NOT_INT),
-    };
-    if n < 1 {
-        return ctx.err("ERR at least 1 input key is needed for 'zintercard' command");
-    }
-    let n = n as usize;
-    if n > args.len() - 2 {
-        return ctx.err("ERR Number of keys can't be greater than number of args");
-    }
-    let Some(limit) = coll::card_limit(ctx, args, 2 + n) else {
+    let Some(keys) = setop_keys(ctx, args, 1) else {
         return;
     };
-    let req = SetOpReq {
-        keys: (2..2 + n).map(|i| args.get(i)).collect(),
-        weights: vec![1.0; n],
-        agg: Agg::Sum,
-        withscores: false,
-    };
-    setop_compute(ctx, &req, SetOp::Inter, limit, None, |ctx, _, res| {
+    let n = keys.len();
+    let opts = coll::card_limit(args, 2 + n).map(|limit| SetOpOpts {
+        limit,
+        ..SetOpOpts::plain(n)
+    });
+    setop_compute(ctx, &keys, opts, SetOp::Inter, None, |ctx, _, _, res| {
         ctx.out.int(res.len() as i64)
     });
 }
 
 /// ZRANDMEMBER key [count [WITHSCORES]]
 fn zrandmember(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    if args.len() > 4 || (args.len() == 4 && !args.is(3, "withscores")) {
-        return ctx.syntax();
-    }
+    // Redis's order: the count, the extra argument, WITHSCORES's bound.
     let count = if args.len() >= 3 {
-        let Some(c) = ctx.int_arg(args.get(2)) else {
+        let Some(c) = super::sets::random_count(ctx, args.get(2)) else {
             return;
         };
         Some(c)
     } else {
         None
     };
-    if count.is_some_and(|c| c < 0 && c.unsigned_abs() > super::sets::MAX_RANDOM_REPLY) {
-        return ctx.err("ERR value is out of range");
+    if args.len() > 4 || (args.len() == 4 && !args.is(3, "withscores")) {
+        return ctx.syntax();
+    }
+    if args.len() == 4 && !super::sets::pair_count_ok(ctx, count) {
+        return;
     }
     let ws = args.len() == 4;
     coll::read(
@@ -1163,6 +1162,9 @@ fn zrandmember(ctx: &mut Ctx<'_>, args: &Args<'_>) {
                 let (m, _) = z.random().expect("non-empty");
                 return ctx.out.bulk(m);
             };
+            if super::sets::random_reply_too_big(ctx, c) {
+                return;
+            }
             let pairs: Vec<(Vec<u8>, f64)> = if c >= 0 {
                 let mut all = z.collect(0, z.len() - 1, false);
                 if (c as usize) < all.len() {
@@ -1185,34 +1187,25 @@ fn zrandmember(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 
 /// ZSCAN key cursor [MATCH pattern] [COUNT count]
 fn zscan(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let Some(s) = parse_scan(ctx, args) else {
-        return;
-    };
-    coll::read(
-        ctx,
-        args.get(1),
-        T_ZSET,
-        |c| scan_reply(c, 0, &[]),
-        |ctx, o| {
-            let z = o.as_zset();
-            let mut items = Vec::new();
-            let mut cursor = s.cursor;
-            let mut budget = s.count.saturating_mul(10);
-            loop {
-                cursor = z.scan(cursor, |m, sc| {
-                    if s.matches(m) {
-                        items.push(m.to_vec());
-                        items.push(emberkv_protocol::format_double(sc).into_bytes());
-                    }
-                });
-                budget -= 1;
-                if cursor == 0 || items.len() / 2 >= s.count || budget == 0 {
-                    break;
+    coll::scan_collection(ctx, args, T_ZSET, |ctx, o, s| {
+        let z = o.as_zset();
+        let mut items = Vec::new();
+        let mut cursor = s.cursor;
+        let mut budget = s.count.saturating_mul(10);
+        loop {
+            cursor = z.scan(cursor, |m, sc| {
+                if s.matches(m) {
+                    items.push(m.to_vec());
+                    items.push(emberkv_protocol::format_double(sc).into_bytes());
                 }
+            });
+            budget -= 1;
+            if cursor == 0 || items.len() / 2 >= s.count || budget == 0 {
+                break;
             }
-            scan_reply(ctx, cursor, &items);
-        },
-    );
+        }
+        scan_reply(ctx, cursor, &items);
+    });
 }
 
 const fn z(name: &'static str, arity: i32, flags: u32, h: super::Handler) -> Command {

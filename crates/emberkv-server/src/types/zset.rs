@@ -130,6 +130,9 @@ impl ZSet {
         }
         match self {
             ZSet::Lp(l) => {
+                // Redis's listpack keeps a score that is an integer as an
+                // integer, so -0 reads back as 0 there (a skiplist keeps -0).
+                let score = if score == 0.0 { 0.0 } else { score };
                 let old = Self::lp_find(l, m);
                 if let Some((off, s)) = old {
                     if s == score {

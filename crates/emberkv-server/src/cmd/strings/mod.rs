@@ -10,7 +10,6 @@ use crate::errors;
 use crate::notify;
 use crate::store::entry::T_STRING;
 use crate::store::Table;
-use crate::util::longdouble::LongDouble;
 pub(crate) use ops::{write_string, At, Expire};
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -28,42 +27,70 @@ fn get_str<'t>(
     }
 }
 
-/// Options shared by SET and GETEX.
+/// The expiry flag of SET/GETEX.
+#[derive(Clone, Copy, PartialEq)]
+enum Ttl {
+    Ex,
+    Px,
+    ExAt,
+    PxAt,
+}
+
+/// Options shared by SET and GETEX; the expiry value is still text.
 #[derive(Default)]
-struct SetOpts {
+struct SetOpts<'a> {
     nx: bool,
     xx: bool,
     get: bool,
     keepttl: bool,
     persist: bool,
-    expire: Option<i64>,
+    ttl: Option<(Ttl, &'a [u8])>,
 }
 
 /// Parses `[NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL|PERSIST]` from
-/// argument `from` on. `set` selects SET's options, else GETEX's.
-fn parse_set_opts(ctx: &mut Ctx<'_>, args: &Args<'_>, from: usize, set: bool) -> Option<SetOpts> {
+/// argument `from` on, as parseExtendedStringArgumentsOrReply: a flag may
+/// come again (the last value wins), but flags that contradict each other
+/// (NX and XX, two different expiry kinds...) are a syntax error. `set`
+/// selects SET's options, else GETEX's. The expiry value is read by
+/// [`expire_at`]: GETEX does that only after looking the key up.
+fn parse_set_opts<'a>(
+    ctx: &mut Ctx<'_>,
+    args: &Args<'a>,
+    from: usize,
+    set: bool,
+) -> Option<SetOpts<'a>> {
     let mut o = SetOpts::default();
-    let mut unit: Option<(bool, bool)> = None; // (milliseconds, absolute)
-    let mut raw_exp: &[u8] = b"";
     let mut j = from;
     while j < args.len() {
         let a = args.get(j);
         let has_next = j + 1 < args.len();
         let is = |s: &str| a.eq_ignore_ascii_case(s.as_bytes());
-        let expire_free = unit.is_none() && !o.keepttl && !o.persist;
+        let kind = if is("ex") {
+            Some(Ttl::Ex)
+        } else if is("px") {
+            Some(Ttl::Px)
+        } else if is("exat") {
+            Some(Ttl::ExAt)
+        } else if is("pxat") {
+            Some(Ttl::PxAt)
+        } else {
+            None
+        };
+        let no_ttl = o.ttl.is_none();
         if set && is("nx") && !o.xx {
             o.nx = true;
         } else if set && is("xx") && !o.nx {
             o.xx = true;
         } else if set && is("get") {
             o.get = true;
-        } else if set && is("keepttl") && expire_free {
+        } else if set && is("keepttl") && no_ttl && !o.persist {
             o.keepttl = true;
-        } else if !set && is("persist") && expire_free {
+        } else if !set && is("persist") && no_ttl && !o.keepttl {
             o.persist = true;
-        } else if (is("ex") || is("px") || is("exat") || is("pxat")) && expire_free && has_next {
-            unit = Some((is("px") || is("pxat"), is("exat") || is("pxat")));
-            raw_exp = args.get(j + 1);
+        } else if let Some(k) = kind
+            .filter(|&k| has_next && !o.keepttl && !o.persist && o.ttl.is_none_or(|(t, _)| t == k))
+        {
+            o.ttl = Some((k, args.get(j + 1)));
             j += 1;
         } else {
             ctx.syntax();
@@ -71,28 +98,30 @@ fn parse_set_opts(ctx: &mut Ctx<'_>, args: &Args<'_>, from: usize, set: bool) ->
         }
         j += 1;
     }
-    if let Some((ms, absolute)) = unit {
-        let v = ctx.int_arg(raw_exp)?;
-        let name = if set { "set" } else { "getex" };
-        if v <= 0 || (!ms && v > i64::MAX / 1000) {
+    Some(o)
+}
+
+/// The absolute deadline (ms) an expiry option asks for
+/// (getExpireMillisecondsOrReply), or None after replying Redis's error.
+fn expire_at(ctx: &mut Ctx<'_>, (kind, raw): (Ttl, &[u8]), name: &str) -> Option<i64> {
+    let v = ctx.int_arg(raw)?;
+    let ms = matches!(kind, Ttl::Px | Ttl::PxAt);
+    if v <= 0 || (!ms && v > i64::MAX / 1000) {
+        ctx.err(&errors::invalid_expire(name));
+        return None;
+    }
+    let v = if ms { v } else { v * 1000 };
+    let at = match kind {
+        Ttl::ExAt | Ttl::PxAt => Some(v),
+        Ttl::Ex | Ttl::Px => v.checked_add(ctx.now_ms),
+    };
+    match at {
+        Some(at) if at > 0 => Some(at),
+        _ => {
             ctx.err(&errors::invalid_expire(name));
-            return None;
-        }
-        let v = if ms { v } else { v * 1000 };
-        let at = if absolute {
-            Some(v)
-        } else {
-            v.checked_add(ctx.now_ms)
-        };
-        match at {
-            Some(at) if at > 0 => o.expire = Some(at),
-            _ => {
-                ctx.err(&errors::invalid_expire(name));
-                return None;
-            }
+            None
         }
     }
-    Some(o)
 }
 
 /// SET key value [NX|XX] [GET] [EX|PX|EXAT|PXAT t|KEEPTTL]
@@ -100,8 +129,11 @@ fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let Some(o) = parse_set_opts(ctx, args, 3, true) else {
         return;
     };
-    let expire = match (o.expire, o.keepttl) {
-        (Some(t), _) => Expire::At(t),
+    let expire = match (o.ttl, o.keepttl) {
+        (Some(ttl), _) => match expire_at(ctx, ttl, "set") {
+            Some(t) => Expire::At(t),
+            None => return,
+        },
         (None, true) => Expire::Keep,
         (None, false) => Expire::None,
     };
@@ -274,7 +306,9 @@ fn getdel(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     }
 }
 
-/// GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST]
+/// GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST]. As in Redis, the flags
+/// are checked first, then the key (missing: nil, other type: WRONGTYPE),
+/// and only then the expiry value.
 fn getex(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let Some(o) = parse_set_opts(ctx, args, 2, false) else {
         return;
@@ -283,13 +317,21 @@ fn getex(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let h = ctx.srv.store.hash(key);
     let mut shard = ctx.srv.store.lock(h);
     let t = &mut shard.dbs[ctx.client.db];
-    // Reply straight from the entry, then change its TTL (no copy).
-    match get_str(ctx, t, h, key) {
-        Ok(Some(v)) => ctx.out.bulk(v),
+    let v = match get_str(ctx, t, h, key) {
+        Ok(Some(v)) => v,
         Ok(None) => return ctx.out.null(),
         Err(()) => return ctx.wrongtype(),
-    }
-    let event = if let Some(at) = o.expire {
+    };
+    let at = match o.ttl {
+        Some(ttl) => match expire_at(ctx, ttl, "getex") {
+            Some(at) => Some(at),
+            None => return,
+        },
+        None => None,
+    };
+    // Reply straight from the entry, then change its TTL (no copy).
+    ctx.out.bulk(v);
+    let event = if let Some(at) = at {
         if at <= ctx.now_ms {
             t.delete(h, key);
             "del"
@@ -298,9 +340,15 @@ fn getex(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             "expire"
         }
     } else if o.persist {
-        if !super::expire::set_expire(t, h, key, None) {
+        // A key without a TTL is left alone: no event, and a WATCH on it
+        // holds, as in Redis.
+        let had = t
+            .lookup(h, key, ctx.now_ms)
+            .is_some_and(|e| e.expire_at().is_some());
+        if !had {
             return;
         }
+        super::expire::set_expire(t, h, key, None);
         "persist"
     } else {
         return;
@@ -528,11 +576,10 @@ fn decrby(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 }
 
 /// INCRBYFLOAT key increment (long double arithmetic, as Redis)
+/// (the increment is read after the key's type, as in Redis).
 fn incrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let Some(incr) = LongDouble::parse(args.get(2)) else {
-        return ctx.err(errors::NOT_FLOAT);
-    };
-    match on_key(ctx, args.get(1), |t, at| ops::incr_by_float(t, at, &incr)) {
+    let incr = args.get(2);
+    match on_key(ctx, args.get(1), |t, at| ops::incr_by_float(t, at, incr)) {
         Ok(s) => {
             ctx.out.bulk(s.as_bytes());
             ctx.notify(notify::STRING, "incrbyfloat", args.get(1));
@@ -543,6 +590,23 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 
 /// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]
 fn lcs(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    // Redis checks the key types before it reads any option.
+    let store = &ctx.srv.store;
+    let (ka, kb) = (args.get(1), args.get(2));
+    let (ha, hb) = (store.hash(ka), store.hash(kb));
+    let mut locked = store.lock_many([ha, hb]);
+    let db = ctx.client.db;
+    let mut fetch = |h: u64, k: &[u8]| -> Result<Vec<u8>, ()> {
+        match locked.table(h, db).lookup(h, k, ctx.now_ms) {
+            None => Ok(Vec::new()),
+            Some(e) if e.kind() != T_STRING => Err(()),
+            Some(e) => Ok(e.str_value().to_vec()),
+        }
+    };
+    let (Ok(a), Ok(b)) = (fetch(ha, ka), fetch(hb, kb)) else {
+        return ctx.err("ERR The specified keys must contain string values");
+    };
+    drop(locked);
     let (mut len_only, mut idx, mut withlen, mut minlen) = (false, false, false, 0i64);
     let mut j = 3;
     while j < args.len() {
@@ -566,22 +630,6 @@ fn lcs(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if len_only && idx {
         return ctx.err("ERR If you want both the length and indexes, please just use IDX.");
     }
-    let store = &ctx.srv.store;
-    let (ka, kb) = (args.get(1), args.get(2));
-    let (ha, hb) = (store.hash(ka), store.hash(kb));
-    let mut locked = store.lock_many([ha, hb]);
-    let db = ctx.client.db;
-    let mut fetch = |h: u64, k: &[u8]| -> Result<Vec<u8>, ()> {
-        match locked.table(h, db).lookup(h, k, ctx.now_ms) {
-            None => Ok(Vec::new()),
-            Some(e) if e.kind() != T_STRING => Err(()),
-            Some(e) => Ok(e.str_value().to_vec()),
-        }
-    };
-    let (Ok(a), Ok(b)) = (fetch(ha, ka), fetch(hb, kb)) else {
-        return ctx.err("ERR The specified keys must contain string values");
-    };
-    drop(locked);
     if lcs::table_bytes(&a, &b) > ctx.srv.max_bulk_len.load(Relaxed) {
         return ctx
             .err("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");

@@ -83,8 +83,9 @@ pub fn incr_by(t: &mut Table, at: At<'_>, delta: i64) -> Result<i64, OpError> {
     Ok(new)
 }
 
-/// INCRBYFLOAT: the new value as Redis prints it.
-pub fn incr_by_float(t: &mut Table, at: At<'_>, incr: &LongDouble) -> Result<String, OpError> {
+/// INCRBYFLOAT: the new value as Redis prints it. The type, then the
+/// current value, then the increment are checked, in Redis's order.
+pub fn incr_by_float(t: &mut Table, at: At<'_>, incr: &[u8]) -> Result<String, OpError> {
     let cur = match current(t, at)? {
         None => LongDouble::Finite {
             neg: false,
@@ -93,6 +94,7 @@ pub fn incr_by_float(t: &mut Table, at: At<'_>, incr: &LongDouble) -> Result<Str
         },
         Some(v) => LongDouble::parse(v).ok_or(OpError::NotFloat)?,
     };
+    let incr = &LongDouble::parse(incr).ok_or(OpError::NotFloat)?;
     let sum = cur.add(incr);
     if !cur.is_finite() || !incr.is_finite() || !sum.is_finite() {
         return Err(OpError::NanOrInf);
@@ -191,10 +193,9 @@ mod tests {
         assert_eq!(incr_by(&mut t, k, 1), Err(OpError::Overflow));
         write_string(&mut t, k, b"x", Expire::None, 0);
         assert_eq!(incr_by(&mut t, k, 1), Err(OpError::NotInt));
-        let f = LongDouble::parse(b"0.1").unwrap();
         let g = at(&hs, b"f");
-        assert_eq!(incr_by_float(&mut t, g, &f).as_deref(), Ok("0.1"));
-        assert_eq!(incr_by_float(&mut t, g, &f).as_deref(), Ok("0.2"));
+        assert_eq!(incr_by_float(&mut t, g, b"0.1").as_deref(), Ok("0.1"));
+        assert_eq!(incr_by_float(&mut t, g, b"0.1").as_deref(), Ok("0.2"));
     }
 
     #[test]
