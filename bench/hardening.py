@@ -20,7 +20,7 @@ import argparse, os, socket, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-EMBERKV = os.path.join(ROOT, "target", "release", "emberkv-server")
+EMBERKV = os.environ.get("EMBERKV_BIN", os.path.join(ROOT, "target", "release", "emberkv-server"))
 
 
 def free_port():

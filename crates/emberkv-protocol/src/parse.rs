@@ -90,6 +90,19 @@ impl RequestParser {
         Self::default()
     }
 
+    /// Gives back the argument index of a huge frame once it is done (a
+    /// 100k-argument SADD leaves 1.6 MB of ranges behind otherwise, for as
+    /// long as the connection lives). Call between frames.
+    pub fn release_big_buffers(&mut self) {
+        const KEEP: usize = 1024;
+        if self.args.capacity() > KEEP && (self.done || self.args.is_empty()) {
+            self.args = Vec::new();
+        }
+        if self.inline.capacity() > KEEP * 16 && (self.done || self.inline.is_empty()) {
+            self.inline = Vec::new();
+        }
+    }
+
     /// Parses one frame from the start of `buf`.
     ///
     /// `Ok(Some(n))`: a frame of `n` bytes is complete; its arguments are read

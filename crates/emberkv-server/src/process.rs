@@ -187,10 +187,12 @@ pub fn set_proc_title(cfg: &Config) {
         _ => String::new(),
     })
     .unwrap_or_default();
-    let mut name: Vec<u8> = title.trim().bytes().take(15).collect();
-    name.push(0);
-    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes.
-    unsafe { libc::prctl(libc::PR_SET_NAME, name.as_ptr() as libc::c_ulong, 0, 0, 0) };
+    let name: Vec<u8> = title.trim().bytes().take(15).collect();
+    // The main thread's name (what ps and top show), whichever thread asks:
+    // CONFIG SET runs on a worker, and prctl would rename that worker.
+    if let Err(e) = std::fs::write("/proc/self/comm", &name) {
+        warn!(error = %e, "could not set the process title");
+    }
 }
 
 /// `server_cpulist 0-3,8-11` / `1,3` / `0-7:2`: the CPUs a thread may run on.

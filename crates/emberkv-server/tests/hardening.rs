@@ -360,3 +360,52 @@ fn flushall_returns_memory() {
         rss(&srv) < full / 4
     });
 }
+
+/// Found by running Redis 7.0's own test suite against emberkv (external
+/// server mode): each assertion is one of its tests.
+#[test]
+fn found_by_redis_test_suite() {
+    let srv = Server::start(&[]);
+    let mut r = srv.raw();
+    // unit/sort: the last STORE is the destination.
+    assert_eq!(
+        s(&r.cmd(&[
+            "COMMAND", "GETKEYS", "sort", "abc", "store", "invalid", "store", "stillbad", "store",
+            "def"
+        ])),
+        "*2\r\n$3\r\nabc\r\n$3\r\ndef\r\n"
+    );
+    // unit/functions: every argument before the code is an option.
+    assert_eq!(
+        s(&r.cmd(&[
+            "FUNCTION",
+            "LOAD",
+            "foo",
+            "bar",
+            "#!lua name=x\nredis.register_function('f', function() return 1 end)"
+        ])),
+        "-ERR Unknown option given: foo\r\n"
+    );
+    // unit/introspection: CLIENT KILL USER of no such user; qbuf shows
+    // the running command (26 bytes for CLIENT INFO).
+    assert_eq!(
+        s(&r.cmd(&["CLIENT", "KILL", "USER", "wrong_user"])),
+        "-ERR No such user 'wrong_user'\r\n"
+    );
+    let info = s(&r.cmd(&["CLIENT", "INFO"]));
+    assert!(info.contains(" qbuf=26 "), "{info}");
+    // unit/lazyfree: UNLINK of a 100k set gives the memory back, the
+    // parser's index of the 100k arguments included.
+    let orig = srv.used_memory();
+    let mut sadd: Vec<String> = vec!["SADD".into(), "myset".into()];
+    sadd.extend((0..100_000).map(|i| i.to_string()));
+    let sadd: Vec<&str> = sadd.iter().map(String::as_str).collect();
+    assert_eq!(r.cmd(&sadd), b":100000\r\n");
+    let peak = srv.used_memory();
+    assert!(peak > orig + 1_000_000);
+    assert_eq!(r.cmd(&["UNLINK", "myset"]), b":1\r\n");
+    eventually("memory reclaimed", Duration::from_secs(5), || {
+        let m = srv.used_memory();
+        m < peak && m < orig * 2
+    });
+}

@@ -131,3 +131,22 @@ fn backlog_oom_score_and_thp() {
         assert_eq!(thp, "0", "disable-thp yes is the default");
     }
 }
+
+/// `set-proc-title` with `proc-title-template`: the process's name (Linux
+/// keeps 15 bytes), at start and after CONFIG SET.
+#[test]
+fn process_title() {
+    let srv = Server::start(&["--proc-title-template", "ekv {port}"]);
+    let comm = || proc_field(srv.pid(), "comm", "").unwrap_or_default();
+    assert_eq!(comm(), format!("ekv {}", srv.port));
+    let mut r = srv.raw();
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "proc-title-template", "{title}-{port}"]),
+        b"+OK\r\n"
+    );
+    let want: String = format!("emberkv-server-{}", srv.port)
+        .chars()
+        .take(15)
+        .collect();
+    assert_eq!(comm(), want);
+}

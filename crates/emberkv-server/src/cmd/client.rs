@@ -230,6 +230,13 @@ fn kill(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         } else if args.is(j, "laddr") {
             laddr = Some(v);
         } else if args.is(j, "user") {
+            // Only the default user exists until ACL users do.
+            if v != b"default" {
+                let mut m = b"ERR No such user '".to_vec();
+                m.extend_from_slice(v);
+                m.push(b'\'');
+                return ctx.out.error_bytes(&m);
+            }
             user = Some(v);
         } else if args.is(j, "skipme") {
             match v.to_ascii_lowercase().as_slice() {

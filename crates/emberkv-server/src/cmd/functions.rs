@@ -38,17 +38,18 @@ fn fcall_ro(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 
 /// FUNCTION LOAD [REPLACE] code
 fn load(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let (replace, code) = match args.len() {
-        3 => (false, args.get(2)),
-        4 if args.is(2, "replace") => (true, args.get(3)),
-        4 => {
+    // Every argument before the code is an option; only REPLACE exists.
+    let mut replace = false;
+    for i in 2..args.len() - 1 {
+        if !args.is(i, "replace") {
             return ctx.err(&format!(
                 "ERR Unknown option given: {}",
-                String::from_utf8_lossy(args.get(2))
-            ))
+                String::from_utf8_lossy(args.get(i))
+            ));
         }
-        _ => return ctx.err(&crate::errors::wrong_args("function|load")),
-    };
+        replace = true;
+    }
+    let code = args.get(args.len() - 1);
     let (name, body) = match functions::parse_shebang(code) {
         Ok(x) => x,
         Err(e) => return ctx.err(&e),

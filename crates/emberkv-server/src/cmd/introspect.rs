@@ -283,9 +283,9 @@ fn key_positions(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Option<Vec<usize>> {
     }
     // SORT's destination is the argument after STORE.
     if c.name == "sort" {
-        if let Some(i) = (2..line.len() - 1).find(|&i| line[i].eq_ignore_ascii_case(b"store")) {
-            pos.push(i + 1);
-        }
+        pos.extend(super::sort::store_key_index(line.len(), |i, w| {
+            line[i].eq_ignore_ascii_case(w.as_bytes())
+        }));
     }
     if pos.is_empty() {
         ctx.err("ERR The command has no key arguments");

@@ -238,9 +238,7 @@ impl Command {
             }
         }
         if self.name == "sort" {
-            if let Some(i) = (2..args.len().saturating_sub(1)).find(|&i| args.is(i, "store")) {
-                v.push(i + 1);
-            }
+            v.extend(sort::store_key_index(args.len(), |i, w| args.is(i, w)));
         }
         v
     }

@@ -275,3 +275,22 @@ pub static COMMANDS: &[Command] = &[
             "Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
         ),
 ];
+
+/// SORT's destination key, as Redis's sortGetKeys finds it: LIMIT, GET and
+/// BY skip their arguments, and the *last* STORE wins (as SORT itself
+/// stores to the last one). `is(i, word)` compares argument `i`.
+pub fn store_key_index(argc: usize, is: impl Fn(usize, &str) -> bool) -> Option<usize> {
+    let mut found = None;
+    let mut i = 2;
+    while i < argc {
+        if is(i, "limit") {
+            i += 2;
+        } else if is(i, "get") || is(i, "by") {
+            i += 1;
+        } else if is(i, "store") && i + 1 < argc {
+            found = Some(i + 1);
+        }
+        i += 1;
+    }
+    found
+}

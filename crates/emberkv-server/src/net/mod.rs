@@ -486,6 +486,7 @@ impl Worker {
         if conn.rbuf.is_empty() && conn.rbuf.capacity() > KEEP_BUF {
             conn.rbuf = Vec::new();
         }
+        conn.parser.release_big_buffers();
         if !self.flush(key) {
             self.close(key);
         }
@@ -740,6 +741,16 @@ impl Worker {
 /// Parses and runs every complete request in the connection's buffer.
 fn process(srv: &Server, conn: &mut Conn, now_ms: i64, stats: &WorkerStats, qlimit: usize) {
     let mut pos = 0;
+    // CLIENT LIST's qbuf while this batch runs: the whole query buffer,
+    // as Redis shows it (the running command included).
+    conn.client
+        .shared
+        .qbuf
+        .store(conn.rbuf.len() as u64, Relaxed);
+    conn.client
+        .shared
+        .qbuf_cap
+        .store(conn.rbuf.capacity() as u64, Relaxed);
     // The transaction gate, shared for the whole batch (gate.rs).
     let mut gate = Gate::enter(srv);
     let max_bulk_len = srv.max_bulk_len.load(Relaxed) as usize;

@@ -100,6 +100,10 @@ impl Engine {
             self.lua.gc_collect().ok();
             self.gc_base = self.lua.used_memory();
             self.gc_count = 0;
+            if used - self.gc_base > GC_GROWTH {
+                // Tens of MB just freed: give the pages back now.
+                crate::lazyfree::purge_later();
+            }
             return;
         }
         self.gc_count += 1;
