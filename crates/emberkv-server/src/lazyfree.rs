@@ -76,12 +76,25 @@ struct Purge;
 
 impl Drop for Purge {
     fn drop(&mut self) {
-        // "arena.<MALLCTL_ARENAS_ALL>.purge"; takes no value.
-        const NAME: &[u8] = b"arena.4096.purge\0";
+        purge_now();
+    }
+}
+
+/// The purge itself, on the calling thread.
+pub fn purge_now() {
+    // Arena by arena (MALLCTL_ARENAS_ALL covers only the arenas jemalloc's
+    // control structure knew at its last refresh), then all.
+    let _ = tikv_jemalloc_ctl::epoch::advance();
+    let n = tikv_jemalloc_ctl::arenas::narenas::read().unwrap_or(0);
+    for i in (0..n)
+        .map(|i| i.to_string())
+        .chain(std::iter::once("4096".to_string()))
+    {
+        let name = format!("arena.{i}.purge\0");
         // SAFETY: a NUL-terminated name and no old or new value.
         unsafe {
             tikv_jemalloc_sys::mallctl(
-                NAME.as_ptr() as *const libc::c_char,
+                name.as_ptr() as *const libc::c_char,
                 std::ptr::null_mut(),
                 std::ptr::null_mut(),
                 std::ptr::null_mut(),

@@ -221,11 +221,14 @@ fn flush(ctx: &mut Ctx<'_>, dbs: std::ops::Range<usize>, asynchronous: bool) {
     let had_data = old.iter().any(|t| !t.is_empty());
     if asynchronous && had_data {
         crate::lazyfree::defer(Box::new(old));
+        crate::lazyfree::purge_later();
     } else {
         drop(old);
-    }
-    if had_data {
-        crate::lazyfree::purge_later();
+        // As Redis after a synchronous flush: give the pages back before
+        // replying (the flush itself already took time in proportion).
+        if had_data {
+            crate::lazyfree::purge_now();
+        }
     }
     ctx.out.ok();
 }

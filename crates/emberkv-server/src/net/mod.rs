@@ -32,6 +32,15 @@ use tracing::{debug, info, warn};
 
 const WAKER: Token = Token(usize::MAX);
 
+/// What a poll reported for one token, kept until it is handled.
+#[derive(Clone, Copy)]
+struct Ev {
+    token: Token,
+    readable: bool,
+    writable: bool,
+    closed: bool,
+}
+
 thread_local! {
     /// The worker running on this thread while it executes requests, for
     /// `serve_while_busy` (null otherwise, and while it is already serving).
@@ -153,6 +162,7 @@ pub fn run(srv: Arc<Server>) -> io::Result<()> {
                         blocked: Vec::new(),
                         rerun: Vec::new(),
                         again: Vec::new(),
+                        batch: Default::default(),
                         close_later: Vec::new(),
                     }
                     .run()
@@ -182,6 +192,8 @@ struct Worker {
     rerun: Vec<usize>,
     /// Connections with unread input left after READS_PER_EVENT reads.
     again: Vec<(usize, bool)>,
+    /// Events polled and not handled yet (see `handle_events`).
+    batch: std::collections::VecDeque<Ev>,
     /// Connections to close once the running script is over.
     close_later: Vec<usize>,
     stats: Arc<WorkerStats>,
@@ -255,9 +267,21 @@ impl Worker {
         Ok(())
     }
 
+    /// Queues a poll's events and handles them. They go through a queue
+    /// kept in the worker, not straight from `events`, because a script run
+    /// by one of them may serve the others from its hook (`busy_poll`):
+    /// epoll is edge-triggered, so an event already taken from the kernel
+    /// but left in a suspended loop would never come back, and that client
+    /// would wait for the script to end (a SCRIPT KILL sent by it, for ever).
     fn handle_events(&mut self, events: &Events) {
-        for ev in events.iter() {
-            match ev.token() {
+        self.batch.extend(events.iter().map(|ev| Ev {
+            token: ev.token(),
+            readable: ev.is_readable(),
+            writable: ev.is_writable(),
+            closed: ev.is_read_closed() || ev.is_error(),
+        }));
+        while let Some(ev) = self.batch.pop_front() {
+            match ev.token {
                 WAKER => self.handle_inbox(),
                 Token(t) if t >= LISTENER_BASE => self.accept(t - LISTENER_BASE),
                 Token(key) => {
@@ -267,11 +291,10 @@ impl Worker {
                         self.rerun.push(key);
                         continue;
                     }
-                    let closed = ev.is_read_closed() || ev.is_error();
-                    if ev.is_readable() || closed {
-                        self.on_readable(key, closed);
+                    if ev.readable || ev.closed {
+                        self.on_readable(key, ev.closed);
                     }
-                    if ev.is_writable() && self.conns.contains(key) {
+                    if ev.writable && self.conns.contains(key) {
                         self.on_writable(key);
                     }
                 }
@@ -282,7 +305,8 @@ impl Worker {
     /// While a script on this worker runs past `busy-reply-threshold`, its
     /// hook calls this (through `serve_while_busy`) so this worker's other
     /// clients are still served: they get -BUSY, and SCRIPT KILL works from
-    /// any connection, as in Redis.
+    /// any connection, as in Redis. The events of the batch the script came
+    /// from go first (see `handle_events`).
     fn busy_poll(&mut self) {
         let mut events = Events::with_capacity(256);
         if self.poll.poll(&mut events, Some(Duration::ZERO)).is_ok() {
