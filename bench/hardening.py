@@ -23,19 +23,8 @@ ROOT = os.path.dirname(HERE)
 EMBERKV = os.environ.get("EMBERKV_BIN", os.path.join(ROOT, "target", "release", "emberkv-server"))
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def rss(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
+sys.path.insert(0, HERE)
+from compare import free_port, rss_bytes as rss  # noqa: E402
 
 
 def fds(pid):

@@ -6,28 +6,7 @@ mod common;
 use common::*;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::time::{Duration, Instant};
-
-fn info_field(srv: &Server, section: &str, field: &str) -> String {
-    let text = s(&srv.raw().cmd(&["INFO", section]));
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_default()
-        .trim()
-        .to_string()
-}
-
-/// Waits (bounded) until `f` holds.
-fn eventually(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("timed out waiting for: {what}");
-}
+use std::time::Duration;
 
 /// A client that sends part of a request and closes is freed at once,
 /// whatever is buffered (before, it stayed until `timeout`, so 25 of them
@@ -124,6 +103,22 @@ fn shutdown_inside_multi_is_refused() {
     assert_eq!(r.cmd(&["PING"]), b"+PONG\r\n");
 }
 
+/// Runs, from another thread, a script that writes and then loops: past
+/// the busy threshold it cannot be killed.
+fn start_unkillable_script(port: u16) {
+    std::thread::spawn(move || {
+        let mut r = Raw::connect(port);
+        r.s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut b = [0u8; 64];
+        let _ = r.s.write_all(&encode(&[
+            b"EVAL",
+            b"redis.call('set','x','1') while 1 do end",
+            b"0",
+        ]));
+        let _ = r.s.read(&mut b);
+    });
+}
+
 fn busy(srv: &Server) -> bool {
     srv.raw().cmd(&["PING"]).starts_with(b"-BUSY")
 }
@@ -164,18 +159,7 @@ fn script_looping_through_pcall_can_be_killed() {
 #[test]
 fn shutdown_nosave_stops_an_unkillable_script() {
     let mut srv = Server::start(&["--busy-reply-threshold", "10"]);
-    let port = srv.port;
-    std::thread::spawn(move || {
-        let mut r = Raw::connect(port);
-        r.s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        let mut b = [0u8; 64];
-        let _ = r.s.write_all(&encode(&[
-            b"EVAL",
-            b"redis.call('set','x','1') while 1 do end",
-            b"0",
-        ]));
-        let _ = r.s.read(&mut b);
-    });
+    start_unkillable_script(srv.port);
     eventually("script busy", Duration::from_secs(5), || busy(&srv));
     assert!(s(&srv.raw().cmd(&["SCRIPT", "KILL"])).starts_with("-UNKILLABLE"));
     assert!(s(&srv.raw().cmd(&["SHUTDOWN"])).starts_with("-BUSY"));
@@ -193,18 +177,7 @@ fn signals_while_busy_and_sighup() {
     srv.signal(libc::SIGHUP);
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(srv.raw().cmd(&["PING"]), b"+PONG\r\n", "SIGHUP stopped it");
-    let port = srv.port;
-    std::thread::spawn(move || {
-        let mut r = Raw::connect(port);
-        r.s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        let mut b = [0u8; 64];
-        let _ = r.s.write_all(&encode(&[
-            b"EVAL",
-            b"redis.call('set','x','1') while 1 do end",
-            b"0",
-        ]));
-        let _ = r.s.read(&mut b);
-    });
+    start_unkillable_script(srv.port);
     eventually("script busy", Duration::from_secs(5), || busy(&srv));
     srv.signal(libc::SIGTERM);
     let st = srv

@@ -6,26 +6,6 @@ mod common;
 use common::*;
 use std::time::{Duration, Instant};
 
-fn info_field(srv: &Server, section: &str, field: &str) -> String {
-    let text = s(&srv.raw().cmd(&["INFO", section]));
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_default()
-        .trim()
-        .to_string()
-}
-
-fn eventually(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("timed out waiting for: {what}");
-}
-
 /// After FLUSHALL the freed memory goes back to the OS (before, RSS stayed
 /// at the dataset's peak).
 #[test]

@@ -65,24 +65,10 @@ pub fn find(name: &str) -> Option<(usize, &'static Directive)> {
     DIRECTIVES.iter().enumerate().find(|(_, d)| d.is(name))
 }
 
-/// Redis's memory sizes: `1gb`, `512mb`, `100k` (k = 1000, kb = 1024).
+/// Redis's memory sizes (`memtoull`): `1gb`, `512mb`, `100k` (k = 1000,
+/// kb = 1024).
 pub fn parse_memory(s: &str) -> Option<u64> {
-    let lower = s.to_ascii_lowercase();
-    let split = lower
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(lower.len());
-    let (num, unit) = lower.split_at(split);
-    let mul: u64 = match unit {
-        "" | "b" => 1,
-        "k" => 1000,
-        "kb" => 1024,
-        "m" => 1000 * 1000,
-        "mb" => 1024 * 1024,
-        "g" => 1000 * 1000 * 1000,
-        "gb" => 1024 * 1024 * 1024,
-        _ => return None,
-    };
-    num.parse::<u64>().ok()?.checked_mul(mul)
+    spec::memory(s).map(|n| n as u64)
 }
 
 /// A start-up error, worded as Redis's (the line, then why).

@@ -419,3 +419,25 @@ impl Server {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
+
+/// One field of an INFO section.
+pub fn info_field(srv: &Server, section: &str, field: &str) -> String {
+    let text = s(&srv.raw().cmd(&["INFO", section]));
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+/// Waits (bounded) until `f` holds.
+pub fn eventually(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out waiting for: {what}");
+}
