@@ -48,7 +48,7 @@ pub fn write_pidfile(cfg: &Config) {
     if path.is_empty() {
         return;
     }
-    match std::fs::write(&path, format!("{}\n", std::process::id())) {
+    match write_atomically(&path, format!("{}\n", std::process::id()).as_bytes()) {
         Ok(()) => {
             let _ = PIDFILE.set(path);
         }
@@ -56,10 +56,29 @@ pub fn write_pidfile(cfg: &Config) {
     }
 }
 
+/// Writes `path` whole or not at all: a temporary name in the same
+/// directory, fsync, rename (a reader never sees a half-written pid).
+fn write_atomically(path: &str, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = format!("{path}.tmp-{}", std::process::id());
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 pub fn remove_pidfile() {
     if let Some(p) = PIDFILE.get() {
         info!("Removing the pid file.");
-        let _ = std::fs::remove_file(p);
+        if let Err(e) = std::fs::remove_file(p) {
+            warn!(path = %p, error = %e, "could not remove the pid file");
+        }
     }
 }
 

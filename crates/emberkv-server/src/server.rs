@@ -354,7 +354,9 @@ impl Server {
         let sock = self.config.read().get("unixsocket").to_string();
         if !sock.is_empty() {
             tracing::info!("Removing the unix socket file.");
-            let _ = std::fs::remove_file(&sock);
+            if let Err(e) = std::fs::remove_file(&sock) {
+                tracing::warn!(path = %sock, error = %e, "could not remove the unix socket file");
+            }
         }
         tracing::warn!("emberkv is now ready to exit, bye bye...");
     }
