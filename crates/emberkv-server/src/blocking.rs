@@ -15,6 +15,7 @@
 //! writer sees the waiter. Lock order is always registry, then shards.
 
 use crate::cmd::{lists, zsets, Ctx};
+use crate::effects;
 use crate::notify;
 use crate::server::Server;
 use crate::store::Table;
@@ -58,12 +59,15 @@ pub enum Served {
 
 /// The pop of the first of `keys` that has anything: the notification
 /// (the pop's event, and "del" if it emptied the key) and the reply.
+/// The pop is propagated as its non-blocking form, `verb key [count]`
+/// (BLPOP as LPOP, BZMPOP as ZPOPMIN key count), as Redis propagates it.
+#[allow(clippy::too_many_arguments)]
 fn first_pop<T>(
     srv: &Server,
     db: usize,
-    now: i64,
     keys: &[Vec<u8>],
-    (class, event): (u32, &str),
+    (class, event): (u32, &'static str),
+    (verb, counted): (&[u8], bool),
     pop: impl Fn(&mut Table, u64, &[u8]) -> Result<Option<Vec<T>>, ()>,
     reply: impl FnOnce(&[u8], Vec<T>),
 ) -> Served {
@@ -74,7 +78,13 @@ fn first_pop<T>(
         match pop(t, h, k) {
             Err(()) => return Served::WrongType,
             Ok(Some(v)) if !v.is_empty() => {
-                notify::popped(srv, class, event, k, db, now, t, h);
+                notify::popped(class, event, k, db, t, h);
+                if counted {
+                    let n = itoa::Buffer::new().format(v.len()).to_owned();
+                    effects::propagate(db, &[verb, k, n.as_bytes()]);
+                } else {
+                    effects::propagate(db, &[verb, k]);
+                }
                 reply(k, v);
                 return Served::Yes;
             }
@@ -82,6 +92,14 @@ fn first_pop<T>(
         }
     }
     Served::No
+}
+
+fn end_verb<'a>(first: bool, a: &'a [u8], b: &'a [u8]) -> &'a [u8] {
+    if first {
+        a
+    } else {
+        b
+    }
 }
 
 impl BlockOp {
@@ -109,9 +127,9 @@ impl BlockOp {
             BlockOp::ListPop { keys, front } => first_pop(
                 srv,
                 db,
-                now,
                 keys,
                 (notify::LIST, notify::list_event(*front, false)),
+                (end_verb(*front, b"LPOP", b"RPOP"), false),
                 |t, h, k| lists::pop_from(t, h, k, *front, 1, now, lru),
                 |k, v| {
                     out.array(2);
@@ -122,9 +140,9 @@ impl BlockOp {
             BlockOp::ListMPop { keys, front, count } => first_pop(
                 srv,
                 db,
-                now,
                 keys,
                 (notify::LIST, notify::list_event(*front, false)),
+                (end_verb(*front, b"LPOP", b"RPOP"), true),
                 |t, h, k| lists::pop_from(t, h, k, *front, *count, now, lru),
                 |k, v| {
                     out.array(2);
@@ -162,17 +180,13 @@ impl BlockOp {
                 let _ = lists::push_to(td, hd, dst, *to_front, [&v[0][..]], now, lru);
                 // Redis's order: the push, then the pop (and the source's del).
                 let ev = notify::list_event(*to_front, true);
-                notify::notify(srv, notify::LIST, ev, dst, db, now);
+                notify::notify(notify::LIST, ev, dst, db);
                 let ev = notify::list_event(*from_front, false);
-                notify::popped(
-                    srv,
-                    notify::LIST,
-                    ev,
-                    src,
+                notify::popped(notify::LIST, ev, src, db, locked.table(hs, db), hs);
+                let side = |f: bool| -> &[u8] { end_verb(f, b"LEFT", b"RIGHT") };
+                effects::propagate(
                     db,
-                    now,
-                    locked.table(hs, db),
-                    hs,
+                    &[b"LMOVE", src, dst, side(*from_front), side(*to_front)],
                 );
                 out.bulk(&v[0]);
                 Served::Yes
@@ -180,9 +194,9 @@ impl BlockOp {
             BlockOp::ZPop { keys, min } => first_pop(
                 srv,
                 db,
-                now,
                 keys,
                 (notify::ZSET, if *min { "zpopmin" } else { "zpopmax" }),
+                (end_verb(*min, b"ZPOPMIN", b"ZPOPMAX"), false),
                 |t, h, k| zsets::pop_from(t, h, k, *min, 1, now, lru),
                 |k, v| {
                     out.array(3);
@@ -194,9 +208,9 @@ impl BlockOp {
             BlockOp::ZMPop { keys, min, count } => first_pop(
                 srv,
                 db,
-                now,
                 keys,
                 (notify::ZSET, if *min { "zpopmin" } else { "zpopmax" }),
+                (end_verb(*min, b"ZPOPMIN", b"ZPOPMAX"), true),
                 |t, h, k| zsets::pop_from(t, h, k, *min, *count, now, lru),
                 |k, v| {
                     out.array(2);
@@ -330,10 +344,11 @@ pub fn signal<'a>(srv: &Server, db: usize, keys: impl IntoIterator<Item = &'a [u
         while let Some(&id) = inner.keys.get(&kid).and_then(|q| q.front()) {
             let w = &inner.waiters[&id];
             let mut buf = Vec::new();
-            let served = {
+            // Each served pop is its own unit of the write funnel.
+            let served = crate::funnel::unit(srv, now, || {
                 let mut out = ReplyWriter::new(&mut buf, w.resp);
                 w.op.try_serve(srv, w.db, now, &mut out)
-            };
+            });
             if !matches!(served, Served::Yes) {
                 break;
             }

@@ -135,6 +135,7 @@ pub fn dispatch<'s>(
     let clock = crate::server::clock();
     let start = clock.raw();
     let reply_at = w.buf.len();
+    crate::effects::begin();
     {
         let mut ctx = Ctx {
             srv,
@@ -150,25 +151,19 @@ pub fn dispatch<'s>(
     if cmd.has(flags::EXCLUSIVE) {
         gate.release(srv);
     }
-    // A write may serve clients blocked on its keys (one atomic load when
-    // nobody is blocked). Watchers were marked as the write happened
-    // (`Ctx::notify`).
-    if cmd.has(flags::WRITE) && srv.blocking.any() {
-        let idx = cmd.key_indexes(args);
-        let db = client.db;
-        keys_ready(srv, client, db, idx.iter().map(|&i| args.get(i)), now_ms);
-    }
-    crate::notify::flush_new(srv, client.db, now_ms);
-    if crate::store::LOG_EXPIRED.load(Relaxed) {
-        for k in crate::store::take_expired() {
-            crate::notify::notify(
-                srv,
-                crate::notify::EXPIRED,
-                "expired",
-                &k,
-                client.db,
-                now_ms,
-            );
+    // The write funnel: what the command changed goes, once, to the dirty
+    // counter, the watchers, the notifications and the propagation stream
+    // (its own arguments, unless it propagated an effect of its own), then
+    // serves clients blocked on the keys it changed (after the whole
+    // transaction or script, when nested).
+    let db = client.db;
+    let verbatim = |u: &mut crate::effects::stream::Unit| u.op_iter(db, args.len(), args.iter());
+    let wake = crate::funnel::close(srv, stats, now_ms, Some(&verbatim));
+    if !wake.is_empty() {
+        if client.nested {
+            client.deferred.extend(wake);
+        } else {
+            crate::funnel::wake(srv, wake, now_ms);
         }
     }
     #[cfg(feature = "stall-diagnostics")]
@@ -180,11 +175,6 @@ pub fn dispatch<'s>(
         cs.failed.add(1);
         stats.count_error(&out[reply_at..]);
     }
-
-    // Propagation hook: once the AOF and replicas exist, write commands that
-    // changed the dataset are fed to them here, with relative expiries
-    // rewritten to absolute times (SET .. EX → SET .. PXAT, EXPIRE →
-    // PEXPIREAT) by the command that knows its arguments.
 }
 
 /// Refuses a command before it runs. Inside MULTI the refusal also dooms
@@ -214,27 +204,6 @@ fn reject(
     counted.push(b'-');
     counted.extend_from_slice(msg);
     stats.count_error(&counted);
-}
-
-/// Keys of `db` were written: serves clients blocked on them (after the
-/// transaction or script, when nested).
-pub(crate) fn keys_ready<'k>(
-    srv: &Server,
-    client: &mut Client,
-    db: usize,
-    keys: impl Iterator<Item = &'k [u8]>,
-    now: i64,
-) {
-    if !srv.blocking.any() {
-        return;
-    }
-    if client.nested {
-        client
-            .deferred
-            .extend(keys.map(|k| (db, Box::<[u8]>::from(k))));
-    } else {
-        crate::blocking::signal(srv, db, keys, now);
-    }
 }
 
 /// Opt-in stall diagnostics: thread CPU time excludes preemption and VM

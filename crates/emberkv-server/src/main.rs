@@ -1,26 +1,7 @@
 //! emberkv-server: start-up, logging, signals.
 
-mod blocking;
-mod client;
-mod cmd;
-mod config;
-mod dispatch;
-mod errors;
-mod gate;
-mod lazyfree;
-mod logging;
-mod net;
-mod notify;
-mod process;
-mod pubsub;
-mod script;
-mod server;
-mod store;
-mod types;
-mod util;
-mod watch;
-
 use config::Config;
+use emberkv_server::{config, lazyfree, logging, net, process, server};
 use server::Server;
 use std::sync::Arc;
 use tracing::{debug, error, info, warn};

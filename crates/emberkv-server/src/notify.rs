@@ -6,23 +6,7 @@
 use crate::server::Server;
 use std::sync::atomic::Ordering::Relaxed;
 
-pub const KEYSPACE: u32 = 1 << 0; // K
-pub const KEYEVENT: u32 = 1 << 1; // E
-pub const GENERIC: u32 = 1 << 2; // g
-pub const STRING: u32 = 1 << 3; // $
-pub const LIST: u32 = 1 << 4; // l
-pub const SET: u32 = 1 << 5; // s
-pub const HASH: u32 = 1 << 6; // h
-pub const ZSET: u32 = 1 << 7; // z
-pub const EXPIRED: u32 = 1 << 8; // x
-pub const EVICTED: u32 = 1 << 9; // e
-pub const STREAM: u32 = 1 << 10; // t
-pub const KEY_MISS: u32 = 1 << 11; // m
-pub const MODULE: u32 = 1 << 12; // d
-pub const NEW: u32 = 1 << 13; // n
-/// 'A': every class but key-miss and new-key.
-pub const ALL: u32 =
-    GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+pub use crate::effects::class::*;
 
 const LETTERS: &[(u8, u32)] = &[
     (b'g', GENERIC),
@@ -78,42 +62,15 @@ pub fn flags_string(f: u32) -> String {
     s
 }
 
-/// Whether events of `class` are published at all.
+/// Records that `key` of `db` changed, with its event: the write funnel
+/// (effects/) carries it to the watchers, the blocked clients, the
+/// subscribers of notifications and the propagation stream.
 #[inline]
-pub fn enabled(srv: &Server, class: u32) -> bool {
-    let f = srv.notify_flags.load(Relaxed);
-    f & class != 0 && f & (KEYSPACE | KEYEVENT) != 0
+pub fn notify(class: u32, event: &'static str, key: &[u8], db: usize) {
+    crate::effects::change(db, class, event, key);
 }
 
-/// Publishes the `new` events of keys this thread created since the last
-/// call (they precede the event of the command that created them).
-pub fn flush_new(srv: &Server, db: usize, now: i64) {
-    if crate::store::LOG_NEW.load(Relaxed) {
-        for k in crate::store::take_new() {
-            publish(srv, "new", &k, db, now);
-        }
-    }
-}
-
-/// Publishes one event about `key` in `db`.
-pub fn notify(srv: &Server, class: u32, event: &str, key: &[u8], db: usize, now: i64) {
-    // A change to a key is notified here, whoever made it (a command, a
-    // blocked client served, expiry): its watchers are marked at the same
-    // place, as Redis pairs signalModifiedKey with the notification.
-    if class != KEY_MISS && srv.watches.any() {
-        srv.watches.touch(db, std::iter::once(key));
-    }
-    let f = srv.notify_flags.load(Relaxed);
-    if f & class == 0 || f & (KEYSPACE | KEYEVENT) == 0 {
-        return;
-    }
-    if class != NEW {
-        flush_new(srv, db, now);
-    }
-    publish(srv, event, key, db, now);
-}
-
-fn publish(srv: &Server, event: &str, key: &[u8], db: usize, now: i64) {
+pub fn publish(srv: &Server, event: &str, key: &[u8], db: usize, now: i64) {
     let f = srv.notify_flags.load(Relaxed);
     let mut ch = Vec::with_capacity(24 + key.len().max(event.len()));
     if f & KEYSPACE != 0 {
@@ -137,23 +94,17 @@ fn prefix(ch: &mut Vec<u8>, kind: &[u8], db: usize) {
 
 /// After a pop from the collection at `key`: the pop's event, then "del"
 /// if the pop emptied (and so deleted) the key.
-#[allow(clippy::too_many_arguments)]
 pub fn popped(
-    srv: &Server,
     class: u32,
-    event: &str,
+    event: &'static str,
     key: &[u8],
     db: usize,
-    now: i64,
-    t: &mut crate::store::Table,
+    t: &crate::store::Table,
     h: u64,
 ) {
-    if srv.notify_flags.load(Relaxed) == 0 && !srv.watches.any() {
-        return;
-    }
-    notify(srv, class, event, key, db, now);
+    notify(class, event, key, db);
     if t.find(h, key).is_none() {
-        notify(srv, GENERIC, "del", key, db, now);
+        notify(GENERIC, "del", key, db);
     }
 }
 

@@ -52,6 +52,9 @@ pub struct WorkerStats {
     pub net_in: Counter,
     pub net_out: Counter,
     pub error_replies: Counter,
+    /// Changes to the dataset (Redis's `server.dirty`), from the write
+    /// funnel; INFO's rdb_changes_since_last_save sums them.
+    pub dirty: Counter,
     pub cmd: Box<[CmdStats]>,
     /// INFO errorstats: error replies by their first word (ERR, WRONGTYPE...).
     /// Touched only when an error is sent, so a mutex costs nothing on the
@@ -74,6 +77,7 @@ impl WorkerStats {
             net_in: Counter::default(),
             net_out: Counter::default(),
             error_replies: Counter::default(),
+            dirty: Counter::default(),
             cmd: (0..ncmds).map(|_| CmdStats::default()).collect(),
             errors: Mutex::new(BTreeMap::new()),
             epoch: AtomicU64::new(0),
@@ -171,6 +175,9 @@ pub const OBUF_PUBSUB: usize = 2;
 
 pub struct Server {
     pub store: Store,
+    /// The propagation stream (effects/stream.rs): what replaying rebuilds
+    /// the dataset from; the AOF and replicas subscribe to it.
+    pub stream: Arc<crate::effects::Stream>,
     pub blocking: crate::blocking::Blocking,
     pub watches: crate::watch::Watches,
     pub pubsub: crate::pubsub::PubSub,
@@ -242,6 +249,7 @@ impl Server {
             .collect();
         Server {
             store: Store::new(shards, config.databases()),
+            stream: Arc::default(),
             blocking: Default::default(),
             watches: Default::default(),
             pubsub: Default::default(),
@@ -302,11 +310,9 @@ impl Server {
         let events = c.notify_keyspace_events();
         self.notify_flags.store(events, Relaxed);
         let x = crate::notify::KEYSPACE | crate::notify::KEYEVENT;
-        crate::store::LOG_NEW.store(events & crate::notify::NEW != 0 && events & x != 0, Relaxed);
-        crate::store::LOG_EXPIRED.store(
-            events & crate::notify::EXPIRED != 0 && events & x != 0,
-            Relaxed,
-        );
+        crate::effects::RECORD_NEW
+            .store(events & crate::notify::NEW != 0 && events & x != 0, Relaxed);
+        crate::effects::EXPIRE_AS_UNLINK.store(c.yes("lazyfree-lazy-expire"), Relaxed);
         let obuf = c.client_output_buffer_limit();
         for (cl, lim) in self.obuf_limits.iter().enumerate() {
             for (i, a) in lim.iter().enumerate() {

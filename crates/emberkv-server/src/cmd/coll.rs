@@ -156,7 +156,7 @@ pub fn store_obj(
     key: &[u8],
     obj: Obj,
     class: u32,
-    event: &str,
+    event: &'static str,
 ) -> usize {
     let n = obj.len();
     let existed = t.delete(h, key);
@@ -164,7 +164,7 @@ pub fn store_obj(
         let (k, enc, p) = obj.into_raw();
         t.insert(h, EntryPtr::new_obj(key, k, enc, p, None, ctx.lru_clock()));
         if existed {
-            crate::store::unlog_new(key);
+            crate::effects::uncreated(key);
         }
         ctx.notify(class, event, key);
     } else if existed {

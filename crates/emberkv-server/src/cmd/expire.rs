@@ -92,6 +92,19 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ms: bool, absolute: bool) 
     drop(shard);
     ctx.out.int(1);
     ctx.notify(crate::notify::GENERIC, event, key);
+    // Propagated with the absolute deadline (PEXPIREAT key ms [options]),
+    // or as the deletion when the deadline has passed, as Redis does.
+    if crate::effects::propagating() {
+        let db = ctx.client.db;
+        if event == "del" {
+            crate::effects::propagate(db, &[crate::effects::del_verb(), key]);
+        } else {
+            let at = itoa::Buffer::new().format(when).to_owned();
+            let mut v: Vec<&[u8]> = vec![b"PEXPIREAT", key, at.as_bytes()];
+            v.extend(args.iter().skip(3));
+            crate::effects::propagate(db, &v);
+        }
+    }
 }
 
 fn expire(ctx: &mut Ctx<'_>, args: &Args<'_>) {

@@ -274,6 +274,11 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             let s = sum.to_human();
             h.set(args.get(2), s.as_bytes());
             ctx.notify(crate::notify::HASH, "hincrbyfloat", args.get(1));
+            // The result, not the increment, so replicas round alike.
+            crate::effects::propagate(
+                ctx.client.db,
+                &[b"HSET", args.get(1), args.get(2), s.as_bytes()],
+            );
             ctx.out.bulk(s.as_bytes())
         },
     );

@@ -239,11 +239,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     }
     td.insert(hd, new);
     drop(locked);
-    crate::notify::flush_new(ctx.srv, dst_db, ctx.now_ms);
     ctx.notify_db(crate::notify::GENERIC, "copy_to", dst, dst_db);
-    if dst_db != db {
-        ctx.key_written(dst_db, dst);
-    }
     ctx.out.int(1);
 }
 
@@ -268,10 +264,8 @@ fn move_cmd(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     shard.dbs[to].insert(h, e);
     drop(shard);
     // The key's "new" event belongs to the destination database.
-    crate::notify::flush_new(ctx.srv, to, ctx.now_ms);
     ctx.notify_db(crate::notify::GENERIC, "move_from", key, from);
     ctx.notify_db(crate::notify::GENERIC, "move_to", key, to);
-    ctx.key_written(to, key);
     ctx.out.int(1);
 }
 

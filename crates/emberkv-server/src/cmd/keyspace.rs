@@ -172,6 +172,8 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         let mut locked = ctx.srv.store.lock_all();
         for shard in locked.shards() {
             shard.dbs.swap(a, b);
+            shard.dbs[a].set_db(a);
+            shard.dbs[b].set_db(b);
         }
         drop(locked);
         // Clients blocked in either database may now find their keys.
@@ -179,6 +181,9 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             crate::blocking::signal_db(ctx.srv, db, ctx.now_ms);
         }
     }
+    // Propagated even when both databases are empty, as Redis does.
+    crate::effects::dirty(1);
+    crate::effects::force();
     ctx.out.ok();
 }
 
@@ -212,13 +217,17 @@ fn flush(ctx: &mut Ctx<'_>, dbs: std::ops::Range<usize>, asynchronous: bool) {
         for shard in locked.shards() {
             for db in dbs.clone() {
                 let expired = shard.dbs[db].expired;
-                let mut fresh = Table::new_keyspace(store.hasher);
+                let mut fresh = Table::new_keyspace(store.hasher, db);
                 fresh.expired = expired;
                 old.push(std::mem::replace(&mut shard.dbs[db], fresh));
             }
         }
     }
     let had_data = old.iter().any(|t| !t.is_empty());
+    // Redis counts the keys removed, and propagates the flush even of an
+    // empty database.
+    crate::effects::dirty(old.iter().map(|t| t.len() as u64).sum());
+    crate::effects::force();
     if asynchronous && had_data {
         crate::lazyfree::defer(Box::new(old));
         crate::lazyfree::purge_later();
@@ -246,6 +255,8 @@ fn flushall(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if let Some(a) = flush_mode(ctx, args) {
         let n = ctx.srv.store.ndbs;
         flush(ctx, 0..n, a);
+        // FLUSHALL counts one more than the keys it removed, as Redis.
+        crate::effects::dirty(1);
     }
 }
 

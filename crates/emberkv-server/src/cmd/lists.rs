@@ -127,7 +127,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, front: bool) {
     );
     if matches!(&r, Ok(Some(v)) if !v.is_empty()) {
         let ev = notify::list_event(front, false);
-        notify::popped(srv, notify::LIST, ev, key, ctx.client.db, ctx.now_ms, t, h);
+        notify::popped(notify::LIST, ev, key, ctx.client.db, t, h);
     }
     match r {
         Err(()) => ctx.wrongtype(),

@@ -208,40 +208,6 @@ impl Command {
         self.summary = summary;
         self
     }
-    /// Indexes of the key arguments of `args`, from the key spec, the
-    /// numkeys-counted keys and SORT's STORE destination. Lenient: a bad
-    /// numkeys yields no movable keys (the handler refuses the command).
-    pub fn key_indexes(&self, args: &Args<'_>) -> smallvec::SmallVec<[usize; 8]> {
-        let argc = args.len() as i32;
-        let mut v = smallvec::SmallVec::new();
-        let (first, last, step) = self.keys;
-        if first > 0 {
-            let last = if last < 0 {
-                argc + last
-            } else {
-                last.min(argc - 1)
-            };
-            let mut i = first;
-            while i <= last {
-                v.push(i as usize);
-                i += step.max(1);
-            }
-        }
-        if self.keynum > 0 {
-            let at = self.keynum as usize;
-            if at < args.len() {
-                if let Some(n) = crate::util::parse_i64(args.get(at)) {
-                    if n > 0 && (n as usize) < args.len() - at {
-                        v.extend(at + 1..at + 1 + n as usize);
-                    }
-                }
-            }
-        }
-        if self.name == "sort" {
-            v.extend(sort::store_key_index(args.len(), |i, w| args.is(i, w)));
-        }
-        v
-    }
     pub fn has(&self, f: u32) -> bool {
         self.flags & f != 0
     }
@@ -486,35 +452,32 @@ impl Ctx<'_> {
     pub fn lru_clock(&self) -> u32 {
         ((self.now_ms / 1000) as u32) & 0xff_ffff
     }
-    /// A command wrote `key` of `db` outside the keys dispatch sees in its
-    /// arguments (MOVE/COPY into another database): clients blocked on it
-    /// are served (after the transaction, inside EXEC). Watchers are marked
-    /// by the notification that goes with the write.
-    pub fn key_written(&mut self, db: usize, key: &[u8]) {
-        crate::dispatch::keys_ready(self.srv, self.client, db, std::iter::once(key), self.now_ms);
-    }
-    /// `key` (of the client's db) was modified: marks its watchers and
-    /// publishes the keyspace notification. Every data change goes through
-    /// here, as in Redis, where signalModifiedKey and the notification go
-    /// together: a write that changes nothing (SETNX on an existing key,
-    /// SREM of an absent member) neither notifies nor aborts a WATCH.
+    /// `key` (of the client's db) was modified: records the change, with
+    /// its keyspace event, in the write funnel (effects/), which marks its
+    /// watchers, wakes clients blocked on it, publishes the notification
+    /// and propagates the command. Every data change goes through here, as
+    /// in Redis, where signalModifiedKey and the notification go together:
+    /// a write that changes nothing (SETNX on an existing key, SREM of an
+    /// absent member) records nothing.
     #[inline]
-    pub fn notify(&self, class: u32, event: &str, key: &[u8]) {
+    pub fn notify(&self, class: u32, event: &'static str, key: &[u8]) {
         self.notify_db(class, event, key, self.client.db);
     }
     /// Like [`Ctx::notify`], for a key of another database (MOVE, COPY).
-    pub fn notify_db(&self, class: u32, event: &str, key: &[u8], db: usize) {
-        // Two relaxed loads in the common case (nobody watches, no
-        // notifications configured).
-        if self.srv.watches.any()
-            || self
+    #[inline]
+    pub fn notify_db(&self, class: u32, event: &'static str, key: &[u8], db: usize) {
+        // A miss is only a notification: not recorded unless wanted.
+        if class == crate::notify::KEY_MISS
+            && self
                 .srv
                 .notify_flags
                 .load(std::sync::atomic::Ordering::Relaxed)
-                != 0
+                & class
+                == 0
         {
-            crate::notify::notify(self.srv, class, event, key, db, self.now_ms);
+            return;
         }
+        crate::notify::notify(class, event, key, db);
     }
     /// Parses an integer argument or replies with Redis's error.
     pub fn int_arg(&mut self, a: &[u8]) -> Option<i64> {

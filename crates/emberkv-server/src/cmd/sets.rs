@@ -173,12 +173,16 @@ fn spop(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             Some(_) => c.out.set(0),
         },
         |ctx, o| {
+            // Random, so propagated as its effect, as Redis: SREM of the
+            // members popped (in batches of 1024), or DEL of the whole set.
+            let (key, db) = (args.get(1), ctx.client.db);
             let s = o.set();
             if count != Some(0) {
-                ctx.notify(notify::SET, "spop", args.get(1));
+                ctx.notify(notify::SET, "spop", key);
             }
             let Some(c) = count else {
                 let m = s.pop().expect("non-empty");
+                crate::effects::propagate(db, &[b"SREM", key, &m]);
                 return ctx.out.bulk(&m);
             };
             let c = (c as usize).min(s.len());
@@ -186,11 +190,29 @@ fn spop(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             if c == s.len() {
                 s.for_each(|m| reply_member(ctx, &m));
                 *s = Set::for_member(b"0");
+                crate::effects::propagate(db, &[b"DEL", key]);
                 return;
             }
+            let prop = crate::effects::propagating();
+            let mut batch: Vec<Vec<u8>> = Vec::new();
+            let flush = |batch: &mut Vec<Vec<u8>>| {
+                let mut v: Vec<&[u8]> = vec![b"SREM", key];
+                v.extend(batch.iter().map(|m| &m[..]));
+                crate::effects::propagate(db, &v);
+                batch.clear();
+            };
             for _ in 0..c {
                 let m = s.pop().expect("counted");
                 ctx.out.bulk(&m);
+                if prop {
+                    batch.push(m);
+                    if batch.len() == 1024 {
+                        flush(&mut batch);
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                flush(&mut batch);
             }
         },
     );

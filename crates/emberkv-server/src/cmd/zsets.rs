@@ -762,7 +762,7 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, min: bool) {
     );
     if matches!(&r, Ok(Some(v)) if !v.is_empty()) {
         let ev = if min { "zpopmin" } else { "zpopmax" };
-        notify::popped(srv, notify::ZSET, ev, key, ctx.client.db, ctx.now_ms, t, h);
+        notify::popped(notify::ZSET, ev, key, ctx.client.db, t, h);
     }
     match r {
         Err(()) => ctx.wrongtype(),

@@ -119,6 +119,7 @@ pub fn run(srv: Arc<Server>) -> io::Result<()> {
                 .name(format!("emberkv-w{idx}"))
                 .spawn(move || {
                     crate::server::set_current_worker(idx);
+                    crate::effects::install(srv.stream.clone());
                     crate::process::pin_thread(&cpulist);
                     let stats = srv.stats[idx].clone();
                     Worker {
@@ -709,24 +710,20 @@ impl Worker {
         let Some(_gate) = self.srv.gate.try_read() else {
             return;
         };
-        // Expired-key events are published after the shard locks are gone.
-        let notify = crate::notify::enabled(&self.srv, crate::notify::EXPIRED);
-        let mut keys: Vec<(usize, Box<[u8]>)> = Vec::new();
+        // Each shard step is one unit of the write funnel: its deletions
+        // are notified and propagated (as DEL) after the lock is released.
         let now = unix_ms();
-        let slice = self.srv.store.active_expire(
+        let srv = &*self.srv;
+        let stats = &*self.stats;
+        let slice = srv.store.active_expire(
             now,
             EXPIRE_SLICE,
-            self.srv.expire_effort.load(Relaxed) as usize,
+            srv.expire_effort.load(Relaxed) as usize,
             &mut self.expire_shard,
-            &mut |db, k| {
-                if notify {
-                    keys.push((db, k.into()));
-                }
+            &mut || {
+                crate::funnel::close(srv, stats, now, None);
             },
         );
-        for (db, k) in keys {
-            crate::notify::notify(&self.srv, crate::notify::EXPIRED, "expired", &k, db, now);
-        }
         if slice.expired > 0 {
             debug!(expired = slice.expired, "active expiry");
         }

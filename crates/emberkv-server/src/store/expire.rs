@@ -31,7 +31,7 @@ impl Store {
         budget: Duration,
         effort: usize,
         next_shard: &mut usize,
-        on_expired: &mut dyn FnMut(usize, &[u8]),
+        drain: &mut dyn FnMut(),
     ) -> ExpireSlice {
         let start = Instant::now();
         let effort = effort.clamp(1, 10) - 1;
@@ -45,17 +45,23 @@ impl Store {
             let si = *next_shard % n;
             *next_shard = (si + 1) % n;
             loop {
+                // One unit of the write funnel per shard step: the step
+                // holds the shard's lock, which orders its deletions
+                // against other workers' writes (effects/stream.rs).
+                crate::effects::begin();
                 let (seen, expired) = {
                     let mut shard = self.lock_index(si);
                     let mut seen = 0;
                     let mut expired = 0;
                     for (db, t) in shard.dbs.iter_mut().enumerate() {
-                        let (s, e) = t.expire_step(now_ms, per_step, |k| on_expired(db, k));
+                        let (s, e) =
+                            t.expire_step(now_ms, per_step, |k| crate::effects::expired(db, k));
                         seen += s;
                         expired += e;
                     }
                     (seen, expired)
                 };
+                drain();
                 total += expired;
                 if start.elapsed() >= budget {
                     // Stop mid-shard; resume with this shard next time.

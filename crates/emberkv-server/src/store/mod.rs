@@ -14,57 +14,10 @@ pub mod table;
 
 use parking_lot::{Mutex, MutexGuard};
 use std::hash::BuildHasher;
+use std::ops::{Deref, DerefMut};
 
 pub use entry::{EntryPtr, EntryRef};
 
-/// Keys deleted by lazy expiry on this thread, kept only while expired-key
-/// notifications are on: dispatch publishes them after the command (the
-/// table does not know the server or its database number).
-pub static LOG_EXPIRED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Likewise for keys created (the `n` class of notifications).
-pub static LOG_NEW: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-#[inline]
-fn log_new(key: &[u8]) {
-    if LOG_NEW.load(std::sync::atomic::Ordering::Relaxed) {
-        NEW_KEYS.with(|v| v.borrow_mut().push(key.into()));
-    }
-}
-
-/// Forgets a logged new key: an overwrite that went through delete and
-/// insert (the STORE commands) did not create the key.
-pub fn unlog_new(key: &[u8]) {
-    if LOG_NEW.load(std::sync::atomic::Ordering::Relaxed) {
-        NEW_KEYS.with(|v| {
-            let mut v = v.borrow_mut();
-            if let Some(i) = v.iter().rposition(|k| &**k == key) {
-                v.remove(i);
-            }
-        });
-    }
-}
-
-/// Takes the keys logged by [`LOG_NEW`] on this thread.
-pub fn take_new() -> Vec<Box<[u8]>> {
-    NEW_KEYS.with(|v| std::mem::take(&mut *v.borrow_mut()))
-}
-
-thread_local! {
-    static NEW_KEYS: std::cell::RefCell<Vec<Box<[u8]>>> = const { std::cell::RefCell::new(Vec::new()) };
-    static EXPIRED_KEYS: std::cell::RefCell<Vec<Box<[u8]>>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-fn log_expired(key: &[u8]) {
-    if LOG_EXPIRED.load(std::sync::atomic::Ordering::Relaxed) {
-        EXPIRED_KEYS.with(|v| v.borrow_mut().push(key.into()));
-    }
-}
-
-/// Takes the keys logged by [`LOG_EXPIRED`] on this thread.
-pub fn take_expired() -> Vec<Box<[u8]>> {
-    EXPIRED_KEYS.with(|v| std::mem::take(&mut *v.borrow_mut()))
-}
 pub use table::{Found, Table};
 
 /// Keyed hash of key bytes; the seed is random per process so clients cannot
@@ -84,6 +37,34 @@ impl KeyHasher {
 
 pub struct Shard {
     pub dbs: Vec<Table>,
+}
+
+/// The lock on one shard: the handle every read and write of its tables
+/// goes through. Releasing it tells the write funnel (effects.rs), which
+/// orders the propagation stream by shard-lock releases.
+pub struct ShardGuard<'a>(MutexGuard<'a, Shard>);
+
+impl Deref for ShardGuard<'_> {
+    type Target = Shard;
+    #[inline]
+    fn deref(&self) -> &Shard {
+        &self.0
+    }
+}
+
+impl DerefMut for ShardGuard<'_> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Shard {
+        &mut self.0
+    }
+}
+
+impl Drop for ShardGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // Still locked here: the field is released after this body.
+        crate::effects::releasing_shard();
+    }
 }
 
 /// Keeps each shard's mutex on its own cache lines.
@@ -106,7 +87,9 @@ impl Store {
         let shards = (0..nshards)
             .map(|_| {
                 Padded(Mutex::new(Shard {
-                    dbs: (0..ndbs).map(|_| Table::new_keyspace(hasher)).collect(),
+                    dbs: (0..ndbs)
+                        .map(|db| Table::new_keyspace(hasher, db))
+                        .collect(),
                 }))
             })
             .collect();
@@ -135,14 +118,14 @@ impl Store {
 
     /// Locks the shard that owns hash `h`.
     #[inline]
-    pub fn lock(&self, h: u64) -> MutexGuard<'_, Shard> {
-        self.shards[self.shard_of(h)].0.lock()
+    pub fn lock(&self, h: u64) -> ShardGuard<'_> {
+        ShardGuard(self.shards[self.shard_of(h)].0.lock())
     }
 
     /// Locks shard `i`.
     #[inline]
-    pub fn lock_index(&self, i: usize) -> MutexGuard<'_, Shard> {
-        self.shards[i].0.lock()
+    pub fn lock_index(&self, i: usize) -> ShardGuard<'_> {
+        ShardGuard(self.shards[i].0.lock())
     }
 
     /// Locks the shards owning all of `hashes`, in ascending shard order.
@@ -179,6 +162,12 @@ impl Store {
 pub struct Locked<'a> {
     guards: [Option<MutexGuard<'a, Shard>>; MAX_SHARDS],
     mask: u64,
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        crate::effects::releasing_shard();
+    }
 }
 
 impl<'a> Locked<'a> {
@@ -243,7 +232,7 @@ impl Table {
         }
         self.delete(h, key);
         self.expired += 1;
-        log_expired(key);
+        crate::effects::expired(self.db(), key);
         None
     }
 
@@ -253,8 +242,9 @@ impl Table {
         if !matches!(f.entry().expire_at(), Some(t) if t <= now) {
             return Some(f);
         }
+        let db = f.table_db();
         f.remove_expired();
-        log_expired(key);
+        crate::effects::expired(db, key);
         None
     }
 

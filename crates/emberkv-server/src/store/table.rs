@@ -147,6 +147,9 @@ pub struct Table {
     /// A database's keyspace (not a hash's or set's fields): new keys are
     /// logged for `new` notifications.
     keyspace: bool,
+    /// The database a keyspace table holds, for what it records in the
+    /// write funnel (a key created, a key expired).
+    db: u32,
 }
 
 /// A found entry, with the link that points at it, for in-place changes.
@@ -169,14 +172,27 @@ impl Table {
             avg_ttl: 0,
             expire_cursor: (0, 0),
             keyspace: false,
+            db: 0,
         }
     }
 
     /// The table of a database (see `keyspace`).
-    pub fn new_keyspace(hasher: KeyHasher) -> Self {
+    pub fn new_keyspace(hasher: KeyHasher, db: usize) -> Self {
         let mut t = Table::new(hasher);
         t.keyspace = true;
+        t.db = db as u32;
         t
+    }
+
+    /// The database this table holds (for a keyspace table).
+    #[inline]
+    pub fn db(&self) -> usize {
+        self.db as usize
+    }
+
+    /// SWAPDB moved this table to database `db`.
+    pub fn set_db(&mut self, db: usize) {
+        self.db = db as u32;
     }
 
     #[inline]
@@ -262,7 +278,7 @@ impl Table {
             self.dir.push(0);
         }
         if self.keyspace {
-            super::log_new(e.as_ref().key());
+            crate::effects::created(self.db as usize, e.as_ref().key());
         }
         let si = self.seg_of(h);
         let volatile = e.as_ref().flags() & F_EXPIRE != 0;
@@ -659,6 +675,11 @@ impl<'t> Found<'t> {
             me.adjust_volatile(was, is);
         }
         true
+    }
+
+    /// The database of the table the entry is in.
+    pub fn table_db(&self) -> usize {
+        self.table.db()
     }
 
     /// Removes an entry whose TTL has passed, counting it as expired.

@@ -195,8 +195,14 @@ fn set_generic(
         ctx.out.ok();
     }
     ctx.notify(notify::STRING, "set", key);
-    if matches!(expire, Expire::At(_)) {
+    if let Expire::At(at) = expire {
         ctx.notify(notify::GENERIC, "expire", key);
+        // A relative TTL (SET EX/PX, SETEX, PSETEX) is propagated as the
+        // absolute deadline it gave: SET key value PXAT ms, as Redis does.
+        if crate::effects::propagating() {
+            let at = itoa::Buffer::new().format(at).to_owned();
+            crate::effects::propagate(ctx.client.db, &[b"SET", key, val, b"PXAT", at.as_bytes()]);
+        }
     }
     true
 }
@@ -300,6 +306,7 @@ fn getdel(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             }
             drop(shard);
             ctx.notify(notify::GENERIC, "del", key);
+            crate::effects::propagate(ctx.client.db, &[b"DEL", key]);
         }
         Ok(None) => ctx.out.null(),
         Err(()) => ctx.wrongtype(),
@@ -355,6 +362,19 @@ fn getex(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     };
     drop(shard);
     ctx.notify(notify::GENERIC, event, key);
+    // Propagated as its effect: the deletion, PEXPIREAT with the deadline,
+    // or PERSIST.
+    if crate::effects::propagating() {
+        let db = ctx.client.db;
+        match (event, at) {
+            ("del", _) => crate::effects::propagate(db, &[crate::effects::del_verb(), key]),
+            (_, Some(at)) => {
+                let at = itoa::Buffer::new().format(at).to_owned();
+                crate::effects::propagate(db, &[b"PEXPIREAT", key, at.as_bytes()]);
+            }
+            _ => crate::effects::propagate(db, &[b"PERSIST", key]),
+        }
+    }
 }
 
 /// MGET key [key ...]
@@ -583,6 +603,11 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         Ok(s) => {
             ctx.out.bulk(s.as_bytes());
             ctx.notify(notify::STRING, "incrbyfloat", args.get(1));
+            // The result, not the increment, so replicas round alike.
+            crate::effects::propagate(
+                ctx.client.db,
+                &[b"SET", args.get(1), s.as_bytes(), b"KEEPTTL"],
+            );
         }
         Err(e) => ctx.op_err(e),
     }
