@@ -31,9 +31,11 @@ pub struct ClientShared {
 }
 
 impl ClientShared {
-    /// On the unix socket or a loopback address (Redis's islocalClient).
+    /// On the unix socket or from 127.0.0.1 or ::1 exactly (Redis's
+    /// islocalClient compares the peer's address with those two strings,
+    /// so 127.0.0.2 is not local).
     pub fn is_local(&self) -> bool {
-        self.unix || self.addr.starts_with("127.") || self.addr.starts_with("[::1]:")
+        self.unix || self.addr.starts_with("127.0.0.1:") || self.addr.starts_with("[::1]:")
     }
 }
 

@@ -1,6 +1,6 @@
 //! The one place where generic checks happen, in Redis's order, before any
-//! handler runs: lookup (unknown command / subcommand), arity, then
-//! authentication. Handlers never repeat these checks.
+//! handler runs: lookup (unknown command / subcommand), arity, protected
+//! commands, then authentication. Handlers never repeat these checks.
 
 use crate::client::Client;
 use crate::cmd::{flags, Args, Ctx};
@@ -62,6 +62,14 @@ pub fn dispatch<'s>(
             is_exec,
             errors::wrong_args(&entry.full_name),
         );
+        return;
+    }
+
+    // 2b. Protected commands (DEBUG) as `enable-debug-command` allows;
+    // Redis refuses them even before authentication.
+    if cmd.has(flags::PROTECTED) && !crate::cmd::debug::allowed(srv, client) {
+        cs.rejected.add(1);
+        reject(client, &mut w, stats, is_exec, errors::DEBUG_NOT_ALLOWED);
         return;
     }
 

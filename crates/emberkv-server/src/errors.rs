@@ -21,6 +21,9 @@ pub const INVALID_CURSOR: &str = "ERR invalid cursor";
 pub const MAX_CLIENTS: &str = "ERR max number of clients reached";
 pub const NOT_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
 pub const NAN_OR_INF: &str = "ERR increment would produce NaN or Infinity";
+/// processCommand's refusal of DEBUG when `enable-debug-command` does not
+/// allow the client.
+pub const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
 
 pub fn invalid_expire(cmd: &str) -> String {
     format!("ERR invalid expire time in '{cmd}' command")
@@ -40,6 +43,17 @@ fn c_str(b: &[u8], max: usize) -> &[u8] {
 
 pub fn unknown_subcommand(sub: &[u8], cmd: &str) -> Vec<u8> {
     let mut m = b"ERR unknown subcommand '".to_vec();
+    m.extend_from_slice(c_str(sub, 128));
+    m.extend_from_slice(b"'. Try ");
+    m.extend_from_slice(cmd.to_ascii_uppercase().as_bytes());
+    m.extend_from_slice(b" HELP.");
+    m
+}
+
+/// addReplySubcommandSyntaxError's text, for commands that parse their
+/// own subcommands (DEBUG): the subcommand as typed, the command uppercase.
+pub fn subcommand_syntax(sub: &[u8], cmd: &str) -> Vec<u8> {
+    let mut m = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
     m.extend_from_slice(c_str(sub, 128));
     m.extend_from_slice(b"'. Try ");
     m.extend_from_slice(cmd.to_ascii_uppercase().as_bytes());

@@ -10,6 +10,7 @@ pub mod client;
 pub mod coll;
 pub mod config;
 pub mod connection;
+pub mod debug;
 pub mod expire;
 pub mod functions;
 pub mod hashes;
@@ -59,6 +60,9 @@ pub mod flags {
     pub const EXCLUSIVE: u32 = 1 << 24;
     /// Internal: allowed to a RESP2 client in subscriber mode.
     pub const SUBSCRIBER_OK: u32 = 1 << 25;
+    /// Internal (Redis's CMD_PROTECTED, which COMMAND does not show either):
+    /// refused unless `enable-debug-command` allows the client (dispatch).
+    pub const PROTECTED: u32 = 1 << 26;
 
     /// Names as `COMMAND INFO` prints them.
     pub const NAMES: &[(u32, &str)] = &[
@@ -257,6 +261,7 @@ impl Registry {
             config::COMMANDS,
             info::COMMANDS,
             introspect::COMMANDS,
+            debug::COMMANDS,
         ];
         let mut r = Registry {
             entries: Vec::new(),

@@ -193,9 +193,7 @@ pub static DIRECTIVES: &[Directive] = &[
     D::enumeration("sanitize-dump-payload", SANITIZE_DUMP_PAYLOAD_ENUM, "no")
         .later("the snapshot issue (RDB)"),
     D::enumeration("enable-protected-configs", PROTECTED_ACTION_ENUM, "no").flags(IMMUTABLE),
-    D::enumeration("enable-debug-command", PROTECTED_ACTION_ENUM, "no")
-        .flags(IMMUTABLE)
-        .later("the security and operations issue"),
+    D::enumeration("enable-debug-command", PROTECTED_ACTION_ENUM, "no").flags(IMMUTABLE),
     D::enumeration("enable-module-command", PROTECTED_ACTION_ENUM, "no")
         .flags(IMMUTABLE)
         .moot("no modules"),

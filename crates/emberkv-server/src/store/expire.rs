@@ -6,6 +6,7 @@
 //! a millisecond.
 
 use super::Store;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 /// Buckets holding volatile keys examined per table per step, at effort 1.
@@ -33,6 +34,12 @@ impl Store {
         next_shard: &mut usize,
         drain: &mut dyn FnMut(),
     ) -> ExpireSlice {
+        if !self.active_expire_on.load(Relaxed) {
+            return ExpireSlice {
+                expired: 0,
+                more: false,
+            };
+        }
         let start = Instant::now();
         let effort = effort.clamp(1, 10) - 1;
         let per_step = BUCKETS_PER_STEP + BUCKETS_PER_STEP / 4 * effort;

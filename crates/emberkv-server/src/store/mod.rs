@@ -78,6 +78,9 @@ pub struct Store {
     mask: u64,
     pub hasher: KeyHasher,
     pub ndbs: usize,
+    /// Active expiry runs (DEBUG SET-ACTIVE-EXPIRE 0 stops it, so that tests
+    /// can keep logically expired keys around; lazy expiry still applies).
+    pub active_expire_on: std::sync::atomic::AtomicBool,
 }
 
 impl Store {
@@ -98,6 +101,7 @@ impl Store {
             mask: nshards as u64 - 1,
             hasher,
             ndbs,
+            active_expire_on: std::sync::atomic::AtomicBool::new(true),
         }
     }
 
