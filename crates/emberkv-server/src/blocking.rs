@@ -68,7 +68,7 @@ fn first_pop<T>(
     keys: &[Vec<u8>],
     (class, event): (u32, &'static str),
     (verb, counted): (&[u8], bool),
-    pop: impl Fn(&mut Table, u64, &[u8]) -> Result<Option<Vec<T>>, ()>,
+    pop: impl Fn(&mut Table, u64, &[u8]) -> Result<Option<Vec<T>>, crate::cmd::OpError>,
     reply: impl FnOnce(&[u8], Vec<T>),
 ) -> Served {
     for k in keys {
@@ -76,7 +76,7 @@ fn first_pop<T>(
         let mut shard = srv.store.lock(h);
         let t = &mut shard.dbs[db];
         match pop(t, h, k) {
-            Err(()) => return Served::WrongType,
+            Err(_) => return Served::WrongType,
             Ok(Some(v)) if !v.is_empty() => {
                 notify::popped(class, event, k, db, t, h);
                 if counted {

@@ -8,46 +8,11 @@
 mod common;
 use common::*;
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// A redis-server with `extra` arguments, or None if none is installed
-/// (as `Server::redis`: CI requires one).
-fn redis_with(extra: &[&str]) -> Option<Server> {
-    let found = Command::new("redis-server")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "redis-server is required in CI for differential tests"
-        );
-        eprintln!("redis-server not installed: skipping differential test");
-        return None;
-    }
-    let port = free_port();
-    let mut args: Vec<String> = [
-        "--port",
-        &port.to_string(),
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--bind",
-        "127.0.0.1",
-    ]
-    .iter()
-    .map(|a| a.to_string())
-    .collect();
-    args.extend(extra.iter().map(|a| a.to_string()));
-    Some(Server::start_cmd("redis-server", &args, port))
-}
 
 /// emberkv and Redis, both with `extra` arguments.
 fn pair(extra: &[&str]) -> Option<(Server, Server)> {
-    let redis = redis_with(extra)?;
+    let redis = Server::redis_with(extra)?;
     Some((Server::start(extra), redis))
 }
 
@@ -535,7 +500,7 @@ fn local_allows_loopback_and_unix_socket_only() {
     let (pa, pb) = (dir.path("ember.sock"), dir.path("redis.sock"));
     // protected-mode off: Redis's would refuse 127.0.0.2 before DEBUG's
     // own check (emberkv has no protected mode yet).
-    let Some(redis) = redis_with(&[
+    let Some(redis) = Server::redis_with(&[
         "--protected-mode",
         "no",
         "--enable-debug-command",

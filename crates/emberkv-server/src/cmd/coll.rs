@@ -4,7 +4,7 @@
 //! never keeps empty collections.
 
 use super::keys::read_entry;
-use super::Ctx;
+use super::{Ctx, OpError};
 use crate::errors;
 use crate::store::{EntryPtr, Table};
 use crate::types::{Obj, ObjGuard};
@@ -49,7 +49,7 @@ pub fn write(
     let t = &mut shard.dbs[ctx.client.db];
     let lru = ctx.lru_clock();
     let empty = match write_in(t, h, key, kind, ctx.now_ms, lru, create) {
-        Err(()) => None,
+        Err(_) => None,
         Ok(None) => Some(None),
         Ok(Some(mut g)) => {
             f(ctx, &mut g);
@@ -69,7 +69,7 @@ pub fn write(
 }
 
 /// The guard for a write on one table (multi-key commands use this with
-/// their own locking). Err(()) for another type.
+/// their own locking). Err(WrongType) for another type.
 pub fn write_in<'t>(
     t: &'t mut Table,
     h: u64,
@@ -78,11 +78,11 @@ pub fn write_in<'t>(
     now: i64,
     lru: u32,
     create: Option<&dyn Fn() -> Obj>,
-) -> Result<Option<ObjGuard<'t>>, ()> {
+) -> Result<Option<ObjGuard<'t>>, OpError> {
     // One lookup on the common path (the key exists).
     let found = t.lookup(h, key, now).map(|e| (e.kind(), e.raw()));
     let raw = match found {
-        Some((k, _)) if k != kind => return Err(()),
+        Some((k, _)) if k != kind => return Err(OpError::WrongType),
         Some((_, p)) => p,
         None => {
             let Some(make) = create else {
@@ -101,23 +101,23 @@ pub fn write_in<'t>(
     Ok(Some(ObjGuard::new(e)))
 }
 
-/// The guard for a read on one table; Err(()) for another type.
+/// The guard for a read on one table; Err(WrongType) for another type.
 pub fn read_in<'t>(
     ctx: &Ctx<'_>,
     t: &'t mut Table,
     h: u64,
     key: &[u8],
     kind: u8,
-) -> Result<Option<ObjGuard<'t>>, ()> {
+) -> Result<Option<ObjGuard<'t>>, OpError> {
     match read_entry(ctx, t, h, key) {
         None => Ok(None),
-        Some(e) if e.kind() != kind => Err(()),
+        Some(e) if e.kind() != kind => Err(OpError::WrongType),
         Some(e) => Ok(Some(ObjGuard::new(e))),
     }
 }
 
 /// Read guards for several keys at once under one multi-shard lock
-/// (SINTER, ZUNION, SORT...). Err(()) if any key has a type not in
+/// (SINTER, ZUNION, SORT...). Err(WrongType) if any key has a type not in
 /// `kinds`; a
 /// missing key gives None. The guards must be dropped before `locked` is
 /// used for writing.
@@ -126,14 +126,14 @@ pub fn read_many<'l>(
     locked: &'l mut crate::store::Locked<'_>,
     keys: &[(&[u8], u64)],
     kinds: &[u8],
-) -> Result<Vec<Option<ObjGuard<'l>>>, ()> {
+) -> Result<Vec<Option<ObjGuard<'l>>>, OpError> {
     let db = ctx.client.db;
     let mut raws = Vec::with_capacity(keys.len());
     for &(k, h) in keys {
         let t = locked.table(h, db);
         match read_entry(ctx, t, h, k) {
             None => raws.push(None),
-            Some(e) if !kinds.contains(&e.kind()) => return Err(()),
+            Some(e) if !kinds.contains(&e.kind()) => return Err(OpError::WrongType),
             Some(e) => raws.push(Some(e.raw())),
         }
     }

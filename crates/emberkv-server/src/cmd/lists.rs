@@ -3,7 +3,7 @@
 
 use super::coll;
 use super::sets::numkeys;
-use super::{flags::*, Args, Command, Ctx, Group};
+use super::{flags::*, Args, Command, Ctx, Group, OpError};
 use crate::blocking::{self, BlockOp, Served};
 use crate::errors;
 use crate::notify;
@@ -24,7 +24,7 @@ pub fn pop_from(
     count: usize,
     now: i64,
     lru: u32,
-) -> Result<Option<Vec<Vec<u8>>>, ()> {
+) -> Result<Option<Vec<Vec<u8>>>, OpError> {
     let mut v = Vec::new();
     let empty = {
         let Some(mut g) = coll::write_in(t, h, key, T_LIST, now, lru, None)? else {
@@ -54,7 +54,7 @@ pub fn push_to<'a>(
     elems: impl IntoIterator<Item = &'a [u8]>,
     now: i64,
     lru: u32,
-) -> Result<usize, ()> {
+) -> Result<usize, OpError> {
     let mut g = coll::write_in(t, h, key, T_LIST, now, lru, Some(&new_list))?.expect("created");
     let l = g.list();
     for e in elems {
@@ -130,7 +130,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, front: bool) {
         notify::popped(notify::LIST, ev, key, ctx.client.db, t, h);
     }
     match r {
-        Err(()) => ctx.wrongtype(),
+        Err(_) => ctx.wrongtype(),
         Ok(None) => match count {
             None => ctx.out.null(),
             Some(_) => ctx.out.null_array(),

@@ -366,6 +366,9 @@ impl<'a> Args<'a> {
     pub fn len(&self) -> usize {
         self.ranges.len()
     }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     #[inline]
     pub fn get(&self, i: usize) -> &'a [u8] {
         let (s, e) = self.ranges[i];

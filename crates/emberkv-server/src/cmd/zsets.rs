@@ -4,7 +4,7 @@
 
 use super::coll::{self, scan_reply};
 use super::lists::{keys_then_timeout, norm_range, parse_mpop_args, run_block_op, timeout_arg};
-use super::{flags::*, Args, Command, Ctx, Group};
+use super::{flags::*, Args, Command, Ctx, Group, OpError};
 use crate::blocking::BlockOp;
 use crate::errors;
 use crate::notify;
@@ -612,7 +612,7 @@ fn zrangestore(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let pairs = {
         let t = locked.table(hs, db);
         match coll::read_in(ctx, t, hs, src, T_ZSET) {
-            Err(()) => return ctx.wrongtype(),
+            Err(_) => return ctx.wrongtype(),
             Ok(None) => Vec::new(),
             Ok(Some(g)) => range_pairs(g.as_zset(), &req),
         }
@@ -705,7 +705,7 @@ pub fn pop_from(
     count: usize,
     now: i64,
     lru: u32,
-) -> Result<Option<Pairs>, ()> {
+) -> Result<Option<Pairs>, OpError> {
     let (v, empty) = {
         let Some(mut g) = coll::write_in(t, h, key, T_ZSET, now, lru, None)? else {
             return Ok(None);
@@ -765,7 +765,7 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, min: bool) {
         notify::popped(notify::ZSET, ev, key, ctx.client.db, t, h);
     }
     match r {
-        Err(()) => ctx.wrongtype(),
+        Err(_) => ctx.wrongtype(),
         Ok(None) => ctx.out.array(0),
         Ok(Some(v)) => match count {
             // Without a count the pair is flat in both protocols.

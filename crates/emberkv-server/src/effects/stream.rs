@@ -208,10 +208,6 @@ impl Unit {
         self.on = true;
     }
 
-    pub(super) fn len(&self) -> usize {
-        self.ops.len()
-    }
-
     /// Appends one command.
     pub fn op(&mut self, db: usize, args: &[&[u8]]) {
         self.ops.push((db as u32, self.buf.len() as u32));

@@ -39,6 +39,9 @@ impl Dict {
     pub fn len(&self) -> usize {
         self.t.len()
     }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 
     #[inline]
     pub fn get(&self, k: &[u8]) -> Option<&[u8]> {

@@ -93,7 +93,7 @@ impl List {
         if let List::Quick(q) = self {
             let (maxb, maxn) = budget();
             if q.bytes() <= maxb / 2 && q.len() <= maxn / 2 {
-                let lp = Lp::from_iter(q.iter());
+                let lp = Lp::from_elems(q.iter());
                 *self = List::Lp(lp);
             }
         }

@@ -85,7 +85,7 @@ impl Lp {
     }
 
     /// Builds from elements.
-    pub fn from_iter<'a>(elems: impl IntoIterator<Item = &'a [u8]>) -> Lp {
+    pub fn from_elems<'a>(elems: impl IntoIterator<Item = &'a [u8]>) -> Lp {
         let mut buf = Vec::new();
         let mut n = 0;
         let mut tmp = [0u8; 10];
@@ -305,7 +305,7 @@ mod tests {
         assert_eq!(v, vec![&b"a"[..], b"d"]);
         let c = lp.clone();
         assert_eq!(c.data(), lp.data());
-        let lp2 = Lp::from_iter([&b"x"[..], b"yy"]);
+        let lp2 = Lp::from_elems([&b"x"[..], b"yy"]);
         assert_eq!(lp2.len(), 2);
         assert_eq!(lp2.bytes(), 5);
     }

@@ -29,6 +29,9 @@ impl Quick {
     pub fn len(&self) -> usize {
         self.len
     }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 
     /// Element bytes (with their length prefixes).
     pub fn bytes(&self) -> usize {
@@ -125,8 +128,8 @@ impl Quick {
             return;
         }
         let half = n.len() / 2;
-        let right = Lp::from_iter(n.iter().skip(half));
-        let left = Lp::from_iter(n.iter().take(half));
+        let right = Lp::from_elems(n.iter().skip(half));
+        let left = Lp::from_elems(n.iter().take(half));
         self.nodes[k] = left;
         self.nodes.insert(k + 1, right);
     }
@@ -206,7 +209,7 @@ impl Quick {
                 bytes += n.bytes();
                 nodes.push_back(n);
             } else if !kept.is_empty() {
-                let m = Lp::from_iter(kept.iter().copied());
+                let m = Lp::from_elems(kept.iter().copied());
                 len += m.len();
                 bytes += m.bytes();
                 nodes.push_back(m);

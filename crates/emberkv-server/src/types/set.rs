@@ -78,6 +78,9 @@ impl Set {
             Set::Dict(d) => d.len(),
         }
     }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 
     pub fn contains(&self, m: &[u8]) -> bool {
         match self {
@@ -100,7 +103,7 @@ impl Set {
     fn convert_to_lp(&mut self) {
         let mut v: Vec<Vec<u8>> = Vec::with_capacity(self.len());
         self.for_each(|m| v.push(m.to_vec()));
-        *self = Set::Lp(Lp::from_iter(v.iter().map(|x| &x[..])));
+        *self = Set::Lp(Lp::from_elems(v.iter().map(|x| &x[..])));
     }
 
     /// Adds `m`; true if new.

@@ -102,6 +102,9 @@ impl ZTree {
     pub fn len(&self) -> usize {
         self.len
     }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 
     pub fn insert(&mut self, it: ZItem) {
         self.len += 1;

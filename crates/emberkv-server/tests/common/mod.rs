@@ -78,6 +78,12 @@ impl Server {
     /// A real redis-server for differential tests, or None if it is not
     /// installed (CI installs it; there a missing one is a failure).
     pub fn redis() -> Option<Server> {
+        Self::redis_with(&[])
+    }
+
+    /// Like [`Server::redis`], with `extra` arguments
+    /// (`--enable-debug-command yes` ...).
+    pub fn redis_with(extra: &[&str]) -> Option<Server> {
         let found = Command::new("redis-server")
             .arg("--version")
             .stdout(Stdio::null())
@@ -102,6 +108,7 @@ impl Server {
             "no",
         ]);
         cmd.args(["--bind", "127.0.0.1"]);
+        cmd.args(extra);
         Some(Self::spawn(cmd, port))
     }
 

@@ -288,7 +288,7 @@ fn get(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     match get_str(ctx, &mut shard.dbs[ctx.client.db], h, key) {
         Ok(Some(v)) => ctx.out.bulk(v),
         Ok(None) => ctx.out.null(),
-        Err(()) => ctx.wrongtype(),
+        Err(_) => ctx.wrongtype(),
     }
 }
 
@@ -309,7 +309,7 @@ fn getdel(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             crate::effects::propagate(ctx.client.db, &[b"DEL", key]);
         }
         Ok(None) => ctx.out.null(),
-        Err(()) => ctx.wrongtype(),
+        Err(_) => ctx.wrongtype(),
     }
 }
 
@@ -327,7 +327,7 @@ fn getex(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let v = match get_str(ctx, t, h, key) {
         Ok(Some(v)) => v,
         Ok(None) => return ctx.out.null(),
-        Err(()) => return ctx.wrongtype(),
+        Err(_) => return ctx.wrongtype(),
     };
     let at = match o.ttl {
         Some(ttl) => match expire_at(ctx, ttl, "getex") {
@@ -488,7 +488,7 @@ fn strlen(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let mut shard = ctx.srv.store.lock(h);
     match get_str(ctx, &mut shard.dbs[ctx.client.db], h, key) {
         Ok(v) => ctx.out.int(v.map_or(0, |v| v.len()) as i64),
-        Err(()) => ctx.wrongtype(),
+        Err(_) => ctx.wrongtype(),
     }
 }
 
@@ -506,7 +506,7 @@ fn getrange(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let v = match get_str(ctx, &mut shard.dbs[ctx.client.db], h, key) {
         Ok(Some(v)) => v,
         Ok(None) => return ctx.out.bulk(b""),
-        Err(()) => return ctx.wrongtype(),
+        Err(_) => return ctx.wrongtype(),
     };
     match clamp_range(start, end, v.len()) {
         Some((s, e)) => ctx.out.bulk(&v[s..=e]),
