@@ -14,7 +14,7 @@
 //! and checks [`Blocking::any`] after. Either the retry sees the data or the
 //! writer sees the waiter. Lock order is always registry, then shards.
 
-use crate::cmd::{lists, zsets, Ctx};
+use crate::cmd::Ctx;
 use crate::effects;
 use crate::notify;
 use crate::server::Server;
@@ -130,7 +130,7 @@ impl BlockOp {
                 keys,
                 (notify::LIST, notify::list_event(*front, false)),
                 (end_verb(*front, b"LPOP", b"RPOP"), false),
-                |t, h, k| lists::pop_from(t, h, k, *front, 1, now, lru),
+                |t, h, k| emberkv_core::ops::lists::pop_from(t, h, k, *front, 1, now, lru),
                 |k, v| {
                     out.array(2);
                     out.bulk(k);
@@ -143,7 +143,7 @@ impl BlockOp {
                 keys,
                 (notify::LIST, notify::list_event(*front, false)),
                 (end_verb(*front, b"LPOP", b"RPOP"), true),
-                |t, h, k| lists::pop_from(t, h, k, *front, *count, now, lru),
+                |t, h, k| emberkv_core::ops::lists::pop_from(t, h, k, *front, *count, now, lru),
                 |k, v| {
                     out.array(2);
                     out.bulk(k);
@@ -173,11 +173,21 @@ impl BlockOp {
                     return Served::WrongType;
                 }
                 let t = locked.table(hs, db);
-                let Ok(Some(v)) = lists::pop_from(t, hs, src, *from_front, 1, now, lru) else {
+                let Ok(Some(v)) =
+                    emberkv_core::ops::lists::pop_from(t, hs, src, *from_front, 1, now, lru)
+                else {
                     return Served::No;
                 };
                 let td = locked.table(hd, db);
-                let _ = lists::push_to(td, hd, dst, *to_front, [&v[0][..]], now, lru);
+                let _ = emberkv_core::ops::lists::push_to(
+                    td,
+                    hd,
+                    dst,
+                    *to_front,
+                    [&v[0][..]],
+                    now,
+                    lru,
+                );
                 // Redis's order: the push, then the pop (and the source's del).
                 let ev = notify::list_event(*to_front, true);
                 notify::notify(notify::LIST, ev, dst, db);
@@ -197,7 +207,7 @@ impl BlockOp {
                 keys,
                 (notify::ZSET, if *min { "zpopmin" } else { "zpopmax" }),
                 (end_verb(*min, b"ZPOPMIN", b"ZPOPMAX"), false),
-                |t, h, k| zsets::pop_from(t, h, k, *min, 1, now, lru),
+                |t, h, k| emberkv_core::ops::zsets::pop_from(t, h, k, *min, 1, now, lru),
                 |k, v| {
                     out.array(3);
                     out.bulk(k);
@@ -211,7 +221,7 @@ impl BlockOp {
                 keys,
                 (notify::ZSET, if *min { "zpopmin" } else { "zpopmax" }),
                 (end_verb(*min, b"ZPOPMIN", b"ZPOPMAX"), true),
-                |t, h, k| zsets::pop_from(t, h, k, *min, *count, now, lru),
+                |t, h, k| emberkv_core::ops::zsets::pop_from(t, h, k, *min, *count, now, lru),
                 |k, v| {
                     out.array(2);
                     out.bulk(k);

@@ -79,3 +79,17 @@ pub fn unknown_command(name: &[u8], args: &[&[u8]]) -> Vec<u8> {
     m.extend_from_slice(&list);
     m
 }
+
+use emberkv_core::ops::OpError;
+
+/// Redis's wording of a data operation's failure.
+pub fn of_op(e: OpError) -> &'static str {
+    match e {
+        OpError::WrongType => WRONGTYPE,
+        OpError::NotInt => NOT_INT,
+        OpError::NotFloat => NOT_FLOAT,
+        OpError::Overflow => OVERFLOW,
+        OpError::TooBig => STRING_TOO_BIG,
+        OpError::NanOrInf => NAN_OR_INF,
+    }
+}

@@ -8,11 +8,9 @@ pub mod client;
 pub mod cmd;
 pub mod config;
 pub mod dispatch;
-pub mod effects;
 pub mod errors;
 pub mod funnel;
 pub mod gate;
-pub mod lazyfree;
 pub mod logging;
 pub mod net;
 pub mod notify;
@@ -20,10 +18,10 @@ pub mod process;
 pub mod pubsub;
 pub mod script;
 pub mod server;
-pub mod store;
-pub mod types;
-pub mod util;
 pub mod watch;
+
+// The core's layers, at the paths the server's modules name them by.
+pub use emberkv_core::{effects, lazyfree, store, types, util};
 
 use std::sync::Arc;
 

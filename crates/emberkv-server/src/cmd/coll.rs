@@ -48,7 +48,7 @@ pub fn write(
     let mut shard = srv.store.lock(h);
     let t = &mut shard.dbs[ctx.client.db];
     let lru = ctx.lru_clock();
-    let empty = match write_in(t, h, key, kind, ctx.now_ms, lru, create) {
+    let empty = match emberkv_core::ops::write_in(t, h, key, kind, ctx.now_ms, lru, create) {
         Err(_) => None,
         Ok(None) => Some(None),
         Ok(Some(mut g)) => {
@@ -66,39 +66,6 @@ pub fn write(
         drop(shard);
         ctx.notify(crate::notify::GENERIC, "del", key);
     }
-}
-
-/// The guard for a write on one table (multi-key commands use this with
-/// their own locking). Err(WrongType) for another type.
-pub fn write_in<'t>(
-    t: &'t mut Table,
-    h: u64,
-    key: &[u8],
-    kind: u8,
-    now: i64,
-    lru: u32,
-    create: Option<&dyn Fn() -> Obj>,
-) -> Result<Option<ObjGuard<'t>>, OpError> {
-    // One lookup on the common path (the key exists).
-    let found = t.lookup(h, key, now).map(|e| (e.kind(), e.raw()));
-    let raw = match found {
-        Some((k, _)) if k != kind => return Err(OpError::WrongType),
-        Some((_, p)) => p,
-        None => {
-            let Some(make) = create else {
-                return Ok(None);
-            };
-            let (k, enc, p) = make().into_raw();
-            let e = EntryPtr::new_obj(key, k, enc, p, None, lru);
-            let raw = e.as_ref().raw();
-            t.insert(h, e);
-            raw
-        }
-    };
-    // SAFETY: the entry is owned by `t`, borrowed for 't.
-    let e = unsafe { crate::store::EntryRef::from_raw(raw) };
-    e.set_lru(lru);
-    Ok(Some(ObjGuard::new(e)))
 }
 
 /// The guard for a read on one table; Err(WrongType) for another type.
@@ -289,57 +256,5 @@ pub fn scan_reply(ctx: &mut Ctx<'_>, next: u64, items: &[Vec<u8>]) {
     ctx.out.array(items.len());
     for i in items {
         ctx.out.bulk(i);
-    }
-}
-
-/// Typed views; the kind was checked by the access helpers.
-impl Obj {
-    pub fn list(&mut self) -> &mut crate::types::List {
-        match self {
-            Obj::List(l) => l,
-            _ => unreachable!("kind checked"),
-        }
-    }
-    pub fn hash(&mut self) -> &mut crate::types::Hash {
-        match self {
-            Obj::Hash(x) => x,
-            _ => unreachable!("kind checked"),
-        }
-    }
-    pub fn set(&mut self) -> &mut crate::types::Set {
-        match self {
-            Obj::Set(x) => x,
-            _ => unreachable!("kind checked"),
-        }
-    }
-    pub fn zset(&mut self) -> &mut crate::types::ZSet {
-        match self {
-            Obj::ZSet(x) => x,
-            _ => unreachable!("kind checked"),
-        }
-    }
-    pub fn as_list(&self) -> &crate::types::List {
-        match self {
-            Obj::List(l) => l,
-            _ => unreachable!("kind checked"),
-        }
-    }
-    pub fn as_hash(&self) -> &crate::types::Hash {
-        match self {
-            Obj::Hash(x) => x,
-            _ => unreachable!("kind checked"),
-        }
-    }
-    pub fn as_set(&self) -> &crate::types::Set {
-        match self {
-            Obj::Set(x) => x,
-            _ => unreachable!("kind checked"),
-        }
-    }
-    pub fn as_zset(&self) -> &crate::types::ZSet {
-        match self {
-            Obj::ZSet(x) => x,
-            _ => unreachable!("kind checked"),
-        }
     }
 }

@@ -2,26 +2,6 @@
 
 use super::{acl, flags::*, Args, Command, Ctx, Group};
 use crate::errors;
-use crate::store::{EntryPtr, Table};
-
-/// Sets (`Some`) or removes (`None`) the TTL of an existing key; in place
-/// when the entry already has room for one.
-pub(crate) fn set_expire(t: &mut Table, h: u64, key: &[u8], at: Option<i64>) -> bool {
-    let Some(f) = t.find_mut(h, key) else {
-        return false;
-    };
-    let e = f.entry();
-    match (e.expire_at(), at) {
-        (Some(_), Some(at)) => e.set_expire_in_place(at),
-        (None, None) => {}
-        _ => {
-            // Take the entry out of its chain and put the rebuilt one back.
-            let old = f.replace_with(|old: EntryPtr| old.rebuild(None, at));
-            debug_assert!(old);
-        }
-    }
-    true
-}
 
 const NX: u8 = 1;
 const XX: u8 = 2;
@@ -86,7 +66,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ms: bool, absolute: bool) 
         t.delete(h, key);
         "del"
     } else {
-        set_expire(t, h, key, Some(when));
+        emberkv_core::ops::set_expire(t, h, key, Some(when));
         "expire"
     };
     drop(shard);
@@ -182,7 +162,7 @@ fn persist(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         None => false,
     };
     if had {
-        set_expire(t, h, key, None);
+        emberkv_core::ops::set_expire(t, h, key, None);
     }
     drop(shard);
     ctx.out.int(had as i64);

@@ -3,64 +3,15 @@
 
 use super::coll;
 use super::sets::numkeys;
-use super::{flags::*, Args, Command, Ctx, Group, OpError};
+use super::{flags::*, Args, Command, Ctx, Group};
 use crate::blocking::{self, BlockOp, Served};
 use crate::errors;
 use crate::notify;
 use crate::store::entry::T_LIST;
-use crate::store::Table;
 use crate::types::{List, Obj};
 
-fn new_list() -> Obj {
+pub(crate) fn new_list() -> Obj {
     Obj::List(List::default())
-}
-
-/// Pops up to `count` elements from the list at `key`. Ok(None): no key.
-pub fn pop_from(
-    t: &mut Table,
-    h: u64,
-    key: &[u8],
-    front: bool,
-    count: usize,
-    now: i64,
-    lru: u32,
-) -> Result<Option<Vec<Vec<u8>>>, OpError> {
-    let mut v = Vec::new();
-    let empty = {
-        let Some(mut g) = coll::write_in(t, h, key, T_LIST, now, lru, None)? else {
-            return Ok(None);
-        };
-        let l = g.list();
-        for _ in 0..count {
-            match l.pop(front) {
-                Some(e) => v.push(e),
-                None => break,
-            }
-        }
-        l.is_empty()
-    };
-    if empty {
-        t.delete(h, key);
-    }
-    Ok(Some(v))
-}
-
-/// Pushes `elems` onto the list at `key` (creating it); the new length.
-pub fn push_to<'a>(
-    t: &mut Table,
-    h: u64,
-    key: &[u8],
-    front: bool,
-    elems: impl IntoIterator<Item = &'a [u8]>,
-    now: i64,
-    lru: u32,
-) -> Result<usize, OpError> {
-    let mut g = coll::write_in(t, h, key, T_LIST, now, lru, Some(&new_list))?.expect("created");
-    let l = g.list();
-    for e in elems {
-        l.push(front, e);
-    }
-    Ok(l.len())
 }
 
 /// LPUSH/RPUSH/LPUSHX/RPUSHX
@@ -116,7 +67,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, front: bool) {
     let h = srv.store.hash(key);
     let mut shard = srv.store.lock(h);
     let t = &mut shard.dbs[ctx.client.db];
-    let r = pop_from(
+    let r = emberkv_core::ops::lists::pop_from(
         t,
         h,
         key,

@@ -32,6 +32,7 @@ pub mod zsets;
 use crate::client::Client;
 use crate::errors;
 use crate::server::{Server, WorkerStats};
+pub use emberkv_core::ops::OpError;
 use emberkv_protocol::{ReplyWriter, RequestParser};
 use std::collections::HashMap;
 
@@ -384,30 +385,6 @@ impl<'a> Args<'a> {
     }
 }
 
-/// Why a data operation failed; handlers reply with [`OpError::message`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OpError {
-    WrongType,
-    NotInt,
-    NotFloat,
-    Overflow,
-    TooBig,
-    NanOrInf,
-}
-
-impl OpError {
-    pub fn message(self) -> &'static str {
-        match self {
-            OpError::WrongType => errors::WRONGTYPE,
-            OpError::NotInt => errors::NOT_INT,
-            OpError::NotFloat => errors::NOT_FLOAT,
-            OpError::Overflow => errors::OVERFLOW,
-            OpError::TooBig => errors::STRING_TOO_BIG,
-            OpError::NanOrInf => errors::NAN_OR_INF,
-        }
-    }
-}
-
 /// Hashes of a multi-key command's keys, inline for up to 16 keys so the
 /// common MGET/MSET/DEL sizes allocate nothing.
 pub type Hashes = smallvec::SmallVec<[u64; 16]>;
@@ -445,7 +422,7 @@ impl Ctx<'_> {
     }
     #[inline]
     pub fn op_err(&mut self, e: OpError) {
-        self.out.error(e.message());
+        self.out.error(errors::of_op(e));
     }
     #[inline]
     pub fn wrongtype(&mut self) {

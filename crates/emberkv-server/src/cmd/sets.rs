@@ -289,13 +289,13 @@ fn smove(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     }
     if src == dst {
         let t = locked.table(hs, db);
-        let g = coll::write_in(t, hs, src, T_SET, now, lru, None);
+        let g = emberkv_core::ops::write_in(t, hs, src, T_SET, now, lru, None);
         let has = matches!(g, Ok(Some(ref g)) if g.as_set().contains(m));
         return ctx.out.int(has as i64);
     }
     let removed = {
         let t = locked.table(hs, db);
-        let Ok(Some(mut g)) = coll::write_in(t, hs, src, T_SET, now, lru, None) else {
+        let Ok(Some(mut g)) = emberkv_core::ops::write_in(t, hs, src, T_SET, now, lru, None) else {
             return ctx.out.int(0);
         };
         let r = g.set().remove(m);
@@ -315,7 +315,7 @@ fn smove(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     }
     let make = move || Obj::Set(Set::for_member(m));
     let t = locked.table(hd, db);
-    if let Ok(Some(mut g)) = coll::write_in(t, hd, dst, T_SET, now, lru, Some(&make)) {
+    if let Ok(Some(mut g)) = emberkv_core::ops::write_in(t, hd, dst, T_SET, now, lru, Some(&make)) {
         if g.set().add(m) {
             drop(g);
             ctx.notify(notify::SET, "sadd", dst);

@@ -4,12 +4,11 @@
 
 use super::coll::{self, scan_reply};
 use super::lists::{keys_then_timeout, norm_range, parse_mpop_args, run_block_op, timeout_arg};
-use super::{flags::*, Args, Command, Ctx, Group, OpError};
+use super::{flags::*, Args, Command, Ctx, Group};
 use crate::blocking::BlockOp;
 use crate::errors;
 use crate::notify;
 use crate::store::entry::{T_SET, T_ZSET};
-use crate::store::Table;
 use crate::types::{Obj, ZSet};
 use emberkv_protocol::Resp;
 use std::collections::HashMap;
@@ -696,41 +695,6 @@ fn zremrangebylex(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     zremrange_generic(ctx, args, By::Lex)
 }
 
-/// Pops up to `count` lowest (`min`) or highest pairs. Ok(None): no key.
-pub fn pop_from(
-    t: &mut Table,
-    h: u64,
-    key: &[u8],
-    min: bool,
-    count: usize,
-    now: i64,
-    lru: u32,
-) -> Result<Option<Pairs>, OpError> {
-    let (v, empty) = {
-        let Some(mut g) = coll::write_in(t, h, key, T_ZSET, now, lru, None)? else {
-            return Ok(None);
-        };
-        let z = g.zset();
-        let n = z.len();
-        let k = count.min(n);
-        let v = if k == 0 {
-            Vec::new()
-        } else if min {
-            z.collect(0, k - 1, false)
-        } else {
-            z.collect(n - k, n - 1, true)
-        };
-        for (m, _) in &v {
-            z.remove(m);
-        }
-        (v, z.is_empty())
-    };
-    if empty {
-        t.delete(h, key);
-    }
-    Ok(Some(v))
-}
-
 /// ZPOPMIN/ZPOPMAX key [count]
 fn zpop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, min: bool) {
     if args.len() > 3 {
@@ -751,7 +715,7 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, min: bool) {
     let h = srv.store.hash(key);
     let mut shard = srv.store.lock(h);
     let t = &mut shard.dbs[ctx.client.db];
-    let r = pop_from(
+    let r = emberkv_core::ops::zsets::pop_from(
         t,
         h,
         key,

@@ -2,7 +2,7 @@
 //! in `ops.rs`, the LCS algorithm in `lcs.rs`.
 
 mod lcs;
-mod ops;
+use emberkv_core::ops::strings as ops;
 
 use super::keys::read_entry;
 use super::{flags::*, Args, Command, Ctx, Group, OpError};
@@ -10,7 +10,8 @@ use crate::errors;
 use crate::notify;
 use crate::store::entry::T_STRING;
 use crate::store::Table;
-pub(crate) use ops::{write_string, At, Expire};
+pub(crate) use emberkv_core::ops::strings::{write_string, Expire};
+pub(crate) use emberkv_core::ops::At;
 use std::sync::atomic::Ordering::Relaxed;
 
 /// Reads a string value: Ok(None) if missing, Err(()) if another type.
@@ -343,7 +344,7 @@ fn getex(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             t.delete(h, key);
             "del"
         } else {
-            super::expire::set_expire(t, h, key, Some(at));
+            emberkv_core::ops::set_expire(t, h, key, Some(at));
             "expire"
         }
     } else if o.persist {
@@ -355,7 +356,7 @@ fn getex(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         if !had {
             return;
         }
-        super::expire::set_expire(t, h, key, None);
+        emberkv_core::ops::set_expire(t, h, key, None);
         "persist"
     } else {
         return;

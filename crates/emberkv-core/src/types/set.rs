@@ -53,7 +53,7 @@ impl Set {
         }
     }
 
-    pub(crate) fn into_raw(self) -> (u8, usize) {
+    pub fn into_raw(self) -> (u8, usize) {
         match self {
             Set::Int(s) => (0, s.into_raw()),
             Set::Lp(l) => (1, l.into_raw()),
@@ -63,7 +63,7 @@ impl Set {
 
     /// # Safety
     /// As [`super::Obj::from_raw`].
-    pub(crate) unsafe fn from_raw(enc: u8, p: usize) -> Set {
+    pub unsafe fn from_raw(enc: u8, p: usize) -> Set {
         match enc {
             0 => Set::Int(IntSet::from_raw(p)),
             1 => Set::Lp(Lp::from_raw(p)),

@@ -30,7 +30,7 @@ fn lp_find(lp: &Lp, field: &[u8]) -> Option<usize> {
 }
 
 impl Hash {
-    pub(crate) fn into_raw(self) -> (u8, usize) {
+    pub fn into_raw(self) -> (u8, usize) {
         match self {
             Hash::Lp(l) => (0, l.into_raw()),
             Hash::Dict(d) => (1, Box::into_raw(d) as usize),
@@ -39,7 +39,7 @@ impl Hash {
 
     /// # Safety
     /// As [`super::Obj::from_raw`].
-    pub(crate) unsafe fn from_raw(enc: u8, p: usize) -> Hash {
+    pub unsafe fn from_raw(enc: u8, p: usize) -> Hash {
         match enc {
             0 => Hash::Lp(Lp::from_raw(p)),
             _ => Hash::Dict(Box::from_raw(p as *mut Dict)),

@@ -45,7 +45,7 @@ impl Clone for List {
 }
 
 impl List {
-    pub(crate) fn into_raw(self) -> (u8, usize) {
+    pub fn into_raw(self) -> (u8, usize) {
         match self {
             List::Lp(l) => (0, l.into_raw()),
             List::Quick(q) => (1, Box::into_raw(q) as usize),
@@ -54,7 +54,7 @@ impl List {
 
     /// # Safety
     /// As [`super::Obj::from_raw`].
-    pub(crate) unsafe fn from_raw(enc: u8, p: usize) -> List {
+    pub unsafe fn from_raw(enc: u8, p: usize) -> List {
         match enc {
             0 => List::Lp(Lp::from_raw(p)),
             _ => List::Quick(Box::from_raw(p as *mut Quick)),

@@ -42,7 +42,7 @@ const HDR: usize = 13;
 const ALIGN: usize = 8;
 
 #[inline]
-pub(crate) fn varint_len(mut n: usize) -> usize {
+pub fn varint_len(mut n: usize) -> usize {
     let mut l = 1;
     n >>= 7;
     while n > 0 {
@@ -174,12 +174,12 @@ impl EntryPtr {
     /// `p` must come from [`EntryPtr::into_raw`] / `as_raw` of a live entry
     /// whose ownership is being taken back.
     #[inline]
-    pub(crate) unsafe fn from_raw(p: *mut u8) -> Self {
+    pub unsafe fn from_raw(p: *mut u8) -> Self {
         EntryPtr(NonNull::new_unchecked(p))
     }
 
     #[inline]
-    pub(crate) fn into_raw(self) -> *mut u8 {
+    pub fn into_raw(self) -> *mut u8 {
         let p = self.0.as_ptr();
         std::mem::forget(self);
         p
@@ -322,7 +322,7 @@ impl<'a> EntryRef<'a> {
     /// # Safety
     /// `p` must point at a live entry that outlives `'a`.
     #[inline]
-    pub(crate) unsafe fn from_raw(p: *mut u8) -> Self {
+    pub unsafe fn from_raw(p: *mut u8) -> Self {
         EntryRef(NonNull::new_unchecked(p), PhantomData)
     }
 
@@ -332,17 +332,17 @@ impl<'a> EntryRef<'a> {
     }
 
     #[inline]
-    pub(crate) fn raw(&self) -> *mut u8 {
+    pub fn raw(&self) -> *mut u8 {
         self.0.as_ptr()
     }
 
     #[inline]
-    pub(crate) fn next_link(&self) -> usize {
+    pub fn next_link(&self) -> usize {
         unsafe { (self.p() as *const usize).read() }
     }
 
     #[inline]
-    pub(crate) fn set_next_link(&self, l: usize) {
+    pub fn set_next_link(&self, l: usize) {
         // SAFETY: the caller holds the table mutably (links are only changed
         // by table operations that take `&mut self`).
         unsafe { (self.p() as *mut usize).write(l) }
@@ -375,7 +375,7 @@ impl<'a> EntryRef<'a> {
     }
 
     #[inline]
-    pub(crate) fn key_off(&self) -> usize {
+    pub fn key_off(&self) -> usize {
         HDR + if self.flags() & F_EXPIRE != 0 { 8 } else { 0 }
     }
 
@@ -424,7 +424,7 @@ impl<'a> EntryRef<'a> {
     /// Stores a new raw object (after an encoding conversion). The caller
     /// owns the old one, which it consumed to build the new.
     #[inline]
-    pub(crate) fn set_obj_raw(&self, enc: u8, ptr: usize) {
+    pub fn set_obj_raw(&self, enc: u8, ptr: usize) {
         unsafe {
             std::ptr::write_unaligned(self.p().add(self.val_off()) as *mut usize, ptr);
             let f = self.p().add(OFF_FLAGS);
@@ -459,14 +459,14 @@ impl<'a> EntryRef<'a> {
 
     /// Overwrites the expiry of an entry that already has one.
     #[inline]
-    pub(crate) fn set_expire_in_place(&self, t: i64) {
+    pub fn set_expire_in_place(&self, t: i64) {
         debug_assert!(self.flags() & F_EXPIRE != 0);
         unsafe { std::ptr::write_unaligned(self.p().add(HDR) as *mut i64, t) }
     }
 
     /// Overwrites `bytes` at `off` inside a string value (which must be long
     /// enough), in place, and sets `flags` (F_EXPIRE is kept).
-    pub(crate) fn write_str_at(&self, off: usize, bytes: &[u8], flags: u8) {
+    pub fn write_str_at(&self, off: usize, bytes: &[u8], flags: u8) {
         let (voff, len) = self.str_span();
         assert!(off + bytes.len() <= len);
         // SAFETY: in bounds of the value; the shard lock is held.
@@ -479,7 +479,7 @@ impl<'a> EntryRef<'a> {
 
     /// Overwrites a string value of exactly the same length in place.
     #[inline]
-    pub(crate) fn overwrite_str_same_len(&self, val: &[u8], flags: u8) {
+    pub fn overwrite_str_same_len(&self, val: &[u8], flags: u8) {
         let (off, len) = self.str_span();
         assert_eq!(len, val.len());
         unsafe {

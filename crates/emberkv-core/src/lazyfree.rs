@@ -32,7 +32,7 @@ fn sender() -> &'static Mutex<Sender<Garbage>> {
             .spawn(move || {
                 IS_LAZYFREE.with(|f| f.set(true));
                 if let Some(list) = CPULIST.get() {
-                    crate::process::pin_thread(list);
+                    crate::util::cpu::pin_thread(list);
                 }
                 for g in rx {
                     drop(g);

@@ -2,20 +2,11 @@
 //! that return typed results and know nothing of the protocol. Handlers in
 //! `mod.rs` parse arguments, call these, and write the reply.
 
-use crate::cmd::OpError;
+use super::{At, OpError};
 use crate::store::entry::{EntryPtr, F_RAW, T_STRING};
 use crate::store::Table;
 use crate::util::longdouble::LongDouble;
 use crate::util::parse_i64;
-
-/// The key an operation works on, with the command's time and LRU stamp.
-#[derive(Clone, Copy)]
-pub struct At<'a> {
-    pub h: u64,
-    pub key: &'a [u8],
-    pub now: i64,
-    pub lru: u32,
-}
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Expire {

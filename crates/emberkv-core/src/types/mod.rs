@@ -62,7 +62,7 @@ pub static LIMITS: Limits = Limits {
 };
 
 #[inline]
-pub(crate) fn limit(a: &AtomicI64) -> usize {
+pub fn limit(a: &AtomicI64) -> usize {
     a.load(Relaxed).max(0) as usize
 }
 
@@ -219,4 +219,56 @@ impl Drop for ObjGuard<'_> {
 /// intset (`string2ll`: no leading zeros or '+', no spaces).
 pub fn int_member(s: &[u8]) -> Option<i64> {
     crate::util::is_canonical_int(s)
+}
+
+/// Typed views; the kind was checked by the access helpers.
+impl Obj {
+    pub fn list(&mut self) -> &mut List {
+        match self {
+            Obj::List(l) => l,
+            _ => unreachable!("kind checked"),
+        }
+    }
+    pub fn hash(&mut self) -> &mut Hash {
+        match self {
+            Obj::Hash(x) => x,
+            _ => unreachable!("kind checked"),
+        }
+    }
+    pub fn set(&mut self) -> &mut Set {
+        match self {
+            Obj::Set(x) => x,
+            _ => unreachable!("kind checked"),
+        }
+    }
+    pub fn zset(&mut self) -> &mut ZSet {
+        match self {
+            Obj::ZSet(x) => x,
+            _ => unreachable!("kind checked"),
+        }
+    }
+    pub fn as_list(&self) -> &List {
+        match self {
+            Obj::List(l) => l,
+            _ => unreachable!("kind checked"),
+        }
+    }
+    pub fn as_hash(&self) -> &Hash {
+        match self {
+            Obj::Hash(x) => x,
+            _ => unreachable!("kind checked"),
+        }
+    }
+    pub fn as_set(&self) -> &Set {
+        match self {
+            Obj::Set(x) => x,
+            _ => unreachable!("kind checked"),
+        }
+    }
+    pub fn as_zset(&self) -> &ZSet {
+        match self {
+            Obj::ZSet(x) => x,
+            _ => unreachable!("kind checked"),
+        }
+    }
 }

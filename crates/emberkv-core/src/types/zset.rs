@@ -36,7 +36,7 @@ fn before(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> bool {
 }
 
 impl ZSet {
-    pub(crate) fn into_raw(self) -> (u8, usize) {
+    pub fn into_raw(self) -> (u8, usize) {
         match self {
             ZSet::Lp(l) => (0, l.into_raw()),
             ZSet::Tree(t) => (1, Box::into_raw(t) as usize),
@@ -45,7 +45,7 @@ impl ZSet {
 
     /// # Safety
     /// As [`super::Obj::from_raw`].
-    pub(crate) unsafe fn from_raw(enc: u8, p: usize) -> ZSet {
+    pub unsafe fn from_raw(enc: u8, p: usize) -> ZSet {
         match enc {
             0 => ZSet::Lp(Lp::from_raw(p)),
             _ => ZSet::Tree(Box::from_raw(p as *mut ZLarge)),

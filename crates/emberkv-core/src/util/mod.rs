@@ -1,5 +1,6 @@
-//! Small helpers shared by command families.
+//! Small helpers shared by the layers: numbers, time, CPU lists.
 
+pub mod cpu;
 pub mod longdouble;
 
 pub use emberkv_protocol::parse_i64_strict as parse_i64;
