@@ -49,7 +49,7 @@ pub fn dispatch<'s>(
     let entry = &reg.entries[id];
     let cmd = entry.cmd;
     let cs = &stats.cmd[id];
-    let is_exec = cmd.has(flags::EXCLUSIVE) && cmd.name == "exec";
+    let is_exec = cmd.has(flags::RUNS_QUEUE);
 
     // 2. Arity.
     let argc = args.len() as i32;
@@ -114,7 +114,7 @@ pub fn dispatch<'s>(
 
     // 7. Inside MULTI everything but the transaction commands is queued.
     if let Some(q) = client.multi.as_mut() {
-        if !crate::cmd::multi::is_control(cmd) {
+        if !cmd.has(flags::TX_CONTROL) {
             if q.size() + args.iter().map(|a| a.len() + 16).sum::<usize>()
                 > srv.qbuf_limit.load(Relaxed) as usize
             {

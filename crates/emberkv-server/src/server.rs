@@ -337,6 +337,19 @@ impl Server {
         (self.set_log_level)(c.loglevel());
     }
 
+    /// Records (time, commands processed) for instantaneous_ops_per_sec,
+    /// and the peak of used memory.
+    pub fn sample_ops(&self, now_ms: i64) {
+        let total = self.sum(|s| s.commands.get());
+        let mut q = self.ops_samples.lock();
+        q.push_back((now_ms, total));
+        while q.len() > 16 {
+            q.pop_front();
+        }
+        let mem = allocated();
+        self.peak_memory.fetch_max(mem, Relaxed);
+    }
+
     /// Redis's dynamic hz: doubled while there are more than 200 clients
     /// per tick, up to 500.
     pub fn update_hz(&self) {
@@ -436,4 +449,10 @@ impl Server {
         }
         (n as i64 - self.expired_stat_base.load(Relaxed)).max(0) as u64
     }
+}
+
+/// Bytes the allocator has handed out (INFO's used_memory).
+pub fn allocated() -> u64 {
+    let _ = tikv_jemalloc_ctl::epoch::advance();
+    tikv_jemalloc_ctl::stats::allocated::read().unwrap_or(0) as u64
 }

@@ -18,7 +18,7 @@
 
 pub mod stream;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 pub use stream::Stream;
@@ -99,6 +99,9 @@ pub struct Record {
 
 thread_local! {
     static RECORD: RefCell<Record> = RefCell::new(Record::default());
+    /// Whether this thread's current unit is being propagated (a copy of
+    /// `Unit::on`): lock releases check it without touching the record.
+    static PROPAGATING: Cell<bool> = const { Cell::new(false) };
 }
 
 #[inline]
@@ -208,6 +211,9 @@ pub fn force() {
 /// orders the stream.
 #[inline]
 pub fn releasing_shard() {
+    if !PROPAGATING.with(|p| p.get()) {
+        return;
+    }
     with(|r| {
         if r.unit.on {
             if let Some(s) = &r.stream {
@@ -249,6 +255,7 @@ pub fn begin() {
             if let Some(s) = &r.stream {
                 if s.active() {
                     r.unit.open();
+                    PROPAGATING.with(|p| p.set(true));
                 }
             }
         }
@@ -313,8 +320,13 @@ pub fn end<R>(
         if r.frames.is_empty() {
             r.keys.clear();
             r.dirty = 0;
-            if let Some(s) = r.stream.clone() {
-                r.unit.close(&s);
+            if r.unit.on {
+                // Split borrows: no Arc clone (a shared counter) per command.
+                let Record { unit, stream, .. } = &mut *r;
+                if let Some(s) = stream {
+                    unit.close(s);
+                }
+                PROPAGATING.with(|p| p.set(false));
             }
         }
         out

@@ -99,10 +99,17 @@ mod tests {
     fn list_pops_and_pushes_delete_emptied_keys() {
         let (mut t, hs) = table(0);
         let h = hs.hash(b"l");
-        assert_eq!(lists::push_to(&mut t, h, b"l", false, [&b"a"[..], b"b", b"c"], 0, 0), Ok(3));
-        let got = lists::pop_from(&mut t, h, b"l", true, 2, 0, 0).unwrap().unwrap();
+        assert_eq!(
+            lists::push_to(&mut t, h, b"l", false, [&b"a"[..], b"b", b"c"], 0, 0),
+            Ok(3)
+        );
+        let got = lists::pop_from(&mut t, h, b"l", true, 2, 0, 0)
+            .unwrap()
+            .unwrap();
         assert_eq!(got, vec![b"a".to_vec(), b"b".to_vec()]);
-        let got = lists::pop_from(&mut t, h, b"l", false, 5, 0, 0).unwrap().unwrap();
+        let got = lists::pop_from(&mut t, h, b"l", false, 5, 0, 0)
+            .unwrap()
+            .unwrap();
         assert_eq!(got, vec![b"c".to_vec()]);
         assert!(t.find(h, b"l").is_none(), "an emptied list is deleted");
         assert_eq!(lists::pop_from(&mut t, h, b"l", true, 1, 0, 0), Ok(None));
@@ -112,13 +119,21 @@ mod tests {
     fn wrong_type_is_a_typed_error() {
         let (mut t, hs) = table(0);
         let h = hs.hash(b"s");
-        let at = At { h, key: b"s", now: 0, lru: 0 };
+        let at = At {
+            h,
+            key: b"s",
+            now: 0,
+            lru: 0,
+        };
         strings::write_string(&mut t, at, b"v", strings::Expire::None, 0);
         assert_eq!(
             lists::push_to(&mut t, h, b"s", true, [&b"x"[..]], 0, 0),
             Err(OpError::WrongType)
         );
-        assert_eq!(zsets::pop_from(&mut t, h, b"s", true, 1, 0, 0), Err(OpError::WrongType));
+        assert_eq!(
+            zsets::pop_from(&mut t, h, b"s", true, 1, 0, 0),
+            Err(OpError::WrongType)
+        );
         assert_eq!(strings::incr_by(&mut t, at, 1), Err(OpError::NotInt));
     }
 
@@ -126,7 +141,12 @@ mod tests {
     fn ttl_and_lazy_expiry_go_through_the_write_funnel() {
         let (mut t, hs) = table(3);
         let h = hs.hash(b"k");
-        let at = At { h, key: b"k", now: 1000, lru: 0 };
+        let at = At {
+            h,
+            key: b"k",
+            now: 1000,
+            lru: 0,
+        };
         strings::write_string(&mut t, at, b"v", strings::Expire::None, 0);
         assert!(set_expire(&mut t, h, b"k", Some(1500)));
         assert_eq!(t.find(h, b"k").unwrap().expire_at(), Some(1500));
@@ -148,16 +168,24 @@ mod tests {
         let mut shard = store.lock(h);
         let t = &mut shard.dbs[0];
         {
-            let mut g = write_in(t, h, b"z", crate::store::entry::T_ZSET, 0, 0, Some(&|| {
-                Obj::ZSet(crate::types::ZSet::default())
-            }))
+            let mut g = write_in(
+                t,
+                h,
+                b"z",
+                crate::store::entry::T_ZSET,
+                0,
+                0,
+                Some(&|| Obj::ZSet(crate::types::ZSet::default())),
+            )
             .unwrap()
             .unwrap();
             for (i, m) in [&b"a"[..], b"b", b"c"].into_iter().enumerate() {
                 g.zset().set(m, i as f64);
             }
         }
-        let max = zsets::pop_from(t, h, b"z", false, 1, 0, 0).unwrap().unwrap();
+        let max = zsets::pop_from(t, h, b"z", false, 1, 0, 0)
+            .unwrap()
+            .unwrap();
         assert_eq!(max, vec![(b"c".to_vec(), 2.0)]);
         let min = zsets::pop_from(t, h, b"z", true, 5, 0, 0).unwrap().unwrap();
         assert_eq!(min, vec![(b"a".to_vec(), 0.0), (b"b".to_vec(), 1.0)]);

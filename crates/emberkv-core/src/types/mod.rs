@@ -211,7 +211,11 @@ impl Drop for ObjGuard<'_> {
         // back (its pointer may have changed by re-encoding or growth).
         let obj = unsafe { ManuallyDrop::take(&mut self.obj) };
         let (_, enc, p) = obj.into_raw();
-        self.entry.set_obj_raw(enc, p);
+        // Only a change is written back: a read leaves the entry's memory
+        // untouched (a snapshot's copy-before-write will rely on that).
+        if (enc, p) != (self.entry.enc(), self.entry.obj_raw()) {
+            self.entry.set_obj_raw(enc, p);
+        }
     }
 }
 

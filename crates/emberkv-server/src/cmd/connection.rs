@@ -203,14 +203,14 @@ pub static COMMANDS: &[Command] = &[
     Command::new(
         "quit",
         -1,
-        ALLOW_BUSY | NO_AUTH | FAST | LOADING | STALE | SUBSCRIBER_OK | NOSCRIPT,
+        ALLOW_BUSY | NO_AUTH | FAST | LOADING | STALE | SUBSCRIBER_OK | NOSCRIPT | TX_CONTROL,
         quit,
     )
     .doc(C, "1.0.0", "O(1)", "Closes the connection."),
     Command::new(
         "reset",
         1,
-        NOSCRIPT | LOADING | STALE | NO_AUTH | ALLOW_BUSY | FAST | SUBSCRIBER_OK,
+        NOSCRIPT | LOADING | STALE | NO_AUTH | ALLOW_BUSY | FAST | SUBSCRIBER_OK | TX_CONTROL,
         reset,
     )
     .doc(C, "6.2.0", "O(1)", "Resets the connection."),

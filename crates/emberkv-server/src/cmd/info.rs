@@ -23,18 +23,6 @@ const DEFAULT: &[&str] = &[
 ];
 const ALL_EXTRA: &[&str] = &["commandstats", "latencystats"];
 
-/// Records (time, commands processed) for instantaneous_ops_per_sec.
-pub fn sample_ops(srv: &Server, now_ms: i64) {
-    let total = srv.sum(|s| s.commands.get());
-    let mut q = srv.ops_samples.lock();
-    q.push_back((now_ms, total));
-    while q.len() > 16 {
-        q.pop_front();
-    }
-    let mem = allocated();
-    srv.peak_memory.fetch_max(mem, Relaxed);
-}
-
 fn ops_per_sec(srv: &Server) -> u64 {
     let q = srv.ops_samples.lock();
     match (q.front(), q.back()) {
@@ -55,11 +43,6 @@ fn client_buffers(srv: &Server) -> (u64, u64, u64) {
         all += cq + co;
     }
     (q, o, all)
-}
-
-fn allocated() -> u64 {
-    let _ = tikv_jemalloc_ctl::epoch::advance();
-    tikv_jemalloc_ctl::stats::allocated::read().unwrap_or(0) as u64
 }
 
 fn rss() -> u64 {
@@ -156,7 +139,7 @@ fn section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             f!("clients_in_timeout_table:0");
         }
         "memory" => {
-            let used = allocated();
+            let used = crate::server::allocated();
             srv.peak_memory.fetch_max(used, Relaxed);
             let peak = srv.peak_memory.load(Relaxed);
             let rss = rss();

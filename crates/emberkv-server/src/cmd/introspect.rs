@@ -282,7 +282,7 @@ fn key_positions(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Option<Vec<usize>> {
         }
     }
     // SORT's destination is the argument after STORE.
-    if c.name == "sort" {
+    if c.has(super::flags::STORE_KEY) {
         pos.extend(super::sort::store_key_index(line.len(), |i, w| {
             line[i].eq_ignore_ascii_case(w.as_bytes())
         }));

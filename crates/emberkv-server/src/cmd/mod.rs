@@ -61,9 +61,18 @@ pub mod flags {
     pub const EXCLUSIVE: u32 = 1 << 24;
     /// Internal: allowed to a RESP2 client in subscriber mode.
     pub const SUBSCRIBER_OK: u32 = 1 << 25;
+    /// Internal: acts on the transaction itself, so it runs inside MULTI
+    /// instead of being queued (MULTI, EXEC, DISCARD, WATCH, QUIT, RESET).
+    pub const TX_CONTROL: u32 = 1 << 26;
+    /// Internal: runs the queued transaction (EXEC): a refusal discards it
+    /// with EXECABORT.
+    pub const RUNS_QUEUE: u32 = 1 << 27;
+    /// Internal: the argument after STORE is a key too (SORT), for
+    /// COMMAND GETKEYS.
+    pub const STORE_KEY: u32 = 1 << 28;
     /// Internal (Redis's CMD_PROTECTED, which COMMAND does not show either):
     /// refused unless `enable-debug-command` allows the client (dispatch).
-    pub const PROTECTED: u32 = 1 << 26;
+    pub const PROTECTED: u32 = 1 << 29;
 
     /// Names as `COMMAND INFO` prints them.
     pub const NAMES: &[(u32, &str)] = &[

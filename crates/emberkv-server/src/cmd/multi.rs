@@ -40,14 +40,6 @@ impl Queue {
     }
 }
 
-/// Commands that act on the transaction itself rather than being queued.
-pub fn is_control(c: &Command) -> bool {
-    matches!(
-        c.name,
-        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
-    )
-}
-
 fn multi(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
     if ctx.client.multi.is_some() {
         return ctx.err("ERR MULTI calls can not be nested");
@@ -168,14 +160,14 @@ pub static COMMANDS: &[Command] = &[
     Command::new(
         "multi",
         1,
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | TX_CONTROL,
         multi,
     )
     .doc(T, "1.2.0", "O(1)", "Starts a transaction."),
     Command::new(
         "exec",
         1,
-        NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | EXCLUSIVE,
+        NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | EXCLUSIVE | TX_CONTROL | RUNS_QUEUE,
         exec,
     )
     .doc(
@@ -187,7 +179,7 @@ pub static COMMANDS: &[Command] = &[
     Command::new(
         "discard",
         1,
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | TX_CONTROL,
         discard,
     )
     .doc(
@@ -199,7 +191,7 @@ pub static COMMANDS: &[Command] = &[
     Command::new(
         "watch",
         -2,
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | TX_CONTROL,
         watch,
     )
     .keys(1, -1, 1)

@@ -256,7 +256,7 @@ const SORT_ACL: u32 =
     super::acl::SET | super::acl::SORTEDSET | super::acl::LIST | super::acl::DANGEROUS;
 
 pub static COMMANDS: &[Command] = &[
-    Command::new("sort", -2, WRITE | DENYOOM | MOVABLE_KEYS, sort)
+    Command::new("sort", -2, WRITE | DENYOOM | MOVABLE_KEYS | STORE_KEY, sort)
         .keys(1, 1, 1)
         .acl(SORT_ACL)
         .doc(

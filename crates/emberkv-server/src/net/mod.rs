@@ -12,6 +12,7 @@
 //! part of a request and left is freed at once.
 
 mod conn;
+mod housekeeping;
 mod sock;
 
 use crate::client::{Client, ClientShared};
@@ -40,25 +41,6 @@ struct Ev {
     closed: bool,
 }
 
-thread_local! {
-    /// The worker running on this thread while it executes requests, for
-    /// `serve_while_busy` (null otherwise, and while it is already serving).
-    static BUSY_WORKER: std::cell::Cell<*mut Worker> = const { std::cell::Cell::new(std::ptr::null_mut()) };
-}
-
-/// Called by a script's hook once it is past the busy threshold: serves
-/// this worker's other connections once (non-blocking poll).
-pub fn serve_while_busy() {
-    let p = BUSY_WORKER.with(|w| w.replace(std::ptr::null_mut()));
-    if p.is_null() {
-        return;
-    }
-    // SAFETY: `p` was set by `run_process` from `&mut self`, which is not
-    // used while the request (and so this hook) runs; the connection being
-    // processed is out of the slab, so nothing reached here aliases it.
-    unsafe { (*p).busy_poll() };
-    BUSY_WORKER.with(|w| w.set(p));
-}
 const LISTENER_BASE: usize = usize::MAX - 64;
 /// Bytes read per `read` call (Redis: PROTO_IOBUF_LEN).
 const READ_CHUNK: usize = 16 * 1024;
@@ -304,13 +286,24 @@ impl Worker {
         let qlimit = self.srv.qbuf_limit.load(Relaxed) as usize;
         let now = self.now_ms;
         let me: *mut Worker = self;
-        let prev = BUSY_WORKER.with(|w| w.replace(me));
+        // A busy script lets this worker serve its other connections
+        // (`busy_poll`) through the hook installed here.
+        unsafe fn poll(w: *mut ()) {
+            // SAFETY: see below.
+            unsafe { (*(w as *mut Worker)).busy_poll() }
+        }
         // SAFETY: the server and stats live in Arcs the worker keeps for its
         // whole life; the references point into those allocations, not into
-        // the worker, which the hook may reach through `me` meanwhile.
-        let (srv, stats) = unsafe { (&*Arc::as_ptr(&(*me).srv), &*Arc::as_ptr(&(*me).stats)) };
-        process(srv, &mut conn, now, stats, qlimit);
-        BUSY_WORKER.with(|w| w.set(prev));
+        // the worker, which the hook reaches through `me` meanwhile. `me`
+        // outlives the call, and `self` is not used while it runs; the
+        // connection being processed is out of the slab, so nothing the
+        // hook reaches aliases it.
+        unsafe {
+            let (srv, stats) = (&*Arc::as_ptr(&(*me).srv), &*Arc::as_ptr(&(*me).stats));
+            crate::script::with_busy_hook(me as *mut (), poll, || {
+                process(srv, &mut conn, now, stats, qlimit)
+            });
+        }
         self.conns[key] = Some(conn);
         if let Some(i) = self.close_later.iter().position(|&k| k == key) {
             self.close_later.swap_remove(i);
@@ -645,89 +638,6 @@ impl Worker {
         if !self.flush(token) {
             self.close(token);
         }
-    }
-
-    /// Times out blocked clients whose deadline passed.
-    fn expire_blocked(&mut self) {
-        let now = unix_ms();
-        let due: Vec<(i64, usize, u64)> = self
-            .blocked
-            .iter()
-            .copied()
-            .filter(|b| b.0 <= now)
-            .collect();
-        for (_, token, id) in due {
-            self.blocked.retain(|b| b.2 != id);
-            if self.srv.blocking.unblock(id).is_none() {
-                continue; // served meanwhile: the reply is in the inbox
-            }
-            let resp = match self.conns.get(token).and_then(|c| c.as_deref()) {
-                Some(c) if c.client.id == id => c.client.resp,
-                _ => continue,
-            };
-            self.now_ms = now;
-            self.deliver_unblocked(token, id, &crate::blocking::timeout_reply(resp));
-        }
-    }
-
-    fn cron(&mut self) {
-        // One pass over this worker's clients: close those past `timeout`,
-        // and give back the buffers of those idle for a while (an idle
-        // connection should cost a few hundred bytes, not 16 KiB).
-        let timeout = self.srv.timeout.load(Relaxed) as i64;
-        let now = self.now_ms;
-        let mut expired = Vec::new();
-        for (k, c) in self.conns.iter_mut() {
-            let Some(c) = c.as_deref_mut() else {
-                continue;
-            };
-            let idle = now - c.client.shared.last_ms.load(Relaxed);
-            if timeout > 0 && idle > timeout * 1000 {
-                expired.push(k);
-            } else if idle >= IDLE_TRIM_MS {
-                if c.rbuf.is_empty() && c.rbuf.capacity() > 0 {
-                    c.rbuf = Vec::new();
-                    c.client.shared.qbuf_cap.store(0, Relaxed);
-                }
-                if c.wbuf.is_empty() && c.wbuf.capacity() > 0 {
-                    c.wbuf = Vec::new();
-                }
-            }
-        }
-        for k in expired {
-            debug!("closing idle client");
-            self.close(k);
-        }
-        if self.idx == 0 {
-            self.srv.update_hz();
-            self.active_expire();
-            crate::cmd::info::sample_ops(&self.srv, self.now_ms);
-        }
-    }
-
-    fn active_expire(&mut self) {
-        // Not while a transaction or script runs: they see a frozen clock.
-        let Some(_gate) = self.srv.gate.try_read() else {
-            return;
-        };
-        // Each shard step is one unit of the write funnel: its deletions
-        // are notified and propagated (as DEL) after the lock is released.
-        let now = unix_ms();
-        let srv = &*self.srv;
-        let stats = &*self.stats;
-        let slice = srv.store.active_expire(
-            now,
-            EXPIRE_SLICE,
-            srv.expire_effort.load(Relaxed) as usize,
-            &mut self.expire_shard,
-            &mut || {
-                crate::funnel::close(srv, stats, now, None);
-            },
-        );
-        if slice.expired > 0 {
-            debug!(expired = slice.expired, "active expiry");
-        }
-        self.expire_more = slice.more;
     }
 }
 

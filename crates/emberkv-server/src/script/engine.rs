@@ -304,7 +304,7 @@ fn hook(_: &Lua, _: &mlua::debug::Debug) -> mlua::Result<VmState> {
         s.set_busy(true);
     }
     if s.is_busy() {
-        crate::net::serve_while_busy();
+        super::serve_while_busy();
         // SHUTDOWN NOSAVE or a signal while the script is busy (killable or
         // not): Redis exits from inside the script, and so do we.
         if srv.shutdown.load(Relaxed) {

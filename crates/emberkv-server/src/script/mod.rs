@@ -20,7 +20,44 @@ pub mod libs;
 mod msgpack;
 mod structlib;
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+
+/// What a busy script's hook calls to let its thread serve its other
+/// connections: installed by the event loop around the requests it runs
+/// (net/), so scripting does not reach into the event loop.
+type BusyHook = (*mut (), unsafe fn(*mut ()));
+
+thread_local! {
+    static BUSY_HOOK: Cell<Option<BusyHook>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with `hook(ctx)` installed as this thread's busy hook.
+///
+/// # Safety
+/// `ctx` must stay valid for `hook` while `f` runs, and nothing `f` uses
+/// may alias what `hook` touches through it.
+pub unsafe fn with_busy_hook<R>(
+    ctx: *mut (),
+    hook: unsafe fn(*mut ()),
+    f: impl FnOnce() -> R,
+) -> R {
+    let prev = BUSY_HOOK.with(|h| h.replace(Some((ctx, hook))));
+    let r = f();
+    BUSY_HOOK.with(|h| h.set(prev));
+    r
+}
+
+/// Called by a script past its busy threshold: runs the busy hook once
+/// (not re-entered while it runs).
+pub(crate) fn serve_while_busy() {
+    let Some((ctx, hook)) = BUSY_HOOK.with(|h| h.take()) else {
+        return;
+    };
+    // SAFETY: installed by `with_busy_hook`, whose caller guarantees it.
+    unsafe { hook(ctx) };
+    BUSY_HOOK.with(|h| h.set(Some((ctx, hook))));
+}
 
 /// Flags of an EVAL script, from its `#!lua flags=...` first line.
 pub mod sflags {
