@@ -2,9 +2,9 @@
 //! sent. Dropping a collection with millions of elements takes as many
 //! `free` calls; done inline under a shard lock it would stall every client
 //! of that shard (and the caller), so DEL, UNLINK, overwrites, expiry and
-//! FLUSHALL ASYNC of such values hand them here instead.
+//! FLUSHALL ASYNC of such values hand them here instead. A leaf: it knows
+//! nothing of what it frees (`Box<dyn Send>`).
 
-use crate::types::Obj;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::{Mutex, OnceLock};
@@ -58,15 +58,10 @@ pub fn defer(g: Garbage) {
     }
 }
 
-/// Drops a collection, in the background when that is worth it (Redis's
-/// LAZYFREE_THRESHOLD: more than 64 allocations to free).
-pub fn drop_obj(o: Obj) {
-    let (kind, enc, len) = (o.kind(), o.enc(), o.len());
-    if Obj::free_is_costly(kind, enc, len) && !IS_LAZYFREE.with(|f| f.get()) {
-        defer(Box::new(o));
-    } else {
-        drop(o);
-    }
+/// Whether this is the background thread (which frees what it is handed
+/// inline, rather than handing it to itself).
+pub fn on_lazyfree_thread() -> bool {
+    IS_LAZYFREE.with(|f| f.get())
 }
 
 /// Returns jemalloc's unused dirty pages to the OS (all arenas), as Redis

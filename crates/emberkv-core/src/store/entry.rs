@@ -280,13 +280,20 @@ impl EntryPtr {
     }
 }
 
+/// Frees a collection entry's value, given as (kind, encoding, pointer).
+/// Installed by the value types (`types::Obj::into_raw`, through which every
+/// collection value an entry can hold has passed), so the keyspace stores
+/// values without depending on their types.
+pub static VALUE_DROP: std::sync::OnceLock<fn(u8, u8, usize)> = std::sync::OnceLock::new();
+
 impl Drop for EntryPtr {
     fn drop(&mut self) {
         let r = self.as_ref();
         if r.kind() != T_STRING {
-            // SAFETY: the entry owns its object; it is dropped exactly once.
-            let obj = unsafe { crate::types::Obj::from_raw(r.kind(), r.enc(), r.obj_raw()) };
-            crate::lazyfree::drop_obj(obj);
+            // The entry owns its object; it is given up exactly once.
+            if let Some(free) = VALUE_DROP.get() {
+                free(r.kind(), r.enc(), r.obj_raw());
+            }
         }
         let size = r.alloc_size();
         // SAFETY: as in `free`; `free`/`into_raw` forget `self` so this runs once.

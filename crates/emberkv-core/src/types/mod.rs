@@ -97,6 +97,9 @@ impl Obj {
 
     /// (kind, encoding, pointer): ownership passes to whoever stores it.
     pub fn into_raw(self) -> (u8, u8, usize) {
+        // An entry can only hold a collection that came through here, so
+        // the keyspace learns how to free one before it can meet one.
+        crate::store::entry::VALUE_DROP.get_or_init(|| drop_raw);
         let kind = self.kind();
         let (enc, p) = match self {
             Obj::List(l) => l.into_raw(),
@@ -275,4 +278,24 @@ impl Obj {
             _ => unreachable!("kind checked"),
         }
     }
+}
+
+/// Drops a collection, in the background when that is worth it (Redis's
+/// LAZYFREE_THRESHOLD: more than 64 allocations to free).
+pub fn drop_obj(o: Obj) {
+    let (kind, enc, len) = (o.kind(), o.enc(), o.len());
+    if Obj::free_is_costly(kind, enc, len) && !crate::lazyfree::on_lazyfree_thread() {
+        crate::lazyfree::defer(Box::new(o));
+    } else {
+        drop(o);
+    }
+}
+
+/// The keyspace's hook for freeing a collection entry's value (see
+/// `store::entry::VALUE_DROP`): the keyspace stores raw triples and does not
+/// depend on the types.
+fn drop_raw(kind: u8, enc: u8, p: usize) {
+    // SAFETY: the entry owned the triple, which came from `into_raw`, and
+    // gives it up exactly once (its drop).
+    drop_obj(unsafe { Obj::from_raw(kind, enc, p) });
 }
