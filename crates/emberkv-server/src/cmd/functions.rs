@@ -5,7 +5,7 @@
 use super::flags::*;
 use super::keys::help;
 use super::{Args, Command, Ctx, Group};
-use crate::script::{engine, functions};
+use crate::script::{functions, library};
 use crate::store::glob::glob_match;
 
 /// FCALL/FCALL_RO function numkeys key... arg...: the function is looked
@@ -25,7 +25,7 @@ fn fcall_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ro: bool) {
     }
     let readonly = ro || meta.no_writes();
     super::multi::run_nested(ctx, |ctx| {
-        engine::run_function(ctx, &name, &keys, &argv, readonly)
+        library::run_function(ctx, &name, &keys, &argv, readonly)
     });
 }
 
@@ -54,7 +54,7 @@ fn load(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         Ok(x) => x,
         Err(e) => return ctx.err(&e),
     };
-    let funcs = match engine::check_library(ctx.srv, &body) {
+    let funcs = match library::check_library(ctx.srv, &body) {
         Ok(f) => f,
         Err(e) => return ctx.err(&e),
     };

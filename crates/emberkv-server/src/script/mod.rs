@@ -16,6 +16,7 @@ mod cjson;
 mod convert;
 pub mod engine;
 pub mod functions;
+pub mod library;
 pub mod libs;
 mod msgpack;
 mod structlib;

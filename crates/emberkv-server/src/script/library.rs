@@ -1,0 +1,213 @@
+//! Lua function libraries in this worker's state (FUNCTION LOAD's trial
+//! load, FCALL/FCALL_RO): a library registers its functions through
+//! `redis.register_function` while it loads, and each worker reloads all
+//! libraries into its own state when the registry's epoch moves.
+
+use super::engine::*;
+use crate::cmd::Ctx;
+use crate::server::Server;
+use mlua::{Function, Lua, MultiValue, Table, Value};
+use std::cell::RefCell;
+use std::sync::atomic::Ordering::Relaxed;
+
+thread_local! {
+    /// Functions registered by the library being loaded.
+    static REGISTERED: RefCell<Vec<(super::functions::FuncMeta, Function)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An error from register_function: no position, "ERR " in front.
+fn reg_error(msg: &str) -> mlua::Error {
+    PENDING.with(|p| *p.borrow_mut() = Some((msg.to_string(), None, true)));
+    mlua::Error::RuntimeError(msg.to_string())
+}
+
+/// `redis.register_function(name, callback)` or
+/// `redis.register_function{function_name=, callback=, flags=, description=}`.
+pub(super) fn register_function(_: &Lua, args: MultiValue) -> mlua::Result<()> {
+    const FLAGS: &[&str] = &[
+        "no-writes",
+        "allow-oom",
+        "allow-stale",
+        "no-cluster",
+        "allow-cross-slot-keys",
+    ];
+    let mut it = args.into_iter();
+    let (name, cb, flags, desc) = match (it.next(), it.next()) {
+        (Some(Value::String(n)), Some(Value::Function(f))) => {
+            (n.to_string_lossy(), f, Vec::new(), None)
+        }
+        (Some(Value::Table(t)), None) => {
+            let name =
+                match t.raw_get::<Value>("function_name")? {
+                    Value::String(s) => s.to_string_lossy(),
+                    _ => return Err(reg_error(
+                        "function_name argument given to redis.register_function must be a string",
+                    )),
+                };
+            let cb = match t.raw_get::<Value>("callback")? {
+                Value::Function(f) => f,
+                _ => {
+                    return Err(reg_error(
+                        "callback argument given to redis.register_function must be a function",
+                    ))
+                }
+            };
+            let mut flags = Vec::new();
+            match t.raw_get::<Value>("flags")? {
+                Value::Nil => {}
+                Value::Table(ft) => {
+                    for v in ft.sequence_values::<mlua::LuaString>() {
+                        let f = v?.to_string_lossy();
+                        if !FLAGS.contains(&f.as_str()) {
+                            return Err(reg_error("unknown flag given"));
+                        }
+                        flags.push(f);
+                    }
+                }
+                _ => return Err(reg_error("flags argument to redis.register_function must be a table representing function flags")),
+            }
+            let desc =
+                match t.raw_get::<Value>("description")? {
+                    Value::String(s) => Some(s.to_string_lossy()),
+                    Value::Nil => None,
+                    _ => return Err(reg_error(
+                        "description argument given to redis.register_function must be a string",
+                    )),
+                };
+            (name, cb, flags, desc)
+        }
+        _ => {
+            return Err(reg_error(
+                "wrong arguments given to redis.register_function",
+            ))
+        }
+    };
+    if !super::functions::valid_name(&name) {
+        return Err(reg_error("Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"));
+    }
+    REGISTERED.with(|r| {
+        let mut r = r.borrow_mut();
+        if r.iter().any(|(m, _)| m.name == name) {
+            return Err(reg_error("Function already exists in the library"));
+        }
+        r.push((
+            super::functions::FuncMeta {
+                name,
+                description: desc,
+                flags,
+            },
+            cb,
+        ));
+        Ok(())
+    })
+}
+
+type Registered = Vec<(super::functions::FuncMeta, Function)>;
+
+/// Loads a library's code into this Lua state and returns what it
+/// registered, or the error reply.
+fn load_into(eng: &Engine, body: &[u8]) -> Result<Registered, String> {
+    let f = match eng
+        .lua
+        .load(body)
+        .set_name("@user_function")
+        .into_function()
+    {
+        Ok(f) => f,
+        Err(mlua::Error::SyntaxError { message, .. }) => {
+            return Err(single_line(&format!(
+                "ERR Error compiling function: {message}"
+            )));
+        }
+        Err(e) => return Err(single_line(&format!("ERR Error compiling function: {e}"))),
+    };
+    REGISTERED.with(|r| r.borrow_mut().clear());
+    let _ = eng.lua.set_memory_limit(LUA_MEMORY_LIMIT);
+    let res = eng.load_library.call::<(bool, Value)>((f, &eng.register));
+    let _ = eng.lua.set_memory_limit(0);
+    let registered = REGISTERED.with(|r| std::mem::take(&mut *r.borrow_mut()));
+    match res {
+        Err(e) => Err(single_line(&format!(
+            "ERR Error registering functions: {e}"
+        ))),
+        Ok((false, v)) => {
+            let (msg, prefix) = match &v {
+                Value::Table(t) => (
+                    t.raw_get::<String>(1).unwrap_or_default(),
+                    t.raw_get::<bool>(3).unwrap_or(true),
+                ),
+                Value::String(s) => (s.to_string_lossy(), true),
+                _ => ("unknown error".to_string(), true),
+            };
+            let msg = if prefix { format!("ERR {msg}") } else { msg };
+            Err(single_line(&format!(
+                "ERR Error registering functions: {msg}"
+            )))
+        }
+        Ok((true, _)) if registered.is_empty() => Err("ERR No functions registered".into()),
+        Ok((true, _)) => Ok(registered),
+    }
+}
+
+/// FUNCTION LOAD's trial load in this worker's state: the functions'
+/// metadata, or the error reply.
+pub fn check_library(srv: &Server, body: &[u8]) -> Result<Vec<super::functions::FuncMeta>, String> {
+    with_engine(srv, |eng| {
+        Ok(load_into(eng, body)?.into_iter().map(|(m, _)| m).collect())
+    })
+}
+
+fn with_engine<R>(
+    srv: &Server,
+    f: impl FnOnce(&mut Engine) -> Result<R, String>,
+) -> Result<R, String> {
+    let epoch = srv.scripts.epoch.load(Relaxed);
+    ENGINE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().is_none_or(|e| e.epoch != epoch) {
+            *slot = Some(Engine::new(epoch).map_err(|e| format!("ERR could not start Lua: {e}"))?);
+        }
+        f(slot.as_mut().expect("engine"))
+    })
+}
+
+/// FCALL / FCALL_RO: runs function `name` with `keys` and `args` (passed
+/// as its two arguments).
+pub fn run_function(ctx: &mut Ctx<'_>, name: &str, keys: &[&[u8]], args: &[&[u8]], readonly: bool) {
+    let srv = ctx.srv;
+    let r = with_engine(srv, |eng| {
+        let fe = srv.scripts.functions.epoch.load(Relaxed);
+        if eng.fn_epoch != fe {
+            eng.funcs.clear();
+            for lib in srv.scripts.functions.libraries() {
+                for (m, f) in load_into(eng, &lib.body)? {
+                    eng.funcs.insert(m.name, f);
+                }
+            }
+            eng.fn_epoch = fe;
+        }
+        let f = eng
+            .funcs
+            .get(name)
+            .cloned()
+            .ok_or_else(|| "ERR Function not found".to_string())?;
+        let mk = |items: &[&[u8]]| -> mlua::Result<Table> {
+            let t = eng.lua.create_table_with_capacity(items.len(), 0)?;
+            for (i, it) in items.iter().enumerate() {
+                t.raw_set(i + 1, eng.lua.create_string(it)?)?;
+            }
+            Ok(t)
+        };
+        let (kt, at) = match (mk(keys), mk(args)) {
+            (Ok(k), Ok(a)) => (k, a),
+            (Err(e), _) | (_, Err(e)) => return Err(format!("ERR {e}")),
+        };
+        call(ctx, eng, readonly, name, "user_function", |eng| {
+            eng.run_fn.call::<(bool, Value)>((&f, kt, at))
+        })
+        .map_err(|e| single_line(&format!("ERR {e}")))
+    });
+    if let Err(e) = r {
+        ctx.err(&e);
+    }
+}
