@@ -460,3 +460,95 @@ fn concurrent_writers_replay_in_effect_order() {
     replay(&mut p, &taken);
     assert_eq!(digest(&mut p), want, "replay of concurrent writers");
 }
+
+/// The stream's exact form for a few commands: effects, not commands, as
+/// Redis propagates them; nothing for a write that changed nothing.
+#[test]
+fn stream_carries_effects_in_redis_form() {
+    let ember = start_in_process();
+    let mut e = Raw::connect(ember.port);
+    let take = || String::from_utf8(std::mem::take(&mut *ember.stream.lock())).unwrap();
+    // Commands as the stream shows them: one line per command.
+    let lines = |s: &str| -> Vec<String> {
+        let mut out = Vec::new();
+        let mut b = s.as_bytes();
+        while !b.is_empty() {
+            let n = reply_len(b).unwrap();
+            let parts: Vec<&str> = std::str::from_utf8(&b[..n])
+                .unwrap()
+                .split("\r\n")
+                .filter(|p| !p.is_empty() && !p.starts_with('*') && !p.starts_with('$'))
+                .collect();
+            out.push(parts.join(" "));
+            b = &b[n..];
+        }
+        out
+    };
+    e.cmd(&["SET", "k", "v"]);
+    for c in [
+        &["SETNX", "k", "w"][..],
+        &["DEL", "nosuch"],
+        &["SREM", "nosuch", "m"],
+        &["GET", "k"],
+        &["EXPIRE", "nosuch", "10"],
+    ] {
+        e.cmd(c);
+    }
+    assert_eq!(
+        lines(&take()),
+        ["SELECT 0", "SET k v"],
+        "no-op writes propagate nothing"
+    );
+
+    let before = now_ms();
+    e.cmd(&["SET", "k", "v", "EX", "100"]);
+    e.cmd(&["EXPIRE", "k", "200"]);
+    e.cmd(&["INCRBYFLOAT", "f", "1.5"]);
+    e.cmd(&["GETDEL", "f"]);
+    e.cmd(&["SELECT", "2"]);
+    e.cmd(&["SADD", "s", "only"]);
+    e.cmd(&["SPOP", "s"]);
+    e.cmd(&[
+        "EVAL",
+        "redis.call('SET', 'a', '1'); redis.call('INCR', 'a'); return 1",
+        "0",
+    ]);
+    let got = lines(&take());
+    let pxat = |cmd: &str, prefix: &str| -> i64 {
+        cmd.strip_prefix(prefix)
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{cmd:?} is not {prefix} <ms>"))
+    };
+    let t1 = pxat(&got[0], "SET k v PXAT");
+    assert!((before + 100_000..before + 102_000).contains(&t1), "{t1}");
+    let t2 = pxat(&got[1], "PEXPIREAT k");
+    assert!((before + 200_000..before + 202_000).contains(&t2), "{t2}");
+    assert_eq!(
+        got[2..],
+        [
+            "SET f 1.5 KEEPTTL",
+            "DEL f",
+            "SELECT 2",
+            "SADD s only",
+            "SREM s only",
+            "MULTI",
+            "SET a 1",
+            "INCR a",
+            "EXEC"
+        ]
+    );
+
+    // A blocking pop served by a push: the push, then the pop's
+    // non-blocking form.
+    let mut w = Raw::connect(ember.port);
+    w.send(&encode(&[b"BLPOP", b"q", b"5"]));
+    let end = Instant::now() + Duration::from_secs(5);
+    while blocked_clients(&mut e) == 0 {
+        assert!(Instant::now() < end, "BLPOP did not block");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    e.cmd(&["SELECT", "0"]);
+    e.cmd(&["RPUSH", "q", "x"]);
+    assert_eq!(w.reply(), b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n");
+    assert_eq!(lines(&take()), ["SELECT 0", "RPUSH q x", "LPOP q"]);
+}
