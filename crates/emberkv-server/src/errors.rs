@@ -80,6 +80,220 @@ pub fn unknown_command(name: &[u8], args: &[&[u8]]) -> Vec<u8> {
     m
 }
 
+// The texts of one command family each, family by family in the order of
+// the files in cmd/, then script/.
+
+/// CLIENT SETNAME and HELLO SETNAME.
+pub const BAD_CLIENT_NAME: &str =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+pub const BAD_LIB_NAME: &str =
+    "ERR lib-name and lib-ver cannot contain spaces, newlines or special characters.";
+pub const INVALID_CLIENT_ID: &str = "ERR Invalid client ID";
+pub const UNBLOCK_REASON: &str = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR";
+/// What a client unblocked by CLIENT UNBLOCK ... ERROR receives.
+pub const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+pub const NO_SUCH_CLIENT: &str = "ERR No such client";
+pub const CLIENT_ID_NOT_POSITIVE: &str = "ERR client-id should be greater than 0";
+
+/// CLIENT SETINFO with an attribute other than LIB-NAME / LIB-VER.
+pub fn unrecognized_option(opt: &[u8]) -> String {
+    format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(opt))
+}
+
+/// CLIENT LIST / CLIENT KILL TYPE.
+pub fn unknown_client_type(t: &[u8]) -> String {
+    format!("ERR Unknown client type '{}'", String::from_utf8_lossy(t))
+}
+
+/// CLIENT KILL USER: the name as typed, bytes as they are.
+pub fn no_such_user(user: &[u8]) -> Vec<u8> {
+    let mut m = b"ERR No such user '".to_vec();
+    m.extend_from_slice(user);
+    m.push(b'\'');
+    m
+}
+
+/// The `LIMIT` of SINTERCARD and ZINTERCARD.
+pub const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
+
+pub fn config_set_failed(name: &str, why: &str) -> String {
+    format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}")
+}
+
+pub fn config_set_unknown(typed: &str) -> String {
+    format!("ERR Unknown option or number of arguments for CONFIG SET - '{typed}'")
+}
+
+pub const PROTO_NOT_INT: &str = "ERR Protocol version is not an integer or out of range";
+pub const NOPROTO: &str = "NOPROTO unsupported protocol version";
+pub const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
+
+pub fn hello_option(opt: &[u8]) -> String {
+    format!(
+        "ERR Syntax error in HELLO option '{}'",
+        String::from_utf8_lossy(opt)
+    )
+}
+
+/// EXPIRE and friends with an option other than NX/XX/GT/LT.
+pub fn unsupported_option(opt: &[u8]) -> String {
+    format!("ERR Unsupported option {}", String::from_utf8_lossy(opt))
+}
+
+pub const NX_AND_XX_GT_LT: &str =
+    "ERR NX and XX, GT or LT options at the same time are not compatible";
+pub const GT_AND_LT: &str = "ERR GT and LT options at the same time are not compatible";
+
+pub const FUNCTION_NOT_FOUND: &str = "ERR Function not found";
+/// FCALL's numkeys that is not an integer (EVAL's is NOT_INT).
+pub const FCALL_BAD_NUMKEYS: &str = "ERR Bad number of keys provided";
+pub const WRITE_SCRIPT_RO: &str =
+    "ERR Can not execute a script with write flag using *_ro command.";
+pub const LIBRARY_NOT_FOUND: &str = "ERR Library not found";
+pub const FUNCTION_FLUSH_MODE: &str = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";
+/// FUNCTION LIST LIBRARYNAME without its pattern.
+pub const LIBRARYNAME_MISSING: &str = "ERR library name argument was not given";
+
+/// FUNCTION LOAD with an option other than REPLACE.
+pub fn unknown_option_given(opt: &[u8]) -> String {
+    format!("ERR Unknown option given: {}", String::from_utf8_lossy(opt))
+}
+
+/// FUNCTION LIST with an argument other than LIBRARYNAME / WITHCODE.
+pub fn unknown_argument(arg: &[u8]) -> String {
+    format!("ERR Unknown argument {}", String::from_utf8_lossy(arg))
+}
+
+pub const HASH_NOT_INT: &str = "ERR hash value is not an integer";
+pub const HASH_NOT_FLOAT: &str = "ERR hash value is not a float";
+/// HINCRBYFLOAT's increment (a result that is not finite is NAN_OR_INF).
+pub const VALUE_NAN_OR_INF: &str = "ERR value is NaN or Infinity";
+
+pub const NO_LFU: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+pub const INVALID_FIRST_DB: &str = "ERR invalid first DB index";
+pub const INVALID_SECOND_DB: &str = "ERR invalid second DB index";
+
+/// LSET.
+pub const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
+/// LPOS's options.
+pub const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
+pub const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
+pub const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
+/// The COUNT of LMPOP / ZMPOP and their blocking forms.
+pub const COUNT_NOT_POSITIVE: &str = "ERR count should be greater than 0";
+
+/// The blocking commands' timeout (getTimeoutFromObjectOrReply).
+pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
+pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
+
+/// Channel listings (PUBSUB CHANNELS / SHARDCHANNELS) with extra
+/// arguments. Not `subcommand_syntax`: this text is not cut at a NUL or at
+/// 128 bytes, and bytes that are not UTF-8 are replaced.
+pub fn pubsub_subcommand_syntax(sub: &[u8]) -> String {
+    format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
+        String::from_utf8_lossy(sub)
+    )
+}
+
+pub const SSUBSCRIBE_DENY_BLOCKING: &str =
+    "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client";
+
+pub const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+/// EVAL's and FCALL's numkeys.
+pub const NUMKEYS_NEGATIVE: &str = "ERR Number of keys can't be negative";
+/// EVAL's and FCALL's numkeys, and SINTERCARD's.
+pub const NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
+pub const SCRIPT_FLUSH_MODE: &str = "ERR SCRIPT FLUSH only support SYNC|ASYNC option";
+/// SCRIPT KILL / FUNCTION KILL with no script running.
+pub const NOTBUSY: &str = "NOTBUSY No scripts in execution right now.";
+/// SCRIPT KILL / FUNCTION KILL once the script wrote.
+pub const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
+
+/// SHUTDOWN ABORT.
+pub const NO_SHUTDOWN: &str = "ERR No shutdown in progress.";
+
+/// The count of SRANDMEMBER, HRANDFIELD and ZRANDMEMBER at LLONG_MIN.
+pub const RANDOM_COUNT_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+pub const OUT_OF_RANGE: &str = "ERR value is out of range";
+/// SINTERCARD / LMPOP / ZMPOP numkeys.
+pub const NUMKEYS_NOT_POSITIVE: &str = "ERR numkeys should be greater than 0";
+
+pub const SORT_NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
+
+/// SETRANGE.
+pub const OFFSET_OUT_OF_RANGE: &str = "ERR offset is out of range";
+/// DECRBY with LLONG_MIN, which cannot be negated.
+pub const DECR_OVERFLOW: &str = "ERR decrement would overflow";
+pub const LCS_NOT_STRINGS: &str = "ERR The specified keys must contain string values";
+pub const LCS_LEN_AND_IDX: &str =
+    "ERR If you want both the length and indexes, please just use IDX.";
+pub const LCS_TOO_BIG: &str =
+    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+
+/// ZADD's flags.
+pub const XX_AND_NX: &str = "ERR XX and NX options at the same time are not compatible";
+pub const GT_LT_NX: &str = "ERR GT, LT, and/or NX options at the same time are not compatible";
+pub const INCR_ONE_PAIR: &str = "ERR INCR option supports a single increment-element pair";
+pub const SCORE_NAN: &str = "ERR resulting score is not a number (NaN)";
+/// Score and lex range bounds (zslParseRange, zslParseLexRange).
+pub const NOT_FLOAT_RANGE: &str = "ERR min or max is not a float";
+pub const NOT_LEX_RANGE: &str = "ERR min or max not valid string range item";
+pub const ZRANGE_LIMIT: &str =
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
+pub const ZRANGE_WITHSCORES_BYLEX: &str =
+    "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
+pub const WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
+
+/// ZUNION/ZINTER/ZDIFF (and STORE, ZINTERCARD) with numkeys below 1.
+pub fn no_input_keys(cmd: &str) -> String {
+    format!("ERR at least 1 input key is needed for '{cmd}' command")
+}
+
+// Scripting (script/): shebangs, FUNCTION libraries, the Lua bridge.
+
+pub const INVALID_SHEBANG: &str = "ERR Invalid script shebang";
+
+pub fn shebang_engine(engine: &str) -> String {
+    format!("ERR Unexpected engine in script shebang: {engine}")
+}
+
+pub fn shebang_option(opt: &str) -> String {
+    format!("ERR Unknown lua shebang option: {opt}")
+}
+
+pub fn shebang_flag(flag: &str) -> String {
+    format!("ERR Unexpected flag in script shebang: {flag}")
+}
+
+pub const MISSING_LIBRARY_METADATA: &str = "ERR Missing library metadata";
+pub const LIBRARY_NAME_NOT_GIVEN: &str = "ERR Library name was not given";
+pub const BAD_LIBRARY_NAME: &str = "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
+
+pub fn engine_not_found(engine: &str) -> String {
+    format!("ERR Engine '{engine}' not found")
+}
+
+pub fn invalid_metadata(value: &str) -> String {
+    format!("ERR Invalid metadata value given: {value}")
+}
+
+pub fn library_exists(name: &str) -> String {
+    format!("ERR Library '{name}' already exists")
+}
+
+pub fn function_exists(name: &str) -> String {
+    format!("ERR Function {name} already exists")
+}
+
+/// A Lua table nested deeper than the conversion to a reply follows.
+pub const LUA_STACK_LIMIT: &str = "ERR reached lua stack limit";
+/// The error table `redis.error_reply` / `redis.status_reply` return for
+/// anything but one string.
+pub const LUA_REPLY_ARGS: &str = "ERR wrong number or type of arguments";
+
 use emberkv_core::ops::OpError;
 
 /// Redis's wording of a data operation's failure.

@@ -4,6 +4,7 @@ use super::connection::valid_client_name;
 use super::keys::help;
 use super::{flags::*, Args, Command, Ctx, Group};
 use crate::client::ClientShared;
+use crate::errors;
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -70,7 +71,7 @@ fn id(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
 fn setname(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let n = args.get(2);
     if !valid_client_name(n) {
-        return ctx.err("ERR Client names cannot contain spaces, newlines or special characters.");
+        return ctx.err(errors::BAD_CLIENT_NAME);
     }
     *ctx.client.shared.name.lock() = if n.is_empty() { None } else { Some(n.to_vec()) };
     ctx.out.ok();
@@ -89,16 +90,11 @@ fn getname(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
 fn setinfo(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if args.is(2, "lib-name") || args.is(2, "lib-ver") {
         if !valid_client_name(args.get(3)) {
-            return ctx.err(
-                "ERR lib-name and lib-ver cannot contain spaces, newlines or special characters.",
-            );
+            return ctx.err(errors::BAD_LIB_NAME);
         }
         return ctx.out.ok();
     }
-    ctx.err(&format!(
-        "ERR Unrecognized option '{}'",
-        String::from_utf8_lossy(args.get(2))
-    ));
+    ctx.err(&errors::unrecognized_option(args.get(2)));
 }
 
 /// CLIENT INFO
@@ -118,19 +114,14 @@ fn list(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             match t.as_slice() {
                 b"normal" => {}
                 b"master" | b"replica" | b"slave" | b"pubsub" => only_normal_ok = false,
-                _ => {
-                    return ctx.err(&format!(
-                        "ERR Unknown client type '{}'",
-                        String::from_utf8_lossy(args.get(3))
-                    ))
-                }
+                _ => return ctx.err(&errors::unknown_client_type(args.get(3))),
             }
         } else if args.is(2, "id") && args.len() >= 4 {
             let mut v = Vec::new();
             for i in 3..args.len() {
                 match crate::util::parse_i64(args.get(i)) {
                     Some(n) if n > 0 => v.push(n as u64),
-                    _ => return ctx.err("ERR Invalid client ID"),
+                    _ => return ctx.err(errors::INVALID_CLIENT_ID),
                 }
             }
             ids = Some(v);
@@ -172,13 +163,13 @@ fn unblock(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         3 => false,
         4 if args.is(3, "timeout") => false,
         4 if args.is(3, "error") => true,
-        _ => return ctx.err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"),
+        _ => return ctx.err(errors::UNBLOCK_REASON),
     };
     let Some(w) = ctx.srv.blocking.unblock(id as u64) else {
         return ctx.out.int(0);
     };
     let reply = if error {
-        b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n".to_vec()
+        format!("-{}\r\n", errors::UNBLOCKED).into_bytes()
     } else {
         crate::blocking::timeout_reply(w.resp)
     };
@@ -198,7 +189,7 @@ fn kill(ctx: &mut Ctx<'_>, args: &Args<'_>) {
                 kill_client(ctx, &c);
                 ctx.out.ok()
             }
-            None => ctx.err("ERR No such client"),
+            None => ctx.err(errors::NO_SUCH_CLIENT),
         };
     }
     if !args.len().is_multiple_of(2) {
@@ -212,18 +203,13 @@ fn kill(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         if args.is(j, "id") {
             match crate::util::parse_i64(v) {
                 Some(n) if n > 0 => id = Some(n as u64),
-                _ => return ctx.err("ERR client-id should be greater than 0"),
+                _ => return ctx.err(errors::CLIENT_ID_NOT_POSITIVE),
             }
         } else if args.is(j, "type") {
             match v.to_ascii_lowercase().as_slice() {
                 b"normal" => type_ok = true,
                 b"master" | b"replica" | b"slave" | b"pubsub" => type_ok = false,
-                _ => {
-                    return ctx.err(&format!(
-                        "ERR Unknown client type '{}'",
-                        String::from_utf8_lossy(v)
-                    ))
-                }
+                _ => return ctx.err(&errors::unknown_client_type(v)),
             }
         } else if args.is(j, "addr") {
             addr = Some(v);
@@ -232,10 +218,7 @@ fn kill(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         } else if args.is(j, "user") {
             // Only the default user exists until ACL users do.
             if v != b"default" {
-                let mut m = b"ERR No such user '".to_vec();
-                m.extend_from_slice(v);
-                m.push(b'\'');
-                return ctx.out.error_bytes(&m);
+                return ctx.out.error_bytes(&errors::no_such_user(v));
             }
             user = Some(v);
         } else if args.is(j, "skipme") {

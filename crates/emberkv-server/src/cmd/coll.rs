@@ -242,7 +242,7 @@ pub fn card_limit(args: &super::Args<'_>, mut at: usize) -> Result<usize, &'stat
         }
         match crate::util::parse_i64(args.get(at + 1)) {
             Some(l) if l >= 0 => limit = if l == 0 { usize::MAX } else { l as usize },
-            _ => return Err("ERR LIMIT can't be negative"),
+            _ => return Err(errors::LIMIT_NEGATIVE),
         }
         at += 2;
     }

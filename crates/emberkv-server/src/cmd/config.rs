@@ -44,10 +44,6 @@ fn get(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     }
 }
 
-fn failed(name: &str, why: &str) -> String {
-    format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}")
-}
-
 /// Protected directives (`dir`, `dbfilename`) may change at run time only
 /// as `enable-protected-configs` allows: `yes`, or `local` for a client on
 /// a loopback address or the unix socket.
@@ -72,18 +68,22 @@ fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     for j in (2..args.len()).step_by(2) {
         let typed = String::from_utf8_lossy(args.get(j)).into_owned();
         let Some((i, d)) = conf::find(&typed) else {
-            return ctx.err(&format!(
-                "ERR Unknown option or number of arguments for CONFIG SET - '{typed}'"
-            ));
+            return ctx.err(&errors::config_set_unknown(&typed));
         };
         if d.has(conf::IMMUTABLE) {
-            return ctx.err(&failed(&typed, "can't set immutable config"));
+            return ctx.err(&errors::config_set_failed(
+                &typed,
+                "can't set immutable config",
+            ));
         }
         if d.has(conf::PROTECTED) && !protected_ok {
-            return ctx.err(&failed(&typed, "can't set protected config"));
+            return ctx.err(&errors::config_set_failed(
+                &typed,
+                "can't set protected config",
+            ));
         }
         if rows.iter().any(|&(r, _)| r == i) {
-            return ctx.err(&failed(&typed, "duplicate parameter"));
+            return ctx.err(&errors::config_set_failed(&typed, "duplicate parameter"));
         }
         rows.push((i, typed));
     }
@@ -102,18 +102,18 @@ fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         let v = String::from_utf8_lossy(args.get(3 + 2 * k));
         if let Err(e) = next.set(*i, &v) {
             undo_dir(&old_dir);
-            return ctx.err(&failed(shown, &e));
+            return ctx.err(&errors::config_set_failed(shown, &e));
         }
         if DIRECTIVES[*i].name == "dir" {
             if let Err(e) = std::env::set_current_dir(&*v) {
                 undo_dir(&old_dir);
-                return ctx.err(&failed("dir", &conf::os_reason(&e)));
+                return ctx.err(&errors::config_set_failed("dir", &conf::os_reason(&e)));
             }
         }
     }
     if let Err((name, e)) = crate::process::apply_changes(&ctx.srv.config.read(), &next) {
         undo_dir(&old_dir);
-        return ctx.err(&failed(name, &e));
+        return ctx.err(&errors::config_set_failed(name, &e));
     }
     *ctx.srv.config.write() = next;
     ctx.srv.config_changed();

@@ -104,10 +104,8 @@ fn hello(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let mut j = 1;
     if args.len() >= 2 {
         match crate::util::parse_i64(args.get(1)) {
-            None => return ctx.err("ERR Protocol version is not an integer or out of range"),
-            Some(v) if !(2..=3).contains(&v) => {
-                return ctx.err("NOPROTO unsupported protocol version")
-            }
+            None => return ctx.err(errors::PROTO_NOT_INT),
+            Some(v) if !(2..=3).contains(&v) => return ctx.err(errors::NOPROTO),
             Some(v) => ver = Some(v),
         }
         j = 2;
@@ -122,17 +120,12 @@ fn hello(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         } else if args.is(j, "setname") && more >= 1 {
             let n = args.get(j + 1);
             if !valid_client_name(n) {
-                return ctx.err(
-                    "ERR Client names cannot contain spaces, newlines or special characters.",
-                );
+                return ctx.err(errors::BAD_CLIENT_NAME);
             }
             name = Some(n);
             j += 2;
         } else {
-            return ctx.err(&format!(
-                "ERR Syntax error in HELLO option '{}'",
-                String::from_utf8_lossy(args.get(j))
-            ));
+            return ctx.err(&errors::hello_option(args.get(j)));
         }
     }
     if let Some((u, p)) = auth {
@@ -142,7 +135,7 @@ fn hello(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         ctx.client.authenticated = true;
     }
     if !ctx.client.authenticated && ctx.srv.auth_required.load(Relaxed) {
-        return ctx.err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        return ctx.err(errors::HELLO_NOAUTH);
     }
     if let Some(n) = name {
         *ctx.client.shared.name.lock() = Some(n.to_vec());

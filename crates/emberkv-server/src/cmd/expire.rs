@@ -19,18 +19,15 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ms: bool, absolute: bool) 
             b"gt" => GT,
             b"lt" => LT,
             _ => {
-                return ctx.err(&format!(
-                    "ERR Unsupported option {}",
-                    String::from_utf8_lossy(a)
-                ));
+                return ctx.err(&errors::unsupported_option(a));
             }
         };
     }
     if fl & NX != 0 && fl & (XX | GT | LT) != 0 {
-        return ctx.err("ERR NX and XX, GT or LT options at the same time are not compatible");
+        return ctx.err(errors::NX_AND_XX_GT_LT);
     }
     if fl & GT != 0 && fl & LT != 0 {
-        return ctx.err("ERR GT and LT options at the same time are not compatible");
+        return ctx.err(errors::GT_AND_LT);
     }
     let Some(mut when) = ctx.int_arg(args.get(2)) else {
         return;

@@ -5,6 +5,7 @@
 use super::flags::*;
 use super::keys::help;
 use super::{Args, Command, Ctx, Group};
+use crate::errors;
 use crate::script::{functions, library};
 use crate::store::glob::glob_match;
 
@@ -13,15 +14,14 @@ use crate::store::glob::glob_match;
 fn fcall_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ro: bool) {
     let name = String::from_utf8_lossy(args.get(1)).into_owned();
     let Some(meta) = ctx.srv.scripts.functions.find(&name) else {
-        return ctx.err("ERR Function not found");
+        return ctx.err(errors::FUNCTION_NOT_FOUND);
     };
-    let Some((keys, argv)) =
-        super::scripting::keys_and_args(ctx, args, "ERR Bad number of keys provided")
+    let Some((keys, argv)) = super::scripting::keys_and_args(ctx, args, errors::FCALL_BAD_NUMKEYS)
     else {
         return;
     };
     if ro && !meta.no_writes() {
-        return ctx.err("ERR Can not execute a script with write flag using *_ro command.");
+        return ctx.err(errors::WRITE_SCRIPT_RO);
     }
     let readonly = ro || meta.no_writes();
     super::multi::run_nested(ctx, |ctx| {
@@ -42,10 +42,7 @@ fn load(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let mut replace = false;
     for i in 2..args.len() - 1 {
         if !args.is(i, "replace") {
-            return ctx.err(&format!(
-                "ERR Unknown option given: {}",
-                String::from_utf8_lossy(args.get(i))
-            ));
+            return ctx.err(&errors::unknown_option_given(args.get(i)));
         }
         replace = true;
     }
@@ -76,14 +73,14 @@ fn delete(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if ctx.srv.scripts.functions.delete(&name) {
         ctx.out.ok()
     } else {
-        ctx.err("ERR Library not found")
+        ctx.err(errors::LIBRARY_NOT_FOUND)
     }
 }
 
 /// FUNCTION FLUSH [ASYNC|SYNC]
 fn flush(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if args.len() > 3 || (args.len() == 3 && !args.is(2, "async") && !args.is(2, "sync")) {
-        return ctx.err("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+        return ctx.err(errors::FUNCTION_FLUSH_MODE);
     }
     ctx.srv.scripts.functions.flush();
     ctx.out.ok();
@@ -98,15 +95,12 @@ fn list(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             code = true;
         } else if args.is(i, "libraryname") && pattern.is_none() {
             if i + 1 >= args.len() {
-                return ctx.err("ERR library name argument was not given");
+                return ctx.err(errors::LIBRARYNAME_MISSING);
             }
             pattern = Some(args.get(i + 1));
             i += 1;
         } else {
-            return ctx.err(&format!(
-                "ERR Unknown argument {}",
-                String::from_utf8_lossy(args.get(i))
-            ));
+            return ctx.err(&errors::unknown_argument(args.get(i)));
         }
         i += 1;
     }

@@ -227,7 +227,7 @@ fn hincrby(ctx: &mut Ctx<'_>, args: &Args<'_>) {
                 None => 0,
                 Some(v) => match parse_i64(v) {
                     Some(n) => n,
-                    None => return ctx.err("ERR hash value is not an integer"),
+                    None => return ctx.err(errors::HASH_NOT_INT),
                 },
             };
             let Some(new) = cur.checked_add(incr) else {
@@ -246,7 +246,7 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         return ctx.err(errors::NOT_FLOAT);
     };
     if !incr.is_finite() {
-        return ctx.err("ERR value is NaN or Infinity");
+        return ctx.err(errors::VALUE_NAN_OR_INF);
     }
     coll::write(
         ctx,
@@ -264,7 +264,7 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) {
                 },
                 Some(v) => match LongDouble::parse(v) {
                     Some(x) => x,
-                    None => return ctx.err("ERR hash value is not a float"),
+                    None => return ctx.err(errors::HASH_NOT_FLOAT),
                 },
             };
             let sum = cur.add(&incr);

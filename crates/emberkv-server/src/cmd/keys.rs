@@ -313,7 +313,7 @@ pub(crate) fn encoding_name(e: EntryRef<'_>) -> &'static str {
 /// OBJECT FREQ key
 fn object_freq(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     with_object_key(ctx, args, |ctx, _| {
-        ctx.err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+        ctx.err(errors::NO_LFU);
     });
 }
 

@@ -154,10 +154,10 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     // index"), then refuses any index it has no database for.
     let parse = |a: &[u8]| crate::util::parse_i64(a).and_then(|v| i32::try_from(v).ok());
     let Some(a) = parse(args.get(1)) else {
-        return ctx.err("ERR invalid first DB index");
+        return ctx.err(errors::INVALID_FIRST_DB);
     };
     let Some(b) = parse(args.get(2)) else {
-        return ctx.err("ERR invalid second DB index");
+        return ctx.err(errors::INVALID_SECOND_DB);
     };
     let n = ctx.srv.store.ndbs as i64;
     let (a, b) = (a as i64, b as i64);

@@ -200,7 +200,7 @@ fn lset(ctx: &mut Ctx<'_>, args: &Args<'_>) {
                 ctx.notify(notify::LIST, "lset", args.get(1));
                 ctx.out.ok()
             } else {
-                ctx.err("ERR index out of range")
+                ctx.err(errors::INDEX_OUT_OF_RANGE)
             }
         },
     );
@@ -294,18 +294,18 @@ fn lpos(ctx: &mut Ctx<'_>, args: &Args<'_>) {
                 return ctx.err(errors::NOT_INT);
             };
             if v == 0 {
-                return ctx.err("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list");
+                return ctx.err(errors::RANK_ZERO);
             }
             rank = v;
         } else if args.is(j, "count") {
             match v {
                 Some(v) if v >= 0 => count = Some(v),
-                _ => return ctx.err("ERR COUNT can't be negative"),
+                _ => return ctx.err(errors::COUNT_NEGATIVE),
             }
         } else if args.is(j, "maxlen") {
             match v {
                 Some(v) if v >= 0 => maxlen = v,
-                _ => return ctx.err("ERR MAXLEN can't be negative"),
+                _ => return ctx.err(errors::MAXLEN_NEGATIVE),
             }
         } else {
             return ctx.syntax();
@@ -464,7 +464,7 @@ pub(crate) fn parse_mpop_args(
             match crate::util::parse_i64(args.get(j + 1)) {
                 Some(c) if c > 0 => count = Some(c as usize),
                 _ => {
-                    ctx.err("ERR count should be greater than 0");
+                    ctx.err(errors::COUNT_NOT_POSITIVE);
                     return None;
                 }
             }

@@ -8,6 +8,7 @@
 //! lives here once and every command that shares it calls the same
 //! function. Integers in the `string2ll` sense are `util::parse_i64`.
 
+use crate::errors;
 use crate::util::longdouble::LongDouble;
 
 /// C's `isspace` in the "C" locale.
@@ -164,9 +165,6 @@ pub fn atoi(s: &[u8]) -> i32 {
     v as i32
 }
 
-pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
-pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
-
 /// A blocking timeout in seconds (getTimeoutFromObjectOrReply) as
 /// milliseconds, 0 meaning forever. Redis reads it with strtold (hex
 /// floats too), computes `(long long) ceill(t * 1000.0)` in long double,
@@ -174,13 +172,13 @@ pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
 /// long (inf, 1e100, 9999999999999999) converts to LLONG_MIN, so huge
 /// timeouts are "negative" too, and -0.0001 rounds up to 0 (forever).
 pub fn timeout_ms(s: &[u8]) -> Result<i64, &'static str> {
-    let t = LongDouble::parse(s).ok_or(TIMEOUT_NOT_FLOAT)?;
+    let t = LongDouble::parse(s).ok_or(errors::TIMEOUT_NOT_FLOAT)?;
     let ms = match t {
         LongDouble::Inf { .. } => i64::MIN,
         LongDouble::Finite { neg, m, e } => ceil_times_1000(neg, m, e),
     };
     if ms < 0 {
-        return Err(TIMEOUT_NEGATIVE);
+        return Err(errors::TIMEOUT_NEGATIVE);
     }
     Ok(ms)
 }
@@ -339,10 +337,10 @@ mod tests {
             b"1e100",
             b"9223372036854775808",
         ] {
-            assert_eq!(timeout_ms(neg), Err(TIMEOUT_NEGATIVE));
+            assert_eq!(timeout_ms(neg), Err(crate::errors::TIMEOUT_NEGATIVE));
         }
         for bad in [&b""[..], b" 1", b"nan", b"1e5000", b"x"] {
-            assert_eq!(timeout_ms(bad), Err(TIMEOUT_NOT_FLOAT));
+            assert_eq!(timeout_ms(bad), Err(crate::errors::TIMEOUT_NOT_FLOAT));
         }
     }
 }

@@ -3,6 +3,7 @@
 use super::flags::*;
 use super::keys::help;
 use super::{Args, Command, Ctx, Group};
+use crate::errors;
 use crate::pubsub::{self, Kind};
 
 fn subscribe_kind(ctx: &mut Ctx<'_>, args: &Args<'_>, k: Kind) {
@@ -46,7 +47,7 @@ fn psubscribe(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 /// there, for backward compatibility).
 fn ssubscribe(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if ctx.client.nested {
-        return ctx.err("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+        return ctx.err(errors::SSUBSCRIBE_DENY_BLOCKING);
     }
     subscribe_kind(ctx, args, Kind::Shard)
 }
@@ -80,10 +81,7 @@ fn spublish(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 
 fn channels_of(ctx: &mut Ctx<'_>, args: &Args<'_>, k: Kind) {
     if args.len() > 3 {
-        return ctx.err(&format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
-            String::from_utf8_lossy(args.get(1))
-        ));
+        return ctx.err(&errors::pubsub_subcommand_syntax(args.get(1)));
     }
     let pat = (args.len() == 3).then(|| args.get(2));
     let names = ctx.srv.pubsub.names(k, pat);

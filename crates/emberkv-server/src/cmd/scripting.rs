@@ -4,10 +4,9 @@
 use super::flags::*;
 use super::keys::help;
 use super::{Args, Command, Ctx, Group};
+use crate::errors;
 use crate::script::{self, engine};
 use std::sync::atomic::Ordering::Relaxed;
-
-const NO_SCRIPT_ERR: &str = "NOSCRIPT No matching script. Please use EVAL.";
 
 /// Up to 8 arguments inline.
 pub(crate) type ArgList<'a> = smallvec::SmallVec<[&'a [u8]; 8]>;
@@ -26,11 +25,11 @@ pub(crate) fn keys_and_args<'a>(
         return None;
     };
     if n < 0 {
-        ctx.err("ERR Number of keys can't be negative");
+        ctx.err(errors::NUMKEYS_NEGATIVE);
         return None;
     }
     if n as usize > args.len() - 3 {
-        ctx.err("ERR Number of keys can't be greater than number of args");
+        ctx.err(errors::NUMKEYS_TOO_MANY);
         return None;
     }
     let n = n as usize;
@@ -43,7 +42,7 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, by_sha: bool, readonly: bool
     // A SHA that is not 40 characters long cannot match: Redis says so
     // before it reads numkeys (a 40-character unknown one is NOSCRIPT after).
     if by_sha && args.get(1).len() != 40 {
-        return ctx.err(NO_SCRIPT_ERR);
+        return ctx.err(errors::NOSCRIPT);
     }
     let Some((keys, argv)) = keys_and_args(ctx, args, crate::errors::NOT_INT) else {
         return;
@@ -51,7 +50,7 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, by_sha: bool, readonly: bool
     let (sha, body) = if by_sha {
         match script::normalize_sha(args.get(1)) {
             Some(s) => (s, None),
-            None => return ctx.err(NO_SCRIPT_ERR),
+            None => return ctx.err(errors::NOSCRIPT),
         }
     } else {
         // Cached once it compiles (engine::run), as Redis: a body with a
@@ -99,7 +98,7 @@ fn script_exists(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 /// SCRIPT FLUSH [ASYNC|SYNC]
 fn script_flush(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if args.len() > 3 || (args.len() == 3 && !args.is(2, "async") && !args.is(2, "sync")) {
-        return ctx.err("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+        return ctx.err(errors::SCRIPT_FLUSH_MODE);
     }
     ctx.srv.scripts.flush();
     ctx.out.ok();
@@ -110,10 +109,10 @@ fn script_flush(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 pub(crate) fn script_kill(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
     let s = &ctx.srv.scripts;
     if !s.running.load(Relaxed) {
-        return ctx.err("NOTBUSY No scripts in execution right now.");
+        return ctx.err(errors::NOTBUSY);
     }
     if s.wrote.load(Relaxed) {
-        return ctx.err("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.");
+        return ctx.err(errors::UNKILLABLE);
     }
     s.kill.store(true, Relaxed);
     ctx.out.ok();

@@ -1,6 +1,7 @@
 //! Server commands: TIME, SHUTDOWN.
 
 use super::{flags::*, Args, Command, Ctx, Group};
+use crate::errors;
 use tracing::warn;
 
 /// TIME
@@ -35,7 +36,7 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         return ctx.syntax();
     }
     if abort {
-        return ctx.err("ERR No shutdown in progress.");
+        return ctx.err(errors::NO_SHUTDOWN);
     }
     // While a script is busy only SHUTDOWN NOSAVE goes through (the busy
     // script's hook then exits the process, see script/engine.rs).

@@ -19,7 +19,7 @@ pub const MAX_RANDOM_REPLY: u64 = 1 << 24;
 pub(crate) fn random_count(ctx: &mut Ctx<'_>, a: &[u8]) -> Option<i64> {
     let c = ctx.int_arg(a)?;
     if c == i64::MIN {
-        ctx.err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
+        ctx.err(errors::RANDOM_COUNT_RANGE);
         return None;
     }
     Some(c)
@@ -31,7 +31,7 @@ pub(crate) fn random_count(ctx: &mut Ctx<'_>, a: &[u8]) -> Option<i64> {
 pub(crate) fn pair_count_ok(ctx: &mut Ctx<'_>, count: Option<i64>) -> bool {
     let ok = count.is_none_or(|c| (-(i64::MAX / 2)..=i64::MAX / 2).contains(&c));
     if !ok {
-        ctx.err("ERR value is out of range");
+        ctx.err(errors::OUT_OF_RANGE);
     }
     ok
 }
@@ -41,7 +41,7 @@ pub(crate) fn pair_count_ok(ctx: &mut Ctx<'_>, count: Option<i64>) -> bool {
 pub(crate) fn random_reply_too_big(ctx: &mut Ctx<'_>, count: i64) -> bool {
     let big = count < 0 && count.unsigned_abs() > MAX_RANDOM_REPLY;
     if big {
-        ctx.err("ERR value is out of range");
+        ctx.err(errors::OUT_OF_RANGE);
     }
     big
 }
@@ -469,11 +469,11 @@ pub(crate) fn numkeys<'a>(
     too_many: &str,
 ) -> Option<(Vec<&'a [u8]>, usize)> {
     let Some(n) = crate::util::parse_i64(args.get(at)) else {
-        ctx.err("ERR numkeys should be greater than 0");
+        ctx.err(errors::NUMKEYS_NOT_POSITIVE);
         return None;
     };
     if n <= 0 {
-        ctx.err("ERR numkeys should be greater than 0");
+        ctx.err(errors::NUMKEYS_NOT_POSITIVE);
         return None;
     }
     let n = n as usize;
@@ -489,12 +489,7 @@ pub(crate) fn numkeys<'a>(
 
 /// SINTERCARD numkeys key [key ...] [LIMIT limit]
 fn sintercard(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let Some((keys, j)) = numkeys(
-        ctx,
-        args,
-        1,
-        "ERR Number of keys can't be greater than number of args",
-    ) else {
+    let Some((keys, j)) = numkeys(ctx, args, 1, errors::NUMKEYS_TOO_MANY) else {
         return;
     };
     // SINTERCARD reads LIMIT before the keys (ZINTERCARD after them).

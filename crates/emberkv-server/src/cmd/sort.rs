@@ -6,6 +6,7 @@
 
 use super::coll;
 use super::{flags::*, Args, Command, Ctx, Group};
+use crate::errors;
 use crate::store::entry::{T_HASH, T_LIST, T_SET, T_STRING, T_ZSET};
 use crate::store::Locked;
 use crate::types::{List, Obj, ObjGuard};
@@ -153,9 +154,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ro: bool) {
                 if let Some(v) = &cmpv {
                     match super::num::parse_sort_score(v) {
                         Some(s) => score = s,
-                        None => {
-                            return ctx.err("ERR One or more scores can't be converted into double")
-                        }
+                        None => return ctx.err(errors::SORT_NOT_DOUBLE),
                     }
                 }
             }

@@ -4,6 +4,7 @@
 
 use super::engine::{user_line, PENDING, RUN};
 use crate::cmd::Args;
+use crate::errors;
 use mlua::{Lua, MultiValue, Table, Value};
 
 /// An error raised by a `redis.*` helper: "ERR <msg>" at the user's line,
@@ -43,7 +44,7 @@ pub(super) fn reply_table(lua: &Lua, args: MultiValue, field: &str) -> mlua::Res
     let s = match (args.len(), args.front()) {
         (1, Some(Value::String(s))) => s.as_bytes().to_vec(),
         _ => {
-            t.raw_set("err", "ERR wrong number or type of arguments")?;
+            t.raw_set("err", errors::LUA_REPLY_ARGS)?;
             return Ok(t);
         }
     };

@@ -6,6 +6,7 @@
 //! for a RESP2 one (Redis 7.0's rules, checked against redis-server by
 //! `scripts_match_redis`).
 
+use crate::errors;
 use emberkv_protocol::ReplyWriter;
 use mlua::{Lua, LuaString, Table, Value};
 
@@ -151,7 +152,7 @@ pub(super) fn lua_to_reply(out: &mut ReplyWriter<'_>, f: &Fields, v: &Value, dep
         Value::Number(_) => out.int(i64::MIN),
         Value::Boolean(true) => out.int(1),
         Value::Table(t) if depth < MAX_DEPTH => table_to_reply(out, f, t, depth),
-        Value::Table(_) => out.error("ERR reached lua stack limit"),
+        Value::Table(_) => out.error(errors::LUA_STACK_LIMIT),
         _ => out.null(),
     }
 }

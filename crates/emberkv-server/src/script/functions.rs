@@ -3,6 +3,7 @@
 //! FCALL. This is the process-wide registry; each worker's Lua state loads
 //! the libraries itself (engine.rs) when the registry's epoch changes.
 
+use crate::errors;
 use parking_lot::RwLock;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -47,25 +48,25 @@ pub fn valid_name(s: &str) -> bool {
 /// the text the user sent).
 pub fn parse_shebang(code: &[u8]) -> Result<(String, Vec<u8>), String> {
     if !code.starts_with(b"#!") {
-        return Err("ERR Missing library metadata".into());
+        return Err(errors::MISSING_LIBRARY_METADATA.into());
     }
     let end = memchr::memchr(b'\n', code).unwrap_or(code.len());
     let line = String::from_utf8_lossy(&code[2..end]).into_owned();
     let mut parts = line.split_whitespace();
     let engine = parts.next().unwrap_or("");
     if !engine.eq_ignore_ascii_case("lua") {
-        return Err(format!("ERR Engine '{engine}' not found"));
+        return Err(errors::engine_not_found(engine));
     }
     let mut name = None;
     for p in parts {
         match p.split_once('=') {
             Some(("name", v)) => name = Some(v.to_string()),
-            _ => return Err(format!("ERR Invalid metadata value given: {p}")),
+            _ => return Err(errors::invalid_metadata(p)),
         }
     }
-    let name = name.ok_or_else(|| "ERR Library name was not given".to_string())?;
+    let name = name.ok_or_else(|| errors::LIBRARY_NAME_NOT_GIVEN.to_string())?;
     if !valid_name(&name) {
-        return Err("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long".into());
+        return Err(errors::BAD_LIBRARY_NAME.into());
     }
     let mut body = code.to_vec();
     for b in &mut body[..end] {
@@ -80,14 +81,14 @@ impl Functions {
     pub fn add(&self, lib: Library, replace: bool) -> Result<(), String> {
         let mut libs = self.libs.write();
         if libs.contains_key(&lib.name) && !replace {
-            return Err(format!("ERR Library '{}' already exists", lib.name));
+            return Err(errors::library_exists(&lib.name));
         }
         for f in &lib.funcs {
             let clash = libs
                 .values()
                 .any(|l| l.name != lib.name && l.funcs.iter().any(|g| g.name == f.name));
             if clash {
-                return Err(format!("ERR Function {} already exists", f.name));
+                return Err(errors::function_exists(&f.name));
             }
         }
         libs.insert(lib.name.clone(), Arc::new(lib));

@@ -21,6 +21,7 @@ pub mod libs;
 mod msgpack;
 mod structlib;
 
+use crate::errors;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
@@ -80,13 +81,13 @@ pub fn eval_shebang(body: &[u8]) -> Result<(u8, Option<Vec<u8>>), String> {
         return Ok((0, None));
     }
     let Some(end) = memchr::memchr(b'\n', body) else {
-        return Err("ERR Invalid script shebang".into());
+        return Err(errors::INVALID_SHEBANG.into());
     };
     let line = String::from_utf8_lossy(&body[..end]).into_owned();
     let mut parts = line.split_ascii_whitespace();
     let engine = parts.next().unwrap_or("");
     if engine != "#!lua" {
-        return Err(format!("ERR Unexpected engine in script shebang: {engine}"));
+        return Err(errors::shebang_engine(engine));
     }
     let mut flags = sflags::SHEBANG;
     for p in parts {
@@ -95,7 +96,7 @@ pub fn eval_shebang(body: &[u8]) -> Result<(u8, Option<Vec<u8>>), String> {
             .filter(|k| k.eq_ignore_ascii_case("flags="))
             .map(|_| &p[6..])
         else {
-            return Err(format!("ERR Unknown lua shebang option: {p}"));
+            return Err(errors::shebang_option(p));
         };
         if list.is_empty() {
             continue;
@@ -107,7 +108,7 @@ pub fn eval_shebang(body: &[u8]) -> Result<(u8, Option<Vec<u8>>), String> {
                 "allow-stale" => sflags::ALLOW_STALE,
                 "no-cluster" => sflags::NO_CLUSTER,
                 "allow-cross-slot-keys" => sflags::ALLOW_CROSS_SLOT,
-                _ => return Err(format!("ERR Unexpected flag in script shebang: {f}")),
+                _ => return Err(errors::shebang_flag(f)),
             };
         }
     }

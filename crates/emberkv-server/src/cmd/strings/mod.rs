@@ -544,7 +544,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         return;
     };
     if offset < 0 {
-        return ctx.err("ERR offset is out of range");
+        return ctx.err(errors::OFFSET_OUT_OF_RANGE);
     }
     let max = ctx.srv.max_bulk_len.load(Relaxed);
     let r = on_key(ctx, args.get(1), |t, at| {
@@ -591,7 +591,7 @@ fn decrby(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         return;
     };
     if d == i64::MIN {
-        return ctx.err("ERR decrement would overflow");
+        return ctx.err(errors::DECR_OVERFLOW);
     }
     incr_generic(ctx, args.get(1), -d)
 }
@@ -630,7 +630,7 @@ fn lcs(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         }
     };
     let (Ok(a), Ok(b)) = (fetch(ha, ka), fetch(hb, kb)) else {
-        return ctx.err("ERR The specified keys must contain string values");
+        return ctx.err(errors::LCS_NOT_STRINGS);
     };
     drop(locked);
     let (mut len_only, mut idx, mut withlen, mut minlen) = (false, false, false, 0i64);
@@ -654,11 +654,10 @@ fn lcs(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         j += 1;
     }
     if len_only && idx {
-        return ctx.err("ERR If you want both the length and indexes, please just use IDX.");
+        return ctx.err(errors::LCS_LEN_AND_IDX);
     }
     if lcs::table_bytes(&a, &b) > ctx.srv.max_bulk_len.load(Relaxed) {
-        return ctx
-            .err("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+        return ctx.err(errors::LCS_TOO_BIG);
     }
     let r = lcs::lcs(&a, &b, minlen as usize);
     if len_only {

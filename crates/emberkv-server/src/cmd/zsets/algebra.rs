@@ -75,10 +75,7 @@ fn setop_keys<'a>(ctx: &mut Ctx<'_>, args: &Args<'a>, at: usize) -> Option<Vec<&
         }
     };
     if n < 1 {
-        ctx.err(&format!(
-            "ERR at least 1 input key is needed for '{}' command",
-            ctx.cmd.full_name
-        ));
+        ctx.err(&errors::no_input_keys(&ctx.cmd.full_name));
         return None;
     }
     let n = n as usize;
@@ -104,8 +101,7 @@ fn setop_opts(
         let rem = args.len() - j - 1;
         if op != SetOp::Diff && args.is(j, "weights") && rem >= n {
             for k in 0..n {
-                o.weights[k] =
-                    parse_score(args.get(j + 1 + k)).ok_or("ERR weight value is not a float")?;
+                o.weights[k] = parse_score(args.get(j + 1 + k)).ok_or(errors::WEIGHT_NOT_FLOAT)?;
             }
             j += n + 1;
         } else if op != SetOp::Diff && args.is(j, "aggregate") && rem >= 1 {

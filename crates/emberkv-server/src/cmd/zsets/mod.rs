@@ -98,13 +98,13 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, incr_cmd: bool) {
         return ctx.syntax();
     }
     if nx && xx {
-        return ctx.err("ERR XX and NX options at the same time are not compatible");
+        return ctx.err(errors::XX_AND_NX);
     }
     if (nx && (gt || lt)) || (gt && lt) {
-        return ctx.err("ERR GT, LT, and/or NX options at the same time are not compatible");
+        return ctx.err(errors::GT_LT_NX);
     }
     if incr && rest > 2 {
-        return ctx.err("ERR INCR option supports a single increment-element pair");
+        return ctx.err(errors::INCR_ONE_PAIR);
     }
     let mut pairs: Vec<(f64, &[u8])> = Vec::with_capacity(rest / 2);
     for i in (j..args.len()).step_by(2) {
@@ -147,7 +147,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, incr_cmd: bool) {
                         }
                         let new = if incr { old + score } else { score };
                         if new.is_nan() {
-                            return ctx.err("ERR resulting score is not a number (NaN)");
+                            return ctx.err(errors::SCORE_NAN);
                         }
                         if (gt && new <= old) || (lt && new >= old) {
                             continue;

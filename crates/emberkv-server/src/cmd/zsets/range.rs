@@ -9,13 +9,11 @@
 use crate::cmd::coll;
 use crate::cmd::lists::norm_range;
 use crate::cmd::{Args, Ctx};
+use crate::errors;
 use crate::notify;
 use crate::store::entry::T_ZSET;
 use crate::types::{Obj, ZSet};
 use emberkv_protocol::Resp;
-
-const NOT_FLOAT_RANGE: &str = "ERR min or max is not a float";
-const NOT_LEX_RANGE: &str = "ERR min or max not valid string range item";
 
 #[derive(Clone, Copy)]
 struct ScoreBound {
@@ -179,7 +177,7 @@ fn parse_range(ctx: &mut Ctx<'_>, min: &[u8], max: &[u8], lex: bool) -> Option<R
         match (parse_lex_bound(min), parse_lex_bound(max)) {
             (Some(a), Some(b)) => Some(Range::Lex(a, b)),
             _ => {
-                ctx.err(NOT_LEX_RANGE);
+                ctx.err(errors::NOT_LEX_RANGE);
                 None
             }
         }
@@ -187,7 +185,7 @@ fn parse_range(ctx: &mut Ctx<'_>, min: &[u8], max: &[u8], lex: bool) -> Option<R
         match (parse_score_bound(min), parse_score_bound(max)) {
             (Some(a), Some(b)) => Some(Range::Score(a, b)),
             _ => {
-                ctx.err(NOT_FLOAT_RANGE);
+                ctx.err(errors::NOT_FLOAT_RANGE);
                 None
             }
         }
@@ -245,13 +243,11 @@ fn parse_range_req(
         j += 1;
     }
     if limit.is_some() && by == By::Rank {
-        ctx.err(
-            "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
-        );
+        ctx.err(errors::ZRANGE_LIMIT);
         return None;
     }
     if withscores && by == By::Lex {
-        ctx.err("ERR syntax error, WITHSCORES not supported in combination with BYLEX");
+        ctx.err(errors::ZRANGE_WITHSCORES_BYLEX);
         return None;
     }
     let (a, b) = (args.get(at), args.get(at + 1));
