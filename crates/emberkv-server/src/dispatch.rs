@@ -97,10 +97,7 @@ pub fn dispatch<'s>(
     // 5. RESP2 subscriber mode allows only the subscription commands.
     if client.resp == Resp::V2 && client.subscribed() && !cmd.has(flags::SUBSCRIBER_OK) {
         cs.rejected.add(1);
-        let msg = format!(
-            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-            entry.full_name
-        );
+        let msg = errors::subscriber_only(&entry.full_name);
         reject(client, &mut w, stats, is_exec, msg);
         return;
     }
@@ -119,7 +116,7 @@ pub fn dispatch<'s>(
                 > srv.qbuf_limit.load(Relaxed) as usize
             {
                 q.dirty = true;
-                w.error("ERR transaction too big: exceeds client-query-buffer-limit");
+                w.error(errors::TX_TOO_BIG);
                 stats.count_error(b"-ERR");
                 return;
             }
@@ -198,7 +195,7 @@ fn reject(
     if is_exec {
         client.multi = None;
         let body = msg.strip_prefix(b"ERR ").unwrap_or(msg);
-        let mut m = b"EXECABORT Transaction discarded because of: ".to_vec();
+        let mut m = errors::EXECABORT_PREFIX.as_bytes().to_vec();
         m.extend_from_slice(body);
         w.error_bytes(&m);
         stats.count_error(b"-EXECABORT");

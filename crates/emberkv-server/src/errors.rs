@@ -307,3 +307,48 @@ pub fn of_op(e: OpError) -> &'static str {
         OpError::NanOrInf => NAN_OR_INF,
     }
 }
+
+// Scripts (redis.call and the engine), transactions, COMMAND GETKEYS.
+pub const SCRIPT_KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
+pub const CALL_OUTSIDE_SCRIPT: &str = "ERR redis.call outside of a script";
+pub const CALL_NO_ARGS: &str = "ERR Please specify at least one argument for this redis lib call";
+pub const CALL_BAD_ARG_TYPE: &str =
+    "ERR Lua redis lib command arguments must be strings or integers";
+pub const CALL_UNKNOWN_COMMAND: &str = "ERR Unknown Redis command called from script";
+pub const CALL_WRONG_ARITY: &str = "ERR Wrong number of args calling Redis command from script";
+pub const CALL_NOT_ALLOWED: &str = "ERR This Redis command is not allowed from script";
+pub const CALL_WRITE_IN_RO: &str = "ERR Write commands are not allowed from read-only scripts.";
+pub const NO_FUNCTIONS_REGISTERED: &str = "ERR No functions registered";
+pub const TX_TOO_BIG: &str = "ERR transaction too big: exceeds client-query-buffer-limit";
+pub const EXECABORT_PREFIX: &str = "EXECABORT Transaction discarded because of: ";
+pub const MULTI_NESTED: &str = "ERR MULTI calls can not be nested";
+pub const DISCARD_WITHOUT_MULTI: &str = "ERR DISCARD without MULTI";
+pub const EXEC_WITHOUT_MULTI: &str = "ERR EXEC without MULTI";
+pub const EXECABORT_PREVIOUS: &str = "EXECABORT Transaction discarded because of previous errors.";
+pub const WATCH_IN_MULTI: &str = "ERR WATCH inside MULTI is not allowed";
+pub const INVALID_COMMAND: &str = "ERR Invalid command specified";
+pub const INVALID_ARG_COUNT: &str = "ERR Invalid number of arguments specified for command";
+pub const INVALID_ARGS: &str = "ERR Invalid arguments specified for command";
+pub const NO_KEY_ARGS: &str = "ERR The command has no key arguments";
+
+/// A RESP2 subscriber ran a command outside the subscription set.
+pub fn subscriber_only(cmd: &str) -> String {
+    format!("ERR Can't execute '{cmd}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+}
+
+/// A script or function body that does not compile.
+pub fn compile_script(msg: &str) -> String {
+    format!("ERR Error compiling script (new function): {msg}")
+}
+
+pub fn compile_function(msg: &str) -> String {
+    format!("ERR Error compiling function: {msg}")
+}
+
+pub fn register_functions(msg: &str) -> String {
+    format!("ERR Error registering functions: {msg}")
+}
+
+pub fn lua_start(e: &dyn std::fmt::Display) -> String {
+    format!("ERR could not start Lua: {e}")
+}

@@ -2,6 +2,7 @@
 
 use super::keys::help;
 use super::{acl, flags, flags::*, Args, Command, Ctx, Group};
+use crate::errors;
 use crate::store::glob::glob_match;
 
 /// ACL categories in Redis's order, derived from flags, group and extras.
@@ -243,13 +244,13 @@ fn list(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 fn key_positions(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Option<Vec<usize>> {
     let line: Vec<&[u8]> = args.iter().skip(2).collect();
     let Some(id) = ctx.srv.commands.resolve(&line) else {
-        ctx.err("ERR Invalid command specified");
+        ctx.err(errors::INVALID_COMMAND);
         return None;
     };
     let c = ctx.srv.commands.entries[id].cmd;
     let argc = line.len() as i32;
     if (c.arity > 0 && argc != c.arity) || argc < -c.arity {
-        ctx.err("ERR Invalid number of arguments specified for command");
+        ctx.err(errors::INVALID_ARG_COUNT);
         return None;
     }
     let (first, last, step) = c.keys;
@@ -276,7 +277,7 @@ fn key_positions(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Option<Vec<usize>> {
             Some(n) => pos.extend(at + 1..at + 1 + n as usize),
             None if optional => return Some(pos),
             None => {
-                ctx.err("ERR Invalid arguments specified for command");
+                ctx.err(errors::INVALID_ARGS);
                 return None;
             }
         }
@@ -288,7 +289,7 @@ fn key_positions(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Option<Vec<usize>> {
         }));
     }
     if pos.is_empty() {
-        ctx.err("ERR The command has no key arguments");
+        ctx.err(errors::NO_KEY_ARGS);
         return None;
     }
     Some(pos)

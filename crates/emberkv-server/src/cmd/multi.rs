@@ -10,6 +10,7 @@
 use super::flags::*;
 use super::{Args, Command, Ctx, Group};
 use crate::dispatch::dispatch;
+use crate::errors;
 use crate::gate::Gate;
 use crate::watch::Watched;
 use std::sync::atomic::Ordering::Relaxed;
@@ -42,7 +43,7 @@ impl Queue {
 
 fn multi(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
     if ctx.client.multi.is_some() {
-        return ctx.err("ERR MULTI calls can not be nested");
+        return ctx.err(errors::MULTI_NESTED);
     }
     ctx.client.multi = Some(Box::default());
     ctx.out.ok();
@@ -50,7 +51,7 @@ fn multi(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
 
 fn discard(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
     if ctx.client.multi.take().is_none() {
-        return ctx.err("ERR DISCARD without MULTI");
+        return ctx.err(errors::DISCARD_WITHOUT_MULTI);
     }
     unwatch_all(ctx.srv, ctx.client);
     ctx.out.ok();
@@ -59,11 +60,11 @@ fn discard(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
 /// EXEC: dispatch holds the gate exclusively around this handler.
 fn exec(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
     let Some(q) = ctx.client.multi.take() else {
-        return ctx.err("ERR EXEC without MULTI");
+        return ctx.err(errors::EXEC_WITHOUT_MULTI);
     };
     if q.dirty {
         unwatch_all(ctx.srv, ctx.client);
-        return ctx.err("EXECABORT Transaction discarded because of previous errors.");
+        return ctx.err(errors::EXECABORT_PREVIOUS);
     }
     let now = ctx.now_ms;
     let c = &*ctx.client;
@@ -110,7 +111,7 @@ pub fn run_nested<R>(ctx: &mut Ctx<'_>, f: impl FnOnce(&mut Ctx<'_>) -> R) -> R 
 
 fn watch(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if ctx.client.multi.is_some() {
-        return ctx.err("ERR WATCH inside MULTI is not allowed");
+        return ctx.err(errors::WATCH_IN_MULTI);
     }
     let db = ctx.client.db;
     for key in args.iter().skip(1) {

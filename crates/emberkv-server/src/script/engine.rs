@@ -20,7 +20,7 @@ const HOOK_EVERY: u32 = 100_000;
 /// Most memory one worker's Lua state may hold (all its scripts' data).
 pub(super) const LUA_MEMORY_LIMIT: usize = 1 << 30;
 
-const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
+const KILLED: &str = crate::errors::SCRIPT_KILLED;
 
 /// What `redis.call` needs while a script runs: the caller's context,
 /// reached through a thread-local pointer because Lua callbacks are 'static.
@@ -359,12 +359,12 @@ type CallResult = Result<Value, (String, bool)>;
 fn rcall_inner(lua: &Lua, args: MultiValue) -> mlua::Result<CallResult> {
     let p = RUN.with(|r| r.get());
     if p.is_null() {
-        return Ok(Err(("ERR redis.call outside of a script".into(), true)));
+        return Ok(Err((crate::errors::CALL_OUTSIDE_SCRIPT.into(), true)));
     }
     // SAFETY: see `hook`; nothing else touches the RunState meanwhile.
     let st = unsafe { &mut *p };
     if args.is_empty() {
-        let e = "ERR Please specify at least one argument for this redis lib call";
+        let e = crate::errors::CALL_NO_ARGS;
         return Ok(Err((e.into(), true)));
     }
     st.bufs.buf.clear();
@@ -382,7 +382,7 @@ fn rcall_inner(lua: &Lua, args: MultiValue) -> mlua::Result<CallResult> {
                 None => unreachable!("numbers convert to strings"),
             },
             _ => {
-                let e = "ERR Lua redis lib command arguments must be strings or integers";
+                let e = crate::errors::CALL_BAD_ARG_TYPE;
                 return Ok(Err((e.into(), true)));
             }
         }
@@ -395,24 +395,21 @@ fn rcall_inner(lua: &Lua, args: MultiValue) -> mlua::Result<CallResult> {
     let stats = unsafe { &*st.stats };
     let cmd_args = Args::from_parts(&st.bufs.ranges, &st.bufs.buf);
     let Some(id) = srv.commands.resolve_args(&cmd_args) else {
-        return Ok(Err((
-            "ERR Unknown Redis command called from script".into(),
-            false,
-        )));
+        return Ok(Err((crate::errors::CALL_UNKNOWN_COMMAND.into(), false)));
     };
     let cmd = srv.commands.entries[id].cmd;
     let argc = cmd_args.len() as i32;
     if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
-        let e = "ERR Wrong number of args calling Redis command from script";
+        let e = crate::errors::CALL_WRONG_ARITY;
         return Ok(Err((e.into(), false)));
     }
     if cmd.has(flags::NOSCRIPT) {
-        let e = "ERR This Redis command is not allowed from script";
+        let e = crate::errors::CALL_NOT_ALLOWED;
         return Ok(Err((e.into(), false)));
     }
     if cmd.has(flags::WRITE) {
         if st.readonly {
-            let e = "ERR Write commands are not allowed from read-only scripts.";
+            let e = crate::errors::CALL_WRITE_IN_RO;
             return Ok(Err((e.into(), false)));
         }
         srv.scripts.wrote.store(true, Relaxed);
@@ -464,7 +461,7 @@ pub fn run(
         if slot.as_ref().is_none_or(|e| e.epoch != epoch) {
             match Engine::new(epoch) {
                 Ok(e) => *slot = Some(e),
-                Err(e) => return ctx.err(&format!("ERR could not start Lua: {e}")),
+                Err(e) => return ctx.err(&crate::errors::lua_start(&e)),
             }
         }
         let eng = slot.as_mut().expect("engine");
@@ -485,7 +482,7 @@ pub fn run(
                     Some(_) => None,
                     None => match srv.scripts.cache.get(sha) {
                         Some(s) => Some(s),
-                        None => return ctx.err("NOSCRIPT No matching script. Please use EVAL."),
+                        None => return ctx.err(crate::errors::NOSCRIPT),
                     },
                 };
                 let text: &[u8] = match (&cached, body) {
@@ -509,9 +506,7 @@ pub fn run(
                             mlua::Error::SyntaxError { message, .. } => message,
                             other => other.to_string(),
                         };
-                        return ctx.err(&single_line(&format!(
-                            "ERR Error compiling script (new function): {msg}"
-                        )));
+                        return ctx.err(&single_line(&crate::errors::compile_script(&msg)));
                     }
                 };
                 // Cached once it compiles, as Redis.
@@ -529,7 +524,7 @@ pub fn run(
         };
         use super::sflags::{NO_WRITES, SHEBANG};
         if readonly && sflags & SHEBANG != 0 && sflags & NO_WRITES == 0 {
-            return ctx.err("ERR Can not execute a script with write flag using *_ro command.");
+            return ctx.err(crate::errors::WRITE_SCRIPT_RO);
         }
         let readonly = readonly || sflags & NO_WRITES != 0;
         let label = std::str::from_utf8(sha).unwrap_or("");
@@ -646,9 +641,9 @@ pub fn check(body: &[u8]) -> Result<(), String> {
         .into_function()
     {
         Ok(_) => Ok(()),
-        Err(mlua::Error::SyntaxError { message, .. }) => Err(single_line(&format!(
-            "ERR Error compiling script (new function): {message}"
-        ))),
+        Err(mlua::Error::SyntaxError { message, .. }) => {
+            Err(single_line(&crate::errors::compile_script(&message)))
+        }
         Err(e) => Err(single_line(&format!("ERR {e}"))),
     }
 }

@@ -115,11 +115,13 @@ fn load_into(eng: &Engine, body: &[u8]) -> Result<Registered, String> {
     {
         Ok(f) => f,
         Err(mlua::Error::SyntaxError { message, .. }) => {
-            return Err(single_line(&format!(
-                "ERR Error compiling function: {message}"
-            )));
+            return Err(single_line(&crate::errors::compile_function(&message)));
         }
-        Err(e) => return Err(single_line(&format!("ERR Error compiling function: {e}"))),
+        Err(e) => {
+            return Err(single_line(&crate::errors::compile_function(
+                &e.to_string(),
+            )))
+        }
     };
     REGISTERED.with(|r| r.borrow_mut().clear());
     let _ = eng.lua.set_memory_limit(LUA_MEMORY_LIMIT);
@@ -127,8 +129,8 @@ fn load_into(eng: &Engine, body: &[u8]) -> Result<Registered, String> {
     let _ = eng.lua.set_memory_limit(0);
     let registered = REGISTERED.with(|r| std::mem::take(&mut *r.borrow_mut()));
     match res {
-        Err(e) => Err(single_line(&format!(
-            "ERR Error registering functions: {e}"
+        Err(e) => Err(single_line(&crate::errors::register_functions(
+            &e.to_string(),
         ))),
         Ok((false, v)) => {
             let (msg, prefix) = match &v {
@@ -140,11 +142,11 @@ fn load_into(eng: &Engine, body: &[u8]) -> Result<Registered, String> {
                 _ => ("unknown error".to_string(), true),
             };
             let msg = if prefix { format!("ERR {msg}") } else { msg };
-            Err(single_line(&format!(
-                "ERR Error registering functions: {msg}"
-            )))
+            Err(single_line(&crate::errors::register_functions(&msg)))
         }
-        Ok((true, _)) if registered.is_empty() => Err("ERR No functions registered".into()),
+        Ok((true, _)) if registered.is_empty() => {
+            Err(crate::errors::NO_FUNCTIONS_REGISTERED.into())
+        }
         Ok((true, _)) => Ok(registered),
     }
 }
@@ -165,7 +167,7 @@ fn with_engine<R>(
     ENGINE.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.as_ref().is_none_or(|e| e.epoch != epoch) {
-            *slot = Some(Engine::new(epoch).map_err(|e| format!("ERR could not start Lua: {e}"))?);
+            *slot = Some(Engine::new(epoch).map_err(|e| crate::errors::lua_start(&e))?);
         }
         f(slot.as_mut().expect("engine"))
     })
@@ -190,7 +192,7 @@ pub fn run_function(ctx: &mut Ctx<'_>, name: &str, keys: &[&[u8]], args: &[&[u8]
             .funcs
             .get(name)
             .cloned()
-            .ok_or_else(|| "ERR Function not found".to_string())?;
+            .ok_or_else(|| crate::errors::FUNCTION_NOT_FOUND.to_string())?;
         let mk = |items: &[&[u8]]| -> mlua::Result<Table> {
             let t = eng.lua.create_table_with_capacity(items.len(), 0)?;
             for (i, it) in items.iter().enumerate() {
