@@ -19,10 +19,12 @@ use crate::effects;
 use crate::notify;
 use crate::server::Server;
 use crate::store::Table;
+use emberkv_core::effects::Interest;
 use emberkv_protocol::{ReplyWriter, Resp};
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::Arc;
 
 /// What a blocked client is waiting to do.
 pub enum BlockOp {
@@ -269,21 +271,29 @@ struct Inner {
     waiters: HashMap<u64, Waiter>,
 }
 
-#[derive(Default)]
 pub struct Blocking {
-    count: AtomicUsize,
+    /// The count of blocked clients lives in the write funnel's interest,
+    /// which skips copying changed keys while it is 0.
+    interest: Arc<Interest>,
     inner: Mutex<Inner>,
 }
 
 impl Blocking {
+    pub fn new(interest: Arc<Interest>) -> Self {
+        Blocking {
+            interest,
+            inner: Mutex::default(),
+        }
+    }
+
     /// Whether any client is blocked (one atomic load on the write path).
     #[inline]
     pub fn any(&self) -> bool {
-        self.count.load(SeqCst) > 0
+        self.interest.blocked.load(SeqCst) > 0
     }
 
     pub fn blocked_clients(&self) -> usize {
-        self.count.load(SeqCst)
+        self.interest.blocked.load(SeqCst)
     }
 
     /// Removes client `id`'s registration; None if it is not blocked (or
@@ -300,7 +310,7 @@ impl Blocking {
                 }
             }
         }
-        self.count.fetch_sub(1, SeqCst);
+        self.interest.blocked.fetch_sub(1, SeqCst);
         Some(w)
     }
 }
@@ -311,15 +321,15 @@ pub fn block(ctx: &mut Ctx<'_>, op: BlockOp, deadline: i64) {
     let srv = ctx.srv;
     let b = &srv.blocking;
     let mut inner = b.inner.lock();
-    b.count.fetch_add(1, SeqCst);
+    b.interest.blocked.fetch_add(1, SeqCst);
     match op.try_serve(srv, ctx.client.db, ctx.now_ms, &mut ctx.out) {
         Served::No => {}
         Served::Yes => {
-            b.count.fetch_sub(1, SeqCst);
+            b.interest.blocked.fetch_sub(1, SeqCst);
             return;
         }
         Served::WrongType => {
-            b.count.fetch_sub(1, SeqCst);
+            b.interest.blocked.fetch_sub(1, SeqCst);
             return ctx.wrongtype();
         }
     }
@@ -372,7 +382,7 @@ pub fn signal<'a>(srv: &Server, db: usize, keys: impl IntoIterator<Item = &'a [u
                     }
                 }
             }
-            b.count.fetch_sub(1, SeqCst);
+            b.interest.blocked.fetch_sub(1, SeqCst);
             // A move filled its destination: its waiters may go next.
             if let BlockOp::ListMove { dst, .. } = &w.op {
                 let d: KeyId = (w.db, dst[..].into());

@@ -178,6 +178,9 @@ pub struct Server {
     /// The propagation stream (effects/stream.rs): what replaying rebuilds
     /// the dataset from; the AOF and replicas subscribe to it.
     pub stream: Arc<crate::effects::Stream>,
+    /// Who reads changed keys (blocked clients, watchers, notification
+    /// subscribers): shared with the write funnel of every worker.
+    pub interest: Arc<emberkv_core::effects::Interest>,
     pub blocking: crate::blocking::Blocking,
     pub watches: crate::watch::Watches,
     pub pubsub: crate::pubsub::PubSub,
@@ -247,11 +250,13 @@ impl Server {
         let stats = (0..threads)
             .map(|_| Arc::new(WorkerStats::new(commands.entries.len())))
             .collect();
+        let interest: Arc<emberkv_core::effects::Interest> = Arc::default();
         Server {
             store: Store::new(shards, config.databases()),
             stream: Arc::default(),
-            blocking: Default::default(),
-            watches: Default::default(),
+            blocking: crate::blocking::Blocking::new(interest.clone()),
+            watches: crate::watch::Watches::new(interest.clone()),
+            interest,
             pubsub: Default::default(),
             scripts: crate::script::Scripts::new(config.uint("busy-reply-threshold")),
             gate: RwLock::new(()),
@@ -310,6 +315,9 @@ impl Server {
         let events = c.notify_keyspace_events();
         self.notify_flags.store(events, Relaxed);
         let x = crate::notify::KEYSPACE | crate::notify::KEYEVENT;
+        self.interest
+            .notify
+            .store(events & x != 0 && events & !x != 0, Relaxed);
         crate::effects::RECORD_NEW
             .store(events & crate::notify::NEW != 0 && events & x != 0, Relaxed);
         crate::effects::EXPIRE_AS_UNLINK.store(c.yes("lazyfree-lazy-expire"), Relaxed);

@@ -11,20 +11,21 @@
 //! key expired meanwhile.
 
 use crate::server::Server;
+use emberkv_core::effects::Interest;
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 
 /// (db, client id, the client's dirty flag) for one key name.
 type Watchers = Vec<(usize, u64, Arc<AtomicBool>)>;
 
-#[derive(Default)]
 pub struct Watches {
     /// Key -> clients watching it (in some database). Keyed by the name
     /// alone so a lookup needs no allocation.
     map: Mutex<HashMap<Box<[u8]>, Watchers>>,
-    count: AtomicUsize,
+    /// The count of watched pairs lives in the write funnel's interest.
+    interest: Arc<Interest>,
 }
 
 /// One key a client watches.
@@ -36,9 +37,16 @@ pub struct Watched {
 }
 
 impl Watches {
+    pub fn new(interest: Arc<Interest>) -> Self {
+        Watches {
+            map: Mutex::default(),
+            interest,
+        }
+    }
+
     #[inline]
     pub fn any(&self) -> bool {
-        self.count.load(Relaxed) != 0
+        self.interest.watched.load(Relaxed) != 0
     }
 
     pub fn add(&self, db: usize, key: &[u8], id: u64, flag: &Arc<AtomicBool>) {
@@ -46,7 +54,7 @@ impl Watches {
         let v = m.entry(key.into()).or_default();
         if !v.iter().any(|w| w.0 == db && w.1 == id) {
             v.push((db, id, flag.clone()));
-            self.count.fetch_add(1, Relaxed);
+            self.interest.watched.fetch_add(1, Relaxed);
         }
     }
 
@@ -59,7 +67,7 @@ impl Watches {
             if let Some(v) = m.get_mut(&w.key) {
                 let before = v.len();
                 v.retain(|x| !(x.0 == w.db && x.1 == id));
-                self.count.fetch_sub(before - v.len(), Relaxed);
+                self.interest.watched.fetch_sub(before - v.len(), Relaxed);
                 if v.is_empty() {
                     m.remove(&w.key);
                 }

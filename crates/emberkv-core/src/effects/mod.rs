@@ -19,7 +19,7 @@
 pub mod stream;
 
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 pub use stream::Stream;
 
@@ -83,6 +83,28 @@ struct Frame {
     force: bool,
 }
 
+/// Who needs to see which keys changed: blocked clients, watchers, and
+/// subscribers of keyspace notifications (the stream says so itself).
+/// While none of them exists a change is only counted, not copied.
+#[derive(Default)]
+pub struct Interest {
+    /// Clients blocked on keys (the blocking registry keeps this count).
+    pub blocked: AtomicUsize,
+    /// Watched (key, client) pairs (the WATCH registry keeps this count).
+    pub watched: AtomicUsize,
+    /// Keyspace notifications are enabled for some class.
+    pub notify: AtomicBool,
+}
+
+impl Interest {
+    #[inline]
+    fn wants_keys(&self) -> bool {
+        self.blocked.load(Relaxed) != 0
+            || self.watched.load(Relaxed) != 0
+            || self.notify.load(Relaxed)
+    }
+}
+
 #[derive(Default)]
 pub struct Record {
     keys: Vec<u8>,
@@ -95,6 +117,7 @@ pub struct Record {
     /// stream is (installed by the worker; None on threads that have none).
     unit: stream::Unit,
     stream: Option<Arc<Stream>>,
+    interest: Option<Arc<Interest>>,
 }
 
 thread_local! {
@@ -109,16 +132,27 @@ fn with<R>(f: impl FnOnce(&mut Record) -> R) -> R {
     RECORD.with(|r| f(&mut r.borrow_mut()))
 }
 
-/// Installs the propagation stream this thread's units go to (worker
-/// threads do this once at start).
-pub fn install(s: Arc<Stream>) {
-    with(|r| r.stream = Some(s));
+/// Installs the propagation stream this thread's units go to, and who
+/// else reads the record (worker threads do this once at start).
+pub fn install(s: Arc<Stream>, i: Arc<Interest>) {
+    with(|r| {
+        r.stream = Some(s);
+        r.interest = Some(i);
+    });
 }
 
 /// Records that `key` of `db` changed, with its notification.
 #[inline]
 pub fn change(db: usize, class: u32, event: &'static str, key: &[u8]) {
-    with(|r| r.push(db, class, event, key));
+    with(|r| {
+        if r.wants_keys() {
+            r.push(db, class, event, key);
+        } else if class & NOT_DIRTY == 0 {
+            // Nobody reads the key: count the change for the dirty counter
+            // (and the command's own propagation) without copying it.
+            r.dirty += 1;
+        }
+    });
 }
 
 /// Counts `n` more changes for the dirty counter than there are change
@@ -169,7 +203,9 @@ pub fn del_verb() -> &'static [u8] {
 /// expiry): the `expired` notification, and `DEL key` in the stream.
 pub fn expired(db: usize, key: &[u8]) {
     with(|r| {
-        r.push(db, EXPIRED, "expired", key);
+        if r.wants_keys() {
+            r.push(db, EXPIRED, "expired", key);
+        }
         if r.propagating() {
             r.unit.op(db, &[del_verb(), key]);
         }
@@ -240,6 +276,13 @@ impl Record {
     #[inline]
     fn propagating(&self) -> bool {
         self.unit.on
+    }
+
+    /// Whether a consumer needs the changed keys (threads with nothing
+    /// installed, such as unit tests, always record them).
+    #[inline]
+    fn wants_keys(&self) -> bool {
+        self.unit.on || self.interest.as_ref().is_none_or(|i| i.wants_keys())
     }
 
     pub fn key(&self, c: &Change) -> &[u8] {

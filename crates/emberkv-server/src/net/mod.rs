@@ -101,7 +101,7 @@ pub fn run(srv: Arc<Server>) -> io::Result<()> {
                 .name(format!("emberkv-w{idx}"))
                 .spawn(move || {
                     crate::server::set_current_worker(idx);
-                    crate::effects::install(srv.stream.clone());
+                    crate::effects::install(srv.stream.clone(), srv.interest.clone());
                     crate::process::pin_thread(&cpulist);
                     let stats = srv.stats[idx].clone();
                     Worker {
