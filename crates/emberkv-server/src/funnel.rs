@@ -47,7 +47,10 @@ pub fn close(
             if publish && flags & c.class != 0 {
                 notify::publish(srv, c.event, key, db, now);
             }
-            if real && blocked && !wake.iter().any(|w| w.0 == db && &*w.1 == key) {
+            // No de-duplication (a DEL of many keys would make it
+            // quadratic): signalling a key twice finds no waiter the second
+            // time.
+            if real && blocked {
                 wake.push((db, key.into()));
             }
         }

@@ -70,10 +70,18 @@ pub static RECORD_NEW: AtomicBool = AtomicBool::new(false);
 /// DEL (`lazyfree-lazy-expire`), as Redis does.
 pub static EXPIRE_AS_UNLINK: AtomicBool = AtomicBool::new(false);
 
+/// Record buffers larger than this (bytes of keys) are freed after the
+/// command rather than kept for the next one.
+const SHRINK_ABOVE: usize = 1 << 20;
+
 /// What a frame saw when it began.
 #[derive(Clone, Copy)]
 struct Frame {
     changes: usize,
+    /// Where this frame's keys start in `Record::keys`: a nested command's
+    /// keys are dropped when its frame closes, so a script of a million
+    /// writes does not keep a million keys until it ends.
+    keys: usize,
     dirty: u64,
     /// The handler propagated its effect itself (or nothing): its own
     /// arguments are not propagated.
@@ -304,6 +312,7 @@ pub fn begin() {
         }
         let f = Frame {
             changes: r.changes.len(),
+            keys: r.keys.len(),
             dirty: r.dirty,
             explicit: false,
             force: false,
@@ -359,9 +368,17 @@ pub fn end<R>(
             f(&d)
         };
         r.changes.truncate(fr.changes);
+        r.keys.truncate(fr.keys);
         r.dirty = fr.dirty;
         if r.frames.is_empty() {
-            r.keys.clear();
+            // A huge command (DEL of 100k keys while someone watches)
+            // leaves big buffers: give them back rather than keep them.
+            if r.keys.capacity() > SHRINK_ABOVE {
+                r.keys = Vec::new();
+            }
+            if r.changes.capacity() > SHRINK_ABOVE / 16 {
+                r.changes = Vec::new();
+            }
             r.dirty = 0;
             if r.unit.on {
                 // Split borrows: no Arc clone (a shared counter) per command.
@@ -393,6 +410,19 @@ mod tests {
         assert_eq!(n, 1);
         let (n, dirty) = end(None, |d| (d.changes.len(), d.dirty));
         assert_eq!((n, dirty), (1, 1));
+    }
+
+    #[test]
+    fn a_nested_frame_gives_its_keys_back() {
+        begin();
+        for i in 0..1000u32 {
+            begin();
+            change(0, GENERIC, "set", &i.to_be_bytes());
+            end(None, |d| assert_eq!(d.changes.len(), 1));
+        }
+        assert_eq!(with(|r| r.keys.len()), 0, "a long script keeps no keys");
+        let dirty = end(None, |d| d.dirty);
+        assert_eq!(dirty, 0, "the nested frames counted their own changes");
     }
 
     #[test]

@@ -231,6 +231,11 @@ impl Unit {
         self.draws.clear();
         self.buf.clear();
         self.ops.clear();
+        // A big unit (a script of many writes) does not keep its buffer.
+        if self.buf.capacity() > 1 << 20 {
+            self.buf = Vec::new();
+            self.ops = Vec::new();
+        }
     }
 }
 
