@@ -47,6 +47,20 @@ fn start_in_process() -> InProcess {
     InProcess { port, stream, srv }
 }
 
+impl InProcess {
+    /// The stream so far, once every unit that drew its order before this
+    /// call (a unit of another thread may still be closing) is in it.
+    fn take(&self) -> Vec<u8> {
+        let mark = self.srv.stream.mark();
+        let end = Instant::now() + Duration::from_secs(10);
+        while !self.srv.stream.reached(mark) {
+            assert!(Instant::now() < end, "stream did not catch up");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::mem::take(&mut *self.stream.lock())
+    }
+}
+
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -320,7 +334,7 @@ fn propagation_stream_replays_to_the_same_dataset() {
     );
     assert_ne!(want.trim(), "+0000000000000000000000000000000000000000");
     let mut p = replayed.raw();
-    let taken = std::mem::take(&mut *ember.stream.lock());
+    let taken = ember.take();
     replay(&mut p, &taken);
     assert_eq!(
         digest(&mut p),
@@ -396,7 +410,7 @@ fn propagation_stream_replays_to_the_same_dataset() {
     e.cmd(&["SET", "after-flush", "1"]);
 
     let want = digest(&mut e);
-    let taken = std::mem::take(&mut *ember.stream.lock());
+    let taken = ember.take();
     replay(&mut p, &taken);
     assert_eq!(
         digest(&mut p),
@@ -456,7 +470,7 @@ fn concurrent_writers_replay_in_effect_order() {
     let mut e = Raw::connect(ember.port);
     let want = digest(&mut e);
     let mut p = replayed.raw();
-    let taken = std::mem::take(&mut *ember.stream.lock());
+    let taken = ember.take();
     replay(&mut p, &taken);
     assert_eq!(digest(&mut p), want, "replay of concurrent writers");
 }
@@ -467,7 +481,7 @@ fn concurrent_writers_replay_in_effect_order() {
 fn stream_carries_effects_in_redis_form() {
     let ember = start_in_process();
     let mut e = Raw::connect(ember.port);
-    let take = || String::from_utf8(std::mem::take(&mut *ember.stream.lock())).unwrap();
+    let take = || String::from_utf8(ember.take()).unwrap();
     // Commands as the stream shows them: one line per command.
     let lines = |s: &str| -> Vec<String> {
         let mut out = Vec::new();

@@ -97,6 +97,22 @@ impl Stream {
         id
     }
 
+    /// A mark of everything ordered so far: once [`Stream::reached`] says
+    /// so, every unit that had drawn its numbers before this call has been
+    /// handed to the subscribers. A reader that must see a write it knows
+    /// was acknowledged (a test, a later `appendfsync always`) waits for it.
+    pub fn mark(&self) -> u64 {
+        self.next_seq.load(Relaxed)
+    }
+
+    /// Whether every number below `mark` has been emitted (or marked done).
+    /// A unit on another thread may have drawn a number and not be closed
+    /// yet (a worker descheduled between a lock release and its drain), so
+    /// this can lag a little behind the replies clients have seen.
+    pub fn reached(&self, mark: u64) -> bool {
+        self.inner.lock().next >= mark
+    }
+
     pub fn unsubscribe(&self, id: u64) {
         let mut g = self.inner.lock();
         g.subscribers.retain(|(i, _)| *i != id);
