@@ -177,6 +177,9 @@ def main():
     # Also load the collection memory datasets (and the big sorted set and
     # list the custom workloads read).
     ap.add_argument("--collections", action="store_true")
+    # With --collections: skip the memory datasets (for a quick rerun of
+    # the CPU cells that read the big sorted set and list).
+    ap.add_argument("--skip-datasets", action="store_true")
     # Each cell is measured this many times, alternating which server goes
     # first, and the medians are reported: single runs on a shared VM swing
     # by tens of percent.
@@ -204,7 +207,7 @@ def main():
             # Each dataset on a fresh pair of servers: measured in sequence on
             # one server, a dataset can reuse pages an earlier one freed and
             # look smaller than it is.
-            for label, gen in DATASETS:
+            for label, gen in ([] if a.skip_datasets else DATASETS):
                 row = {}
                 for name, argv in (("redis", ["redis-server", "--save", "", "--appendonly", "no"]),
                                    ("emberkv", [a.emberkv, "--save", ""])):
