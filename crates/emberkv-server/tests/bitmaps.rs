@@ -670,6 +670,15 @@ fn run_random(seed: u64, n: usize, resp3: bool) {
             .map(str::to_string)
     };
     assert_eq!(dirty(&mut b), dirty(&mut a), "dirty counts");
+    // Reads count keyspace hits and misses (lookupKeyRead), writes do not.
+    let lookups = |r: &mut Raw| {
+        let info = s(&r.cmd(&["INFO", "stats"]));
+        info.lines()
+            .filter(|l| l.starts_with("keyspace_"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(lookups(&mut b), lookups(&mut a), "keyspace hits and misses");
 }
 
 #[test]
