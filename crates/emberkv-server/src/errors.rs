@@ -83,6 +83,16 @@ pub fn unknown_command(name: &[u8], args: &[&[u8]]) -> Vec<u8> {
 // The texts of one command family each, family by family in the order of
 // the files in cmd/, then script/.
 
+/// Bitmaps (cmd/bitmaps.rs): offsets of SETBIT/GETBIT/BITFIELD, SETBIT's
+/// value, BITPOS's bit, BITOP NOT, BITFIELD's types and options.
+pub const BIT_OFFSET: &str = "ERR bit offset is not an integer or out of range";
+pub const BIT_VALUE: &str = "ERR bit is not an integer or out of range";
+pub const BITPOS_BIT: &str = "ERR The bit argument must be 1 or 0.";
+pub const BITOP_NOT_ONE_KEY: &str = "ERR BITOP NOT must be called with a single source key.";
+pub const BITFIELD_TYPE: &str = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
+pub const BITFIELD_OVERFLOW: &str = "ERR Invalid OVERFLOW type specified";
+pub const BITFIELD_RO_GET_ONLY: &str = "ERR BITFIELD_RO only supports the GET subcommand";
+
 /// CLIENT SETNAME and HELLO SETNAME.
 pub const BAD_CLIENT_NAME: &str =
     "ERR Client names cannot contain spaces, newlines or special characters.";

@@ -6,6 +6,7 @@
 //! source of truth. Handlers parse their arguments, call a data operation on
 //! the locked table and write one reply.
 
+pub mod bitmaps;
 pub mod client;
 pub mod coll;
 pub mod config;
@@ -112,6 +113,7 @@ pub mod acl {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Group {
     String,
+    Bitmap,
     Generic,
     Connection,
     Server,
@@ -128,6 +130,7 @@ impl Group {
     pub fn name(self) -> &'static str {
         match self {
             Group::String => "string",
+            Group::Bitmap => "bitmap",
             Group::Generic => "generic",
             Group::Connection => "connection",
             Group::Server => "server",
@@ -253,6 +256,7 @@ impl Registry {
     pub fn new() -> Self {
         let families: &[&'static [Command]] = &[
             strings::COMMANDS,
+            bitmaps::COMMANDS,
             hashes::COMMANDS,
             sets::COMMANDS,
             lists::COMMANDS,
