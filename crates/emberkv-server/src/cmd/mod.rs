@@ -14,6 +14,7 @@ pub mod debug;
 pub mod expire;
 pub mod functions;
 pub mod hashes;
+pub mod hll;
 pub mod info;
 pub mod introspect;
 pub mod keys;
@@ -122,6 +123,7 @@ pub enum Group {
     Transactions,
     PubSub,
     Scripting,
+    HyperLogLog,
 }
 
 impl Group {
@@ -138,6 +140,7 @@ impl Group {
             Group::Transactions => "transactions",
             Group::PubSub => "pubsub",
             Group::Scripting => "scripting",
+            Group::HyperLogLog => "hyperloglog",
         }
     }
 }
@@ -262,6 +265,7 @@ impl Registry {
             scripting::COMMANDS,
             functions::COMMANDS,
             sort::COMMANDS,
+            hll::COMMANDS,
             keys::COMMANDS,
             expire::COMMANDS,
             keyspace::COMMANDS,
