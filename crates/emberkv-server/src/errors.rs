@@ -318,6 +318,34 @@ pub fn of_op(e: OpError) -> &'static str {
     }
 }
 
+// HyperLogLog (cmd/hll.rs).
+pub const HLL_WRONGTYPE: &str = "WRONGTYPE Key is not a valid HyperLogLog string value.";
+pub const HLL_INVALID: &str = "INVALIDOBJ Corrupted HLL object detected";
+pub const PFDEBUG_NO_KEY: &str = "ERR The specified key does not exist";
+pub const PFDEBUG_NOT_SPARSE: &str = "ERR HLL encoding is not sparse";
+
+/// The subcommand as typed (a C string: up to a NUL byte).
+pub fn pfdebug_unknown(sub: &[u8]) -> Vec<u8> {
+    let mut m = b"ERR Unknown PFDEBUG subcommand '".to_vec();
+    m.extend_from_slice(c_str(sub, usize::MAX));
+    m.push(b'\'');
+    m
+}
+
+pub fn pfselftest_failed(f: emberkv_core::ops::hll::selftest::Failure) -> String {
+    use emberkv_core::ops::hll::selftest::Failure;
+    match f {
+        Failure::Register { index, want, got } => {
+            format!("TESTFAILED Register {index} should be {want} but is {got}")
+        }
+        Failure::SparseNotUsed => "TESTFAILED sparse encoding not used".into(),
+        Failure::Disagree => "TESTFAILED dense/sparse disagree".into(),
+        Failure::TooBigError { card, abserr } => {
+            format!("TESTFAILED Too big error. card:{card} abserr:{abserr}")
+        }
+    }
+}
+
 // Scripts (redis.call and the engine), transactions, COMMAND GETKEYS.
 pub const SCRIPT_KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
 pub const CALL_OUTSIDE_SCRIPT: &str = "ERR redis.call outside of a script";

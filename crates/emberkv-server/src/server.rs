@@ -341,6 +341,8 @@ impl Server {
         ] {
             a.store(c.int(name), Relaxed);
         }
+        emberkv_core::ops::hll::SPARSE_MAX_BYTES
+            .store(c.uint("hll-sparse-max-bytes") as usize, Relaxed);
         self.scripts.set_threshold(c.uint("busy-reply-threshold"));
         (self.set_log_level)(c.loglevel());
     }

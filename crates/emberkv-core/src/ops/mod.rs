@@ -4,6 +4,7 @@
 //! blocked clients served after a write call the same pops.
 
 pub mod bits;
+pub mod hll;
 pub mod lists;
 pub mod strings;
 pub mod zsets;

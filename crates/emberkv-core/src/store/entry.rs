@@ -484,6 +484,20 @@ impl<'a> EntryRef<'a> {
         }
     }
 
+    /// Lends a string value for changes in place (its length stays), and
+    /// sets `flags` as [`EntryRef::write_str_at`] does (HyperLogLog
+    /// registers change in place: no copy of the value per command).
+    pub(crate) fn with_str_mut<R>(&self, flags: u8, f: impl FnOnce(&mut [u8]) -> R) -> R {
+        let (off, len) = self.str_span();
+        // SAFETY: in bounds of the value; the shard lock is held, and the
+        // caller holds no other reference into the value meanwhile.
+        unsafe {
+            let fl = self.p().add(OFF_FLAGS);
+            *fl = (*fl & F_EXPIRE) | (flags & !F_EXPIRE);
+            f(std::slice::from_raw_parts_mut(self.p().add(off), len))
+        }
+    }
+
     /// Overwrites a string value of exactly the same length in place.
     #[inline]
     pub fn overwrite_str_same_len(&self, val: &[u8], flags: u8) {

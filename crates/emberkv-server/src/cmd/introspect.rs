@@ -44,6 +44,9 @@ fn acl_categories(c: &Command) -> Vec<&'static str> {
     if group == Some(Group::Bitmap) {
         v.push("@bitmap");
     }
+    if group == Some(Group::HyperLogLog) {
+        v.push("@hyperloglog");
+    }
     if c.has(PUBSUB) {
         v.push("@pubsub");
     }

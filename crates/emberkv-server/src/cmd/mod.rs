@@ -15,6 +15,7 @@ pub mod debug;
 pub mod expire;
 pub mod functions;
 pub mod hashes;
+pub mod hll;
 pub mod info;
 pub mod introspect;
 pub mod keys;
@@ -124,6 +125,7 @@ pub enum Group {
     Transactions,
     PubSub,
     Scripting,
+    HyperLogLog,
 }
 
 impl Group {
@@ -141,6 +143,7 @@ impl Group {
             Group::Transactions => "transactions",
             Group::PubSub => "pubsub",
             Group::Scripting => "scripting",
+            Group::HyperLogLog => "hyperloglog",
         }
     }
 }
@@ -266,6 +269,7 @@ impl Registry {
             scripting::COMMANDS,
             functions::COMMANDS,
             sort::COMMANDS,
+            hll::COMMANDS,
             keys::COMMANDS,
             expire::COMMANDS,
             keyspace::COMMANDS,

@@ -302,7 +302,7 @@ pub static DIRECTIVES: &[Directive] = &[
     D::mem("hash-max-listpack-value", 64, 0, LONG_MAX).alias("hash-max-ziplist-value"),
     D::mem("stream-node-max-bytes", 4096, 0, LONG_MAX).later("the data types issue"),
     D::mem("zset-max-listpack-value", 64, 0, LONG_MAX).alias("zset-max-ziplist-value"),
-    D::mem("hll-sparse-max-bytes", 3000, 0, LONG_MAX).later("the data types issue"),
+    D::mem("hll-sparse-max-bytes", 3000, 0, LONG_MAX),
     D::int("tracking-table-max-keys", 1000000, 0, LONG_MAX)
         .later("the security and operations issue"),
     D::mem("client-query-buffer-limit", 1073741824, 1048576, LONG_MAX),
