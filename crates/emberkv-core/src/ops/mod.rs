@@ -3,6 +3,7 @@
 //! Command handlers parse arguments, call these and write the reply;
 //! blocked clients served after a write call the same pops.
 
+pub mod geo;
 pub mod lists;
 pub mod strings;
 pub mod zsets;

@@ -13,6 +13,7 @@ pub mod connection;
 pub mod debug;
 pub mod expire;
 pub mod functions;
+pub mod geo;
 pub mod hashes;
 pub mod info;
 pub mod introspect;
@@ -67,7 +68,8 @@ pub mod flags {
     /// Internal: runs the queued transaction (EXEC): a refusal discards it
     /// with EXECABORT.
     pub const RUNS_QUEUE: u32 = 1 << 27;
-    /// Internal: the argument after STORE is a key too (SORT), for
+    /// Internal: the argument after STORE is a key too (SORT; GEORADIUS
+    /// with STORE / STOREDIST), for
     /// COMMAND GETKEYS.
     pub const STORE_KEY: u32 = 1 << 28;
     /// Internal (Redis's CMD_PROTECTED, which COMMAND does not show either):
@@ -122,6 +124,7 @@ pub enum Group {
     Transactions,
     PubSub,
     Scripting,
+    Geo,
 }
 
 impl Group {
@@ -138,6 +141,7 @@ impl Group {
             Group::Transactions => "transactions",
             Group::PubSub => "pubsub",
             Group::Scripting => "scripting",
+            Group::Geo => "geo",
         }
     }
 }
@@ -257,6 +261,7 @@ impl Registry {
             sets::COMMANDS,
             lists::COMMANDS,
             zsets::COMMANDS,
+            geo::COMMANDS,
             multi::COMMANDS,
             pubsub::COMMANDS,
             scripting::COMMANDS,
