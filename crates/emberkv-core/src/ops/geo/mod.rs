@@ -6,6 +6,7 @@
 
 pub mod area;
 pub mod hash;
+pub mod sort;
 #[cfg(test)]
 mod tests;
 
@@ -85,16 +86,6 @@ fn in_cell<'a>(z: &'a ZSet, cell: Hash, s: &Shape, limit: usize, out: &mut Vec<F
         }
         !(limit > 0 && out.len() >= limit)
     });
-}
-
-/// Sorts by distance, nearest first (or farthest first). Stable, as
-/// glibc's qsort (a merge sort) is on equal distances.
-pub fn sort_by_distance(found: &mut [Found<'_>], desc: bool) {
-    if desc {
-        found.sort_by(|a, b| b.dist.total_cmp(&a.dist));
-    } else {
-        found.sort_by(|a, b| a.dist.total_cmp(&b.dist));
-    }
 }
 
 /// Redis's GEODIST / WITHDIST text: `%.4f` by rounding `d * 10^4` to the

@@ -86,7 +86,7 @@ fn radius_and_box_searches() {
     };
     let mut out = Vec::new();
     search(&z, &shape(Kind::Radius(200.0), 1000.0), 0, &mut out);
-    sort_by_distance(&mut out, false);
+    sort::sort_all(&mut out, false);
     let names: Vec<&[u8]> = out.iter().map(|f| f.member).collect();
     assert_eq!(names, vec![&b"Catania"[..], b"Palermo"]);
     assert_eq!(dist(out[1].dist / 1000.0), "190.4424");
@@ -96,7 +96,7 @@ fn radius_and_box_searches() {
         height: 400.0,
     };
     search(&z, &shape(b, 1000.0), 0, &mut out);
-    sort_by_distance(&mut out, true);
+    sort::sort_all(&mut out, true);
     let names: Vec<&[u8]> = out.iter().map(|f| f.member).collect();
     assert_eq!(names, vec![&b"edge1"[..], b"edge2", b"Palermo", b"Catania"]);
     out.clear();

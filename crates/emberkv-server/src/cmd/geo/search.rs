@@ -329,14 +329,19 @@ fn query<'a>(
     let limit = if q.any { q.count as usize } else { 0 };
     let mut found = Vec::new();
     geo::search(z, &shape, limit, &mut found);
-    if q.sort != Sort::None {
-        geo::sort_by_distance(&mut found, q.sort == Sort::Desc);
-    }
     let n = if q.count == 0 {
         found.len()
     } else {
         found.len().min(q.count as usize)
     };
+    if q.sort != Sort::None {
+        let desc = q.sort == Sort::Desc;
+        if n == found.len() {
+            geo::sort::sort_all(&mut found, desc);
+        } else {
+            geo::sort::sort_first(&mut found, desc, n);
+        }
+    }
     let found = &found[..n];
     if let Some(d) = q.store {
         let score = |f: &geo::Found<'_>| {
