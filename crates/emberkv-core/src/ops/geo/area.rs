@@ -55,9 +55,9 @@ pub fn estimate_steps(mut range_m: f64, lat: f64) -> u8 {
     }
     step -= 2;
     // Meridians converge towards the poles: wider cells there.
-    if lat > 66.0 || lat < -66.0 {
+    if !(-66.0..=66.0).contains(&lat) {
         step -= 1;
-        if lat > 80.0 || lat < -80.0 {
+        if !(-80.0..=80.0).contains(&lat) {
             step -= 1;
         }
     }

@@ -173,7 +173,7 @@ pub fn score_bits(score: f64) -> u64 {
 /// NaN or out of range.
 pub fn cvtt(d: f64) -> i64 {
     const TWO63: f64 = 9_223_372_036_854_775_808.0;
-    if d.is_nan() || d >= TWO63 || d < -TWO63 {
+    if !(-TWO63..TWO63).contains(&d) {
         i64::MIN
     } else {
         d as i64

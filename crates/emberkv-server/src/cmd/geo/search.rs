@@ -100,6 +100,9 @@ impl Query<'_> {
 
 type Fail = Cow<'static, str>;
 
+/// A member's (lon, lat), None when it is not in the set.
+type MemberPos<'f> = dyn FnMut(&[u8]) -> Option<(f64, f64)> + 'f;
+
 /// `radius unit` at `args[i]`: (radius, meters per unit).
 fn radius_of(args: &Args<'_>, i: usize) -> Result<(f64, f64), Fail> {
     let r = crate::cmd::num::parse_double(args.get(i)).ok_or(errors::GEO_NEED_RADIUS)?;
@@ -127,7 +130,7 @@ fn parse_options<'a>(
     args: &Args<'a>,
     v: Variant,
     have_key: bool,
-    member: &mut dyn FnMut(&[u8]) -> Option<(f64, f64)>,
+    member: &mut MemberPos<'_>,
     q: &mut Query<'a>,
 ) -> Result<(), Fail> {
     let base = v.base();
