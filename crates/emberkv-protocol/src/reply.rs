@@ -153,6 +153,19 @@ impl<'a> ReplyWriter<'a> {
         }
     }
 
+    /// A double whose text the caller formatted (Redis's human long double
+    /// of GEOPOS); `,text` in RESP3, a bulk string in RESP2.
+    pub fn double_text(&mut self, s: &[u8]) {
+        match self.resp {
+            Resp::V2 => self.bulk(s),
+            Resp::V3 => {
+                self.buf.push(b',');
+                self.buf.extend_from_slice(s);
+                self.buf.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+
     /// Verbatim text (RESP3 `=` with the `txt` format); a bulk string in RESP2.
     pub fn verbatim(&mut self, s: &[u8]) {
         self.verbatim_as(b"txt", s);

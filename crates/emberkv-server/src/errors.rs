@@ -390,3 +390,39 @@ pub fn register_functions(msg: &str) -> String {
 pub fn lua_start(e: &dyn std::fmt::Display) -> String {
     format!("ERR could not start Lua: {e}")
 }
+
+// Geo commands (geo.c).
+pub const GEO_UNIT: &str = "ERR unsupported unit provided. please use M, KM, FT, MI";
+pub const GEO_NEED_RADIUS: &str = "ERR need numeric radius";
+pub const GEO_NEED_WIDTH: &str = "ERR need numeric width";
+pub const GEO_NEED_HEIGHT: &str = "ERR need numeric height";
+pub const GEO_NEGATIVE_RADIUS: &str = "ERR radius cannot be negative";
+pub const GEO_NEGATIVE_BOX: &str = "ERR height or width cannot be negative";
+pub const GEO_NO_MEMBER: &str = "ERR could not decode requested zset member";
+pub const GEO_COUNT: &str = "ERR COUNT must be > 0";
+pub const GEO_ANY_WITHOUT_COUNT: &str = "ERR the ANY argument requires COUNT argument";
+pub const GEO_STORE_WITH: &str =
+    "ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options";
+pub const GEO_SEARCHSTORE_WITH: &str =
+    "ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options";
+
+/// A coordinate outside Redis's limits, printed with `%f`.
+pub fn geo_lonlat(lon: f64, lat: f64) -> String {
+    format!("ERR invalid longitude,latitude pair {lon:.6},{lat:.6}")
+}
+
+/// GEOSEARCH without a centre; `cmd` is the name as the client typed it.
+pub fn geo_from(cmd: &[u8]) -> String {
+    format!(
+        "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for {}",
+        String::from_utf8_lossy(cmd)
+    )
+}
+
+/// GEOSEARCH without a shape.
+pub fn geo_by(cmd: &[u8]) -> String {
+    format!(
+        "ERR exactly one of BYRADIUS and BYBOX can be specified for {}",
+        String::from_utf8_lossy(cmd)
+    )
+}

@@ -5,6 +5,7 @@
 
 pub mod bits;
 pub mod hll;
+pub mod geo;
 pub mod lists;
 pub mod strings;
 pub mod zsets;

@@ -270,6 +270,30 @@ impl ZSet {
         }
     }
 
+    /// Visits the pairs from rank `lo` upward until `f` returns false.
+    /// Members borrow the set itself, so a caller may keep them while the
+    /// set is locked (geo searches).
+    pub fn walk_up<'s>(&'s self, lo: usize, mut f: impl FnMut(&'s [u8], f64) -> bool) {
+        match self {
+            ZSet::Lp(l) => {
+                let mut it = l.iter();
+                let mut r = 0;
+                while let (Some(m), Some(s)) = (it.next(), it.next()) {
+                    if r >= lo && !f(m, score_of(s)) {
+                        return;
+                    }
+                    r += 1;
+                }
+            }
+            ZSet::Tree(t) => {
+                let n = t.tree.len();
+                if lo < n {
+                    t.tree.walk(lo, n - 1, false, |it| f(it.member(), it.score));
+                }
+            }
+        }
+    }
+
     /// The pairs at ranks `lo..=hi`, owned (for removal while iterating).
     pub fn collect(&self, lo: usize, hi: usize, rev: bool) -> Vec<(Vec<u8>, f64)> {
         let mut v = Vec::new();

@@ -47,6 +47,9 @@ fn acl_categories(c: &Command) -> Vec<&'static str> {
     if group == Some(Group::HyperLogLog) {
         v.push("@hyperloglog");
     }
+    if group == Some(Group::Geo) {
+        v.push("@geo");
+    }
     if c.has(PUBSUB) {
         v.push("@pubsub");
     }
@@ -288,11 +291,15 @@ fn key_positions(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Option<Vec<usize>> {
             }
         }
     }
-    // SORT's destination is the argument after STORE.
+    // SORT's destination is the argument after STORE (GEORADIUS's too).
     if c.has(super::flags::STORE_KEY) {
-        pos.extend(super::sort::store_key_index(line.len(), |i, w| {
-            line[i].eq_ignore_ascii_case(w.as_bytes())
-        }));
+        let is = |i: usize, w: &str| line[i].eq_ignore_ascii_case(w.as_bytes());
+        if c.group == Group::Geo {
+            // GEORADIUS's STORE / STOREDIST keys.
+            pos.extend(super::geo::store_key_index(c.name, line.len(), is));
+        } else {
+            pos.extend(super::sort::store_key_index(line.len(), is));
+        }
     }
     if pos.is_empty() {
         ctx.err(errors::NO_KEY_ARGS);

@@ -14,6 +14,7 @@ pub mod connection;
 pub mod debug;
 pub mod expire;
 pub mod functions;
+pub mod geo;
 pub mod hashes;
 pub mod hll;
 pub mod info;
@@ -69,7 +70,8 @@ pub mod flags {
     /// Internal: runs the queued transaction (EXEC): a refusal discards it
     /// with EXECABORT.
     pub const RUNS_QUEUE: u32 = 1 << 27;
-    /// Internal: the argument after STORE is a key too (SORT), for
+    /// Internal: the argument after STORE is a key too (SORT; GEORADIUS
+    /// with STORE / STOREDIST), for
     /// COMMAND GETKEYS.
     pub const STORE_KEY: u32 = 1 << 28;
     /// Internal (Redis's CMD_PROTECTED, which COMMAND does not show either):
@@ -126,6 +128,7 @@ pub enum Group {
     PubSub,
     Scripting,
     HyperLogLog,
+    Geo,
 }
 
 impl Group {
@@ -144,6 +147,7 @@ impl Group {
             Group::PubSub => "pubsub",
             Group::Scripting => "scripting",
             Group::HyperLogLog => "hyperloglog",
+            Group::Geo => "geo",
         }
     }
 }
@@ -264,6 +268,7 @@ impl Registry {
             sets::COMMANDS,
             lists::COMMANDS,
             zsets::COMMANDS,
+            geo::COMMANDS,
             multi::COMMANDS,
             pubsub::COMMANDS,
             scripting::COMMANDS,
