@@ -50,6 +50,10 @@ pub mod class {
     pub const KEY_MISS: u32 = 1 << 11; // m
     pub const MODULE: u32 = 1 << 12; // d
     pub const NEW: u32 = 1 << 13; // n
+    /// Not a notification class: marks a second event of a change already
+    /// recorded (SET .. EX notifies `set` and `expire`, one change for
+    /// the dirty counter, as in Redis).
+    pub const SECOND: u32 = 1 << 14;
     /// 'A': every class but key-miss and new-key.
     pub const ALL: u32 =
         GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
@@ -60,8 +64,8 @@ use class::*;
 /// creation is not a change of its own (the write that created the key
 /// is), and an expiry changes the dataset but is not counted as dirty, as
 /// in Redis.
-pub const NOTIFY_ONLY: u32 = KEY_MISS | NEW;
-const NOT_DIRTY: u32 = KEY_MISS | NEW | EXPIRED;
+pub const NOTIFY_ONLY: u32 = KEY_MISS | NEW | SECOND;
+const NOT_DIRTY: u32 = KEY_MISS | NEW | EXPIRED | SECOND;
 
 /// Whether key creations are recorded (the `n` class of notifications is
 /// the only consumer, and off by default).

@@ -4,8 +4,8 @@
 //! blocked clients served after a write call the same pops.
 
 pub mod bits;
-pub mod hll;
 pub mod geo;
+pub mod hll;
 pub mod lists;
 pub mod strings;
 pub mod zsets;

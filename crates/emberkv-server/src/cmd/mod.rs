@@ -470,6 +470,12 @@ impl Ctx<'_> {
     pub fn notify(&self, class: u32, event: &'static str, key: &[u8]) {
         self.notify_db(class, event, key, self.client.db);
     }
+    /// A second event of the change just notified for `key` (`expire`
+    /// after `set`): published, not counted again.
+    #[inline]
+    pub fn notify_also(&self, class: u32, event: &'static str, key: &[u8]) {
+        self.notify_db(class | crate::notify::SECOND, event, key, self.client.db);
+    }
     /// Like [`Ctx::notify`], for a key of another database (MOVE, COPY).
     #[inline]
     pub fn notify_db(&self, class: u32, event: &'static str, key: &[u8], db: usize) {

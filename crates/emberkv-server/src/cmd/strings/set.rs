@@ -174,7 +174,7 @@ pub(super) fn set_generic(
     }
     ctx.notify(notify::STRING, "set", key);
     if let Expire::At(at) = expire {
-        ctx.notify(notify::GENERIC, "expire", key);
+        ctx.notify_also(notify::GENERIC, "expire", key);
         // A relative TTL (SET EX/PX, SETEX, PSETEX) is propagated as the
         // absolute deadline it gave: SET key value PXAT ms, as Redis does.
         if crate::effects::propagating() {
