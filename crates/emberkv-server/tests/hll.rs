@@ -346,9 +346,12 @@ fn random_streams_match_redis() {
     let ember = Server::start(&[]);
     let (mut e, mut r) = (ember.raw(), redis.raw());
     // Default limit: sets grow past 3000 bytes and turn dense.
-    random_stream(&mut e, &mut r, 0x9e37_79b9_7f4a_7c15, 500, 300);
-    let dense = s(&e.cmd(&["PFDEBUG", "ENCODING", "h0"]));
-    assert!(dense.contains("dense"), "the stream crossed to dense");
+    for seed in [0x9e37_79b9_7f4a_7c15, 0xabcd_ef12] {
+        both_str(&mut e, &mut r, &["FLUSHALL"]);
+        random_stream(&mut e, &mut r, seed, 500, 300);
+        let dense = s(&e.cmd(&["PFDEBUG", "ENCODING", "h0"]));
+        assert!(dense.contains("dense"), "the stream crossed to dense");
+    }
     // Small sets only, under a small limit (the directive is live).
     both_str(&mut e, &mut r, &["FLUSHALL"]);
     both_str(
@@ -434,7 +437,7 @@ fn damaged_values_fail_alike() {
     let (mut e, mut r) = (ember.raw(), redis.raw());
     let mut rng = Rng(0x0123_4567_89ab_cdef);
     let mut base = Vec::new();
-    for n in [3usize, 30, 200, 600] {
+    for n in [3usize, 30, 200, 600, 1500] {
         e.cmd(&["DEL", "b"]);
         let els: Vec<String> = (0..n).map(|i| format!("b{i}")).collect();
         let mut a = vec!["PFADD", "b"];
@@ -443,7 +446,7 @@ fn damaged_values_fail_alike() {
         base.push(get(&mut e, "b"));
     }
     let mut compared = 0;
-    while compared < 400 {
+    while compared < 2000 {
         let mut v = base[rng.below(base.len() as u64) as usize].clone();
         for _ in 0..1 + rng.below(3) {
             match rng.below(5) {
@@ -470,16 +473,24 @@ fn damaged_values_fail_alike() {
         both(&mut e, &mut r, &[b"SET", b"c", &v]);
         both_str(&mut e, &mut r, &["DEL", "d"]);
         let el = format!("{}", rng.next());
-        let c: &[&str] = match rng.below(7) {
+        let many: Vec<String> = (0..50).map(|i| format!("{el}-{i}")).collect();
+        let mut add_many = vec!["PFADD", "c"];
+        add_many.extend(many.iter().map(String::as_str));
+        let c: &[&str] = match rng.below(9) {
             0 => &["PFCOUNT", "c"],
             1 => &["PFCOUNT", "c", "nosuch"],
             2 => &["PFMERGE", "d", "c"],
             3 => &["PFADD", "c", "a", "b", &el, "x", "y", "z"],
             4 => &["PFDEBUG", "DECODE", "c"],
             5 => &["PFDEBUG", "TODENSE", "c"],
+            6 => &add_many,
+            7 => &["PFMERGE", "c", "c"],
             _ => &["PFADD", "c", &el],
         };
         both_str(&mut e, &mut r, c);
+        if rng.below(3) == 0 {
+            both_str(&mut e, &mut r, &["PFCOUNT", "c"]);
+        }
         both_str(&mut e, &mut r, &["GET", "c"]);
         both_str(&mut e, &mut r, &["GET", "d"]);
     }
