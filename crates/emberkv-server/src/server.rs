@@ -341,6 +341,9 @@ impl Server {
         ] {
             a.store(c.int(name), Relaxed);
         }
+        use crate::types::stream::{NODE_MAX_BYTES, NODE_MAX_ENTRIES};
+        NODE_MAX_BYTES.store(c.int("stream-node-max-bytes"), Relaxed);
+        NODE_MAX_ENTRIES.store(c.int("stream-node-max-entries"), Relaxed);
         self.scripts.set_threshold(c.uint("busy-reply-threshold"));
         (self.set_log_level)(c.loglevel());
     }

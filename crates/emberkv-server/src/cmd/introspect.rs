@@ -41,6 +41,9 @@ fn acl_categories(c: &Command) -> Vec<&'static str> {
     if group == Some(Group::String) {
         v.push("@string");
     }
+    if group == Some(Group::Stream) {
+        v.push("@stream");
+    }
     if c.has(PUBSUB) {
         v.push("@pubsub");
     }

@@ -26,6 +26,7 @@ pub mod scripting;
 pub mod server;
 pub mod sets;
 pub mod sort;
+pub mod streams;
 pub mod strings;
 pub mod zsets;
 
@@ -122,6 +123,7 @@ pub enum Group {
     Transactions,
     PubSub,
     Scripting,
+    Stream,
 }
 
 impl Group {
@@ -138,6 +140,7 @@ impl Group {
             Group::Transactions => "transactions",
             Group::PubSub => "pubsub",
             Group::Scripting => "scripting",
+            Group::Stream => "stream",
         }
     }
 }
@@ -257,6 +260,7 @@ impl Registry {
             sets::COMMANDS,
             lists::COMMANDS,
             zsets::COMMANDS,
+            streams::COMMANDS,
             multi::COMMANDS,
             pubsub::COMMANDS,
             scripting::COMMANDS,
