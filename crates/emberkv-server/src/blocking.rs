@@ -51,6 +51,14 @@ pub enum BlockOp {
         min: bool,
         count: usize,
     },
+    /// XREAD/XREADGROUP: reply [[key, entries]] for the first key with
+    /// entries after its ID (`ids[i]`; a group read uses the group's).
+    XRead {
+        keys: Vec<Vec<u8>>,
+        ids: Vec<crate::types::stream::Id>,
+        count: usize,
+        group: Option<crate::cmd::streams::read::GroupRead>,
+    },
 }
 
 pub enum Served {
@@ -110,7 +118,8 @@ impl BlockOp {
             BlockOp::ListPop { keys, .. }
             | BlockOp::ListMPop { keys, .. }
             | BlockOp::ZPop { keys, .. }
-            | BlockOp::ZMPop { keys, .. } => keys.iter().map(|k| &k[..]).collect(),
+            | BlockOp::ZMPop { keys, .. }
+            | BlockOp::XRead { keys, .. } => keys.iter().map(|k| &k[..]).collect(),
             BlockOp::ListMove { src, .. } => vec![&src[..]],
         }
     }
@@ -216,6 +225,18 @@ impl BlockOp {
                     out.bulk(&v[0].0);
                     out.double(v[0].1);
                 },
+            ),
+            BlockOp::XRead {
+                keys,
+                ids,
+                count,
+                group,
+            } => crate::cmd::streams::read::serve_blocked(
+                srv,
+                db,
+                now,
+                out,
+                (keys, ids, *count, group.as_ref()),
             ),
             BlockOp::ZMPop { keys, min, count } => first_pop(
                 srv,

@@ -426,3 +426,82 @@ pub fn geo_by(cmd: &[u8]) -> String {
         String::from_utf8_lossy(cmd)
     )
 }
+
+// Streams (t_stream.c).
+pub const STREAM_BAD_ID: &str = "ERR Invalid stream ID specified as stream command argument";
+pub const XADD_ZERO_ID: &str = "ERR The ID specified in XADD must be greater than 0-0";
+pub const XADD_NOT_GREATER: &str =
+    "ERR The ID specified in XADD is equal or smaller than the target stream top item";
+pub const XADD_EXHAUSTED: &str =
+    "ERR The stream has exhausted the last possible ID, unable to add more items";
+pub const XADD_TOO_LARGE: &str = "ERR Elements are too large to be stored";
+pub const STREAM_MAXLEN_NEGATIVE: &str = "ERR The MAXLEN argument must be >= 0.";
+pub const STREAM_LIMIT_NEGATIVE: &str = "ERR The LIMIT argument must be >= 0.";
+pub const MAXLEN_AND_MINID: &str =
+    "ERR syntax error, MAXLEN and MINID options at the same time are not compatible";
+pub const LIMIT_WITHOUT_TRIM: &str =
+    "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy";
+pub const XTRIM_NO_STRATEGY: &str =
+    "ERR syntax error, XTRIM must be called with a trimming strategy";
+pub const LIMIT_WITHOUT_APPROX: &str =
+    "ERR syntax error, LIMIT cannot be used without the special ~ option";
+pub const BAD_START_ID: &str = "ERR invalid start ID for the interval";
+pub const BAD_END_ID: &str = "ERR invalid end ID for the interval";
+pub const XREAD_UNBALANCED: &str =
+    "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.";
+pub const XREAD_GROUP_OPTION: &str =
+    "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.";
+pub const XREAD_NOACK_OPTION: &str =
+    "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.";
+pub const XREADGROUP_NO_GROUP: &str = "ERR Missing GROUP option for XREADGROUP";
+pub const XREADGROUP_DOLLAR: &str = "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.";
+pub const XREAD_GT_ID: &str = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.";
+pub const TIMEOUT_NOT_INT: &str = "ERR timeout is not an integer or out of range";
+pub const XGROUP_NEED_KEY: &str = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.";
+pub const BUSYGROUP: &str = "BUSYGROUP Consumer Group name already exists";
+pub const ENTRIESREAD_RANGE: &str = "ERR value for ENTRIESREAD must be positive or -1";
+pub const ENTRIES_ADDED_NEGATIVE: &str = "ERR entries_added must be positive";
+pub const XSETID_BELOW_MAXDEL_ARG: &str =
+    "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id";
+pub const XSETID_BELOW_TOP: &str =
+    "ERR The ID specified in XSETID is smaller than the target stream top item";
+pub const XSETID_ENTRIES_ADDED: &str =
+    "ERR The entries_added specified in XSETID is smaller than the target stream length";
+pub const XCLAIM_BAD_IDLE: &str = "ERR Invalid min-idle-time argument for XCLAIM";
+pub const XCLAIM_BAD_IDLE_OPT: &str = "ERR Invalid IDLE option argument for XCLAIM";
+pub const XCLAIM_BAD_TIME: &str = "ERR Invalid TIME option argument for XCLAIM";
+pub const XCLAIM_BAD_RETRY: &str = "ERR Invalid RETRYCOUNT option argument for XCLAIM";
+pub const XAUTOCLAIM_BAD_IDLE: &str = "ERR Invalid min-idle-time argument for XAUTOCLAIM";
+pub const XAUTOCLAIM_COUNT: &str = "ERR COUNT must be > 0";
+pub const UNBLOCKED_STREAM_GONE: &str = "UNBLOCKED the stream key no longer exists";
+pub const NOGROUP_BLOCKED: &str =
+    "NOGROUP the consumer group this client was blocked on no longer exists";
+
+/// NOGROUP of XREADGROUP, XPENDING, XCLAIM, XAUTOCLAIM (`suffix` after
+/// the names: " in XREADGROUP with GROUP option" or "").
+pub fn nogroup_key(key: &[u8], group: &[u8], suffix: &str) -> Vec<u8> {
+    let mut m = b"NOGROUP No such key '".to_vec();
+    m.extend_from_slice(c_str(key, usize::MAX));
+    m.extend_from_slice(b"' or consumer group '");
+    m.extend_from_slice(c_str(group, usize::MAX));
+    m.push(b'\'');
+    m.extend_from_slice(suffix.as_bytes());
+    m
+}
+
+/// NOGROUP of XGROUP and XINFO CONSUMERS.
+pub fn nogroup_on(group: &[u8], key: &[u8]) -> Vec<u8> {
+    let mut m = b"NOGROUP No such consumer group '".to_vec();
+    m.extend_from_slice(c_str(group, usize::MAX));
+    m.extend_from_slice(b"' for key name '");
+    m.extend_from_slice(c_str(key, usize::MAX));
+    m.push(b'\'');
+    m
+}
+
+pub fn xclaim_bad_option(opt: &[u8]) -> Vec<u8> {
+    let mut m = b"ERR Unrecognized XCLAIM option '".to_vec();
+    m.extend_from_slice(c_str(opt, usize::MAX));
+    m.push(b'\'');
+    m
+}

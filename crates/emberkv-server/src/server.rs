@@ -343,6 +343,9 @@ impl Server {
         }
         emberkv_core::ops::hll::SPARSE_MAX_BYTES
             .store(c.uint("hll-sparse-max-bytes") as usize, Relaxed);
+        use crate::types::stream::{NODE_MAX_BYTES, NODE_MAX_ENTRIES};
+        NODE_MAX_BYTES.store(c.int("stream-node-max-bytes"), Relaxed);
+        NODE_MAX_ENTRIES.store(c.int("stream-node-max-entries"), Relaxed);
         self.scripts.set_threshold(c.uint("busy-reply-threshold"));
         (self.set_log_level)(c.loglevel());
     }

@@ -245,6 +245,17 @@ pub fn propagate(db: usize, args: &[&[u8]]) {
     });
 }
 
+/// Propagates nothing of this command's own text (Redis's
+/// preventCommandPropagation): what it changed went out through
+/// [`propagate`] calls, possibly none.
+pub fn suppress() {
+    with(|r| {
+        if let Some(f) = r.frames.last_mut() {
+            f.explicit = true;
+        }
+    });
+}
+
 /// Propagate this command even if it changed no key (FLUSHDB of an empty
 /// database, SWAPDB, FUNCTION LOAD), as Redis forces their propagation.
 pub fn force() {

@@ -20,6 +20,7 @@ pub const T_LIST: u8 = 1;
 pub const T_HASH: u8 = 2;
 pub const T_SET: u8 = 3;
 pub const T_ZSET: u8 = 4;
+pub const T_STREAM: u8 = 5;
 
 /// Collections keep their encoding (compact or large, see `crate::types`)
 /// in the top four bits of the flags byte; their value is one pointer.

@@ -21,6 +21,7 @@ pub mod list;
 pub mod lp;
 pub mod quicklist;
 pub mod set;
+pub mod stream;
 pub mod zset;
 pub mod ztree;
 
@@ -30,9 +31,10 @@ pub use intset::IntSet;
 pub use list::List;
 pub use lp::Lp;
 pub use set::Set;
+pub use stream::Stream;
 pub use zset::ZSet;
 
-use crate::store::entry::{T_HASH, T_LIST, T_SET, T_ZSET};
+use crate::store::entry::{T_HASH, T_LIST, T_SET, T_STREAM, T_ZSET};
 use crate::store::EntryRef;
 use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
@@ -71,6 +73,7 @@ pub enum Obj {
     Hash(Hash),
     Set(Set),
     ZSet(ZSet),
+    Stream(Box<Stream>),
 }
 
 impl Obj {
@@ -80,6 +83,7 @@ impl Obj {
             Obj::Hash(_) => T_HASH,
             Obj::Set(_) => T_SET,
             Obj::ZSet(_) => T_ZSET,
+            Obj::Stream(_) => T_STREAM,
         }
     }
 
@@ -88,7 +92,8 @@ impl Obj {
             Obj::List(List::Lp(_))
             | Obj::Hash(Hash::Lp(_))
             | Obj::Set(Set::Int(_))
-            | Obj::ZSet(ZSet::Lp(_)) => 0,
+            | Obj::ZSet(ZSet::Lp(_))
+            | Obj::Stream(_) => 0,
             Obj::Set(Set::Lp(_)) => 1,
             Obj::Set(_) => 2,
             _ => 1,
@@ -106,6 +111,7 @@ impl Obj {
             Obj::Hash(h) => h.into_raw(),
             Obj::Set(s) => s.into_raw(),
             Obj::ZSet(z) => z.into_raw(),
+            Obj::Stream(st) => (0, Box::into_raw(st) as usize),
         };
         (kind, enc, p)
     }
@@ -118,6 +124,7 @@ impl Obj {
             T_HASH => Obj::Hash(Hash::from_raw(enc, p)),
             T_SET => Obj::Set(Set::from_raw(enc, p)),
             T_ZSET => Obj::ZSet(ZSet::from_raw(enc, p)),
+            T_STREAM => Obj::Stream(Box::from_raw(p as *mut Stream)),
             _ => unreachable!("not a collection kind: {kind}"),
         }
     }
@@ -134,6 +141,7 @@ impl Obj {
             (T_SET, _) => "hashtable",
             (T_ZSET, 0) => "listpack",
             (T_ZSET, _) => "skiplist",
+            (T_STREAM, _) => "stream",
             _ => "unknown",
         }
     }
@@ -145,6 +153,7 @@ impl Obj {
             Obj::Hash(h) => h.len(),
             Obj::Set(s) => s.len(),
             Obj::ZSet(z) => z.len(),
+            Obj::Stream(s) => s.len(),
         }
     }
 
@@ -159,6 +168,7 @@ impl Obj {
             Obj::Hash(h) => Obj::Hash(h.deep_clone()),
             Obj::Set(s) => Obj::Set(s.deep_clone()),
             Obj::ZSet(z) => Obj::ZSet(z.deep_clone()),
+            Obj::Stream(s) => Obj::Stream(s.clone()),
         }
     }
 
@@ -168,9 +178,19 @@ impl Obj {
     pub fn free_is_costly(kind: u8, enc: u8, len: usize) -> bool {
         let large = match kind {
             T_SET => enc == 2,
+            // `len` is the stream's free effort (nodes, groups, PELs).
+            T_STREAM => true,
             _ => enc == 1,
         };
         large && len > 64
+    }
+
+    /// What `free_is_costly` weighs: elements, or a stream's allocations.
+    pub fn free_effort(&self) -> usize {
+        match self {
+            Obj::Stream(s) => s.free_effort(),
+            o => o.len(),
+        }
     }
 }
 
@@ -278,12 +298,24 @@ impl Obj {
             _ => unreachable!("kind checked"),
         }
     }
+    pub fn stream(&mut self) -> &mut Stream {
+        match self {
+            Obj::Stream(x) => x,
+            _ => unreachable!("kind checked"),
+        }
+    }
+    pub fn as_stream(&self) -> &Stream {
+        match self {
+            Obj::Stream(x) => x,
+            _ => unreachable!("kind checked"),
+        }
+    }
 }
 
 /// Drops a collection, in the background when that is worth it (Redis's
 /// LAZYFREE_THRESHOLD: more than 64 allocations to free).
 pub fn drop_obj(o: Obj) {
-    let (kind, enc, len) = (o.kind(), o.enc(), o.len());
+    let (kind, enc, len) = (o.kind(), o.enc(), o.free_effort());
     if Obj::free_is_costly(kind, enc, len) && !crate::lazyfree::on_lazyfree_thread() {
         crate::lazyfree::defer(Box::new(o));
     } else {

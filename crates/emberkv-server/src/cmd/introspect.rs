@@ -50,6 +50,9 @@ fn acl_categories(c: &Command) -> Vec<&'static str> {
     if group == Some(Group::Geo) {
         v.push("@geo");
     }
+    if group == Some(Group::Stream) {
+        v.push("@stream");
+    }
     if c.has(PUBSUB) {
         v.push("@pubsub");
     }

@@ -52,6 +52,7 @@ pub(crate) fn type_name(kind: u8) -> &'static str {
         T_HASH => "hash",
         T_SET => "set",
         T_ZSET => "zset",
+        crate::store::entry::T_STREAM => "stream",
         _ => "none",
     }
 }

@@ -29,6 +29,7 @@ pub mod scripting;
 pub mod server;
 pub mod sets;
 pub mod sort;
+pub mod streams;
 pub mod strings;
 pub mod zsets;
 
@@ -129,6 +130,7 @@ pub enum Group {
     Scripting,
     HyperLogLog,
     Geo,
+    Stream,
 }
 
 impl Group {
@@ -148,6 +150,7 @@ impl Group {
             Group::Scripting => "scripting",
             Group::HyperLogLog => "hyperloglog",
             Group::Geo => "geo",
+            Group::Stream => "stream",
         }
     }
 }
@@ -269,6 +272,7 @@ impl Registry {
             lists::COMMANDS,
             zsets::COMMANDS,
             geo::COMMANDS,
+            streams::COMMANDS,
             multi::COMMANDS,
             pubsub::COMMANDS,
             scripting::COMMANDS,

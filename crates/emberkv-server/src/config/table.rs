@@ -290,7 +290,7 @@ pub static DIRECTIVES: &[Directive] = &[
         .later("the security and operations issue"),
     D::int("latency-monitor-threshold", 0, 0, LONG_MAX).later("the security and operations issue"),
     D::mem("proto-max-bulk-len", 536870912, 1048576, LONG_MAX),
-    D::int("stream-node-max-entries", 100, 0, LONG_MAX).later("the data types issue"),
+    D::int("stream-node-max-entries", 100, 0, LONG_MAX),
     D::special("repl-backlog-size", "1048576", special::repl_backlog_size)
         .later("the replication issue"),
     D::mem("maxmemory", 0, 0, 18446744073709551615).later("the memory issue"),
@@ -300,7 +300,7 @@ pub static DIRECTIVES: &[Directive] = &[
     D::int("zset-max-listpack-entries", 128, 0, LONG_MAX).alias("zset-max-ziplist-entries"),
     D::mem("active-defrag-ignore-bytes", 104857600, 1, LONG_MAX).moot("no active defragmentation"),
     D::mem("hash-max-listpack-value", 64, 0, LONG_MAX).alias("hash-max-ziplist-value"),
-    D::mem("stream-node-max-bytes", 4096, 0, LONG_MAX).later("the data types issue"),
+    D::mem("stream-node-max-bytes", 4096, 0, LONG_MAX),
     D::mem("zset-max-listpack-value", 64, 0, LONG_MAX).alias("zset-max-ziplist-value"),
     D::mem("hll-sparse-max-bytes", 3000, 0, LONG_MAX),
     D::int("tracking-table-max-keys", 1000000, 0, LONG_MAX)

@@ -13,8 +13,9 @@
 //! (integers in decimal, scores printed with `%.17g`), so the result does
 //! not depend on the encoding a value happens to have, here or in Redis.
 
-use crate::store::entry::{T_HASH, T_LIST, T_SET, T_STRING, T_ZSET};
+use crate::store::entry::{T_HASH, T_LIST, T_SET, T_STREAM, T_STRING, T_ZSET};
 use crate::store::{EntryRef, Store};
+use crate::types::stream::Id;
 use crate::types::{Obj, ObjGuard};
 use emberkv_protocol::format_double;
 
@@ -46,6 +47,7 @@ fn redis_type(kind: u8) -> u32 {
         T_SET => 2,
         T_ZSET => 3,
         T_HASH => 4,
+        T_STREAM => 6,
         _ => unreachable!("unknown entry kind {kind}"),
     }
 }
@@ -72,6 +74,16 @@ pub fn value(d: &mut Digest, e: EntryRef<'_>) {
                 mix_in(&mut el, f);
                 mix_in(&mut el, v);
                 xor_in(d, &el);
+            }),
+            // Redis mixes in each live entry's ID as `ms.seq`, then its
+            // fields and values; groups are left out.
+            Obj::Stream(st) => st.range(Id::MIN, Id::MAX, false, |e| {
+                mix_in(d, format!("{}.{}", e.id.ms, e.id.seq).as_bytes());
+                for (f, v) in e.pairs() {
+                    mix_in(d, f);
+                    mix_in(d, v);
+                }
+                true
             }),
         }
     }
