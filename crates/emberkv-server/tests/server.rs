@@ -326,7 +326,13 @@ fn maxclients_refuses_with_redis_error() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let keep = [first, srv.raw(), srv.raw()];
+    let mut keep = [first, srv.raw(), srv.raw()];
+    // Each kept connection answers before the extra one connects: workers
+    // accept in parallel, so without this the extra connection could take
+    // a slot first and one of these be refused instead.
+    for c in &mut keep {
+        assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+    }
     let mut extra = srv.raw();
     assert_eq!(extra.reply(), b"-ERR max number of clients reached\r\n");
     drop(keep);
