@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{encode, free_port, reply_len, Raw, Rng, Server};
+use common::{encode, reply_len, Raw, Rng, Server};
 use parking_lot::Mutex;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -20,30 +20,7 @@ struct InProcess {
 }
 
 fn start_in_process() -> InProcess {
-    let port = free_port();
-    let p = port.to_string();
-    let srv = emberkv_server::start_in_process(&[
-        "--port",
-        &p,
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--enable-debug-command",
-        "yes",
-        "--server-threads",
-        "2",
-    ])
-    .expect("start emberkv in process");
-    let stream = Arc::new(Mutex::new(Vec::new()));
-    let s = stream.clone();
-    srv.stream
-        .subscribe(Box::new(move |b| s.lock().extend_from_slice(b)));
-    let end = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < end, "in-process server did not listen");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let (port, stream, srv) = common::start_in_process(&["--server-threads", "2"]);
     InProcess { port, stream, srv }
 }
 

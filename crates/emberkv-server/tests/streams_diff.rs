@@ -7,7 +7,6 @@
 
 mod common;
 use common::*;
-use parking_lot::Mutex;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -218,36 +217,8 @@ fn random_streams_match_redis() {
     }
 }
 
-fn start_in_process() -> (
-    u16,
-    Arc<Mutex<Vec<u8>>>,
-    Arc<emberkv_server::server::Server>,
-) {
-    let port = free_port();
-    let p = port.to_string();
-    let srv = emberkv_server::start_in_process(&[
-        "--port",
-        &p,
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--enable-debug-command",
-        "yes",
-        "--stream-node-max-entries",
-        "4",
-    ])
-    .expect("start emberkv in process");
-    let stream = Arc::new(Mutex::new(Vec::new()));
-    let st = stream.clone();
-    srv.stream
-        .subscribe(Box::new(move |b| st.lock().extend_from_slice(b)));
-    let end = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < end, "in-process server did not listen");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    (port, stream, srv)
+fn start_in_process() -> (u16, StreamLog, Arc<emberkv_server::server::Server>) {
+    common::start_in_process(&["--stream-node-max-entries", "4"])
 }
 
 /// What a replay must rebuild: entries (DEBUG DIGEST) and, per key, the

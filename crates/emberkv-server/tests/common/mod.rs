@@ -448,3 +448,43 @@ pub fn eventually(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     }
     panic!("timed out waiting for: {what}");
 }
+
+/// A byte log shared with the propagation stream's subscriber.
+pub type StreamLog = std::sync::Arc<parking_lot::Mutex<Vec<u8>>>;
+
+/// emberkv in this process (so the test can read its propagation
+/// stream): listening on a free port, with debug commands on and `extra`
+/// flags; returns the port, the stream's bytes as they arrive, and the
+/// server.
+pub fn start_in_process(
+    extra: &[&str],
+) -> (
+    u16,
+    StreamLog,
+    std::sync::Arc<emberkv_server::server::Server>,
+) {
+    let port = free_port();
+    let p = port.to_string();
+    let mut argv = vec![
+        "--port",
+        &p,
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--enable-debug-command",
+        "yes",
+    ];
+    argv.extend_from_slice(extra);
+    let srv = emberkv_server::start_in_process(&argv).expect("start emberkv in process");
+    let log = StreamLog::default();
+    let l = log.clone();
+    srv.stream
+        .subscribe(Box::new(move |b| l.lock().extend_from_slice(b)));
+    let end = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < end, "in-process server did not listen");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    (port, log, srv)
+}
