@@ -168,54 +168,26 @@ fn propagate_as_zadd(ctx: &Ctx<'_>, args: &Args<'_>, first: usize, points: &[(u6
 
 /// GEOPOS key member [member ...]
 fn geopos(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let n = args.len() - 2;
-    coll::read(
+    super::zsets::member_scores(
         ctx,
-        args.get(1),
-        T_ZSET,
-        |c| {
-            c.out.array(n);
-            (0..n).for_each(|_| c.out.null_array());
-        },
-        |ctx, o| {
-            let z = o.as_zset();
-            ctx.out.array(n);
-            for i in 2..args.len() {
-                match z.score(args.get(i)) {
-                    None => ctx.out.null_array(),
-                    Some(s) => {
-                        let (lon, lat) = hash::decode_score(s);
-                        ctx.out.array(2);
-                        reply_coord(ctx, lon);
-                        reply_coord(ctx, lat);
-                    }
-                }
-            }
+        args,
+        |c| c.out.null_array(),
+        |c, s| {
+            let (lon, lat) = hash::decode_score(s);
+            c.out.array(2);
+            reply_coord(c, lon);
+            reply_coord(c, lat);
         },
     );
 }
 
 /// GEOHASH key member [member ...]
 fn geohash(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let n = args.len() - 2;
-    coll::read(
+    super::zsets::member_scores(
         ctx,
-        args.get(1),
-        T_ZSET,
-        |c| {
-            c.out.array(n);
-            (0..n).for_each(|_| c.out.null());
-        },
-        |ctx, o| {
-            let z = o.as_zset();
-            ctx.out.array(n);
-            for i in 2..args.len() {
-                match z.score(args.get(i)) {
-                    None => ctx.out.null(),
-                    Some(s) => ctx.out.bulk(&hash::geohash_string(s)),
-                }
-            }
-        },
+        args,
+        |c| c.out.null(),
+        |c, s| c.out.bulk(&hash::geohash_string(s)),
     );
 }
 

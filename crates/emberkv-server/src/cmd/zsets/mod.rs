@@ -198,8 +198,15 @@ fn zscore(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     );
 }
 
-/// ZMSCORE key member [member ...]
-fn zmscore(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+/// One reply per member (arguments 2..) of the sorted set at argument 1:
+/// `found` with its score, or `none` for a missing member or key (ZMSCORE,
+/// GEOPOS, GEOHASH).
+pub(crate) fn member_scores(
+    ctx: &mut Ctx<'_>,
+    args: &Args<'_>,
+    none: fn(&mut Ctx<'_>),
+    found: fn(&mut Ctx<'_>, f64),
+) {
     let n = args.len() - 2;
     coll::read(
         ctx,
@@ -207,19 +214,24 @@ fn zmscore(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         T_ZSET,
         |c| {
             c.out.array(n);
-            (0..n).for_each(|_| c.out.null());
+            (0..n).for_each(|_| none(c));
         },
         |ctx, o| {
             let z = o.as_zset();
             ctx.out.array(n);
             for i in 2..args.len() {
                 match z.score(args.get(i)) {
-                    Some(s) => ctx.out.double(s),
-                    None => ctx.out.null(),
+                    Some(s) => found(ctx, s),
+                    None => none(ctx),
                 }
             }
         },
     );
+}
+
+/// ZMSCORE key member [member ...]
+fn zmscore(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    member_scores(ctx, args, |c| c.out.null(), |c, s| c.out.double(s));
 }
 
 /// ZCARD key
