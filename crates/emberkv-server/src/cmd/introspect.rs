@@ -142,6 +142,35 @@ fn write_info(ctx: &mut Ctx<'_>, full_name: &str, c: &Command) {
         o.int(c.keys.2 as i64);
         o.bulk(b"limit");
         o.int(0);
+    } else if let Some(kw) = c.keyword {
+        o.set(1);
+        o.map(3);
+        o.bulk(b"flags");
+        o.set(2);
+        o.simple(kw.flags[0]);
+        o.simple(kw.flags[1]);
+        o.bulk(b"begin_search");
+        o.map(2);
+        o.bulk(b"type");
+        o.bulk(b"keyword");
+        o.bulk(b"spec");
+        o.map(2);
+        o.bulk(b"keyword");
+        o.bulk(kw.keyword.as_bytes());
+        o.bulk(b"startfrom");
+        o.int(kw.startfrom as i64);
+        o.bulk(b"find_keys");
+        o.map(2);
+        o.bulk(b"type");
+        o.bulk(b"range");
+        o.bulk(b"spec");
+        o.map(3);
+        o.bulk(b"lastkey");
+        o.int(-1);
+        o.bulk(b"keystep");
+        o.int(1);
+        o.bulk(b"limit");
+        o.int(kw.limit as i64);
     } else {
         o.set(0);
     }
@@ -260,6 +289,11 @@ fn key_positions(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Option<Vec<usize>> {
         return None;
     };
     let c = ctx.srv.commands.entries[id].cmd;
+    // Redis's order: a command without keys, then the arity.
+    if !c.has_keys() && !c.has(super::flags::STORE_KEY) {
+        ctx.err(errors::NO_KEY_ARGS);
+        return None;
+    }
     let argc = line.len() as i32;
     if (c.arity > 0 && argc != c.arity) || argc < -c.arity {
         ctx.err(errors::INVALID_ARG_COUNT);
@@ -274,6 +308,9 @@ fn key_positions(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Option<Vec<usize>> {
                 .step_by(step.max(1) as usize)
                 .map(|i| i as usize),
         );
+    }
+    if let Some(kw) = c.keyword {
+        pos.extend(kw.keys(&line));
     }
     let optional = c.flags & NO_MANDATORY_KEYS != 0;
     if c.keynum > 0 {
@@ -304,8 +341,8 @@ fn key_positions(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Option<Vec<usize>> {
             pos.extend(super::sort::store_key_index(line.len(), is));
         }
     }
-    if pos.is_empty() {
-        ctx.err(errors::NO_KEY_ARGS);
+    if pos.is_empty() && !optional {
+        ctx.err(errors::INVALID_ARGS);
         return None;
     }
     Some(pos)
@@ -327,24 +364,27 @@ fn getkeysandflags(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let Some(pos) = key_positions(ctx, args) else {
         return;
     };
-    let write = ctx
+    // The flags of the one spec the table has for the command.
+    let flags = ctx
         .srv
         .commands
         .resolve(&args.iter().skip(2).collect::<Vec<_>>())
-        .map(|id| ctx.srv.commands.entries[id].cmd.has(WRITE))
-        .unwrap_or(false);
+        .map(|id| {
+            let c = ctx.srv.commands.entries[id].cmd;
+            match c.keyword {
+                Some(kw) => kw.flags,
+                None if c.has(WRITE) => ["RW", "update"],
+                None => ["RO", "access"],
+            }
+        })
+        .unwrap_or(["RO", "access"]);
     ctx.out.array(pos.len());
     for p in pos {
         ctx.out.array(2);
         ctx.out.bulk(args.get(p + 2));
         ctx.out.set(2);
-        if write {
-            ctx.out.simple("RW");
-            ctx.out.simple("update");
-        } else {
-            ctx.out.simple("RO");
-            ctx.out.simple("access");
-        }
+        ctx.out.simple(flags[0]);
+        ctx.out.simple(flags[1]);
     }
 }
 

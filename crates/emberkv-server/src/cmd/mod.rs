@@ -166,6 +166,10 @@ pub struct Command {
     /// Movable keys counted by an argument: the index of `numkeys`, whose
     /// keys follow it (LMPOP, ZUNION, ZUNIONSTORE's sources...). 0: none.
     pub keynum: u8,
+    /// Keys after a keyword (XREAD's `STREAMS`), as a Redis key spec:
+    /// the keyword searched from an index on, then the first `1/limit` of
+    /// the remaining arguments.
+    pub keyword: Option<KeywordSpec>,
     pub acl: u32,
     pub group: Group,
     pub since: &'static str,
@@ -176,6 +180,34 @@ pub struct Command {
     /// COMMAND INFO's tips (nondeterministic_output, request_policy:...),
     /// as Redis 7.0 lists them: cluster clients route by them.
     pub tips: &'static [&'static str],
+}
+
+/// A key spec of Redis's `keyword` search with a `range` of keys.
+#[derive(Clone, Copy)]
+pub struct KeywordSpec {
+    pub keyword: &'static str,
+    pub startfrom: usize,
+    pub limit: usize,
+    /// The spec's flags as COMMAND INFO shows them.
+    pub flags: [&'static str; 2],
+}
+
+impl KeywordSpec {
+    /// The key indexes of `line` (command name first), as Redis finds
+    /// them: the keyword is searched forward from `startfrom` (never as
+    /// the last argument); the keys are the first `1/limit` of what
+    /// follows it.
+    pub fn keys(&self, line: &[&[u8]]) -> std::ops::Range<usize> {
+        let kw = self.keyword.as_bytes();
+        let end = line.len().saturating_sub(1);
+        match (self.startfrom..end).find(|&i| line[i].eq_ignore_ascii_case(kw)) {
+            Some(i) => {
+                let first = i + 1;
+                first..first + (line.len() - first) / self.limit
+            }
+            None => 0..0,
+        }
+    }
 }
 
 fn no_handler(_: &mut Ctx<'_>, _: &Args<'_>) {}
@@ -189,6 +221,7 @@ impl Command {
             flags,
             keys: (0, 0, 0),
             keynum: 0,
+            keyword: None,
             acl: 0,
             group: Group::Generic,
             since: "1.0.0",
@@ -213,6 +246,14 @@ impl Command {
     pub const fn keynum(mut self, at: u8) -> Self {
         self.keynum = at;
         self
+    }
+    pub const fn keyword(mut self, spec: KeywordSpec) -> Self {
+        self.keyword = Some(spec);
+        self
+    }
+    /// Whether the command has keys at all (COMMAND GETKEYS).
+    pub fn has_keys(&self) -> bool {
+        self.keys.0 > 0 || self.keynum > 0 || self.keyword.is_some()
     }
     pub const fn acl(mut self, acl: u32) -> Self {
         self.acl = acl;

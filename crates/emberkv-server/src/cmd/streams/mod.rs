@@ -190,6 +190,17 @@ pub(crate) fn read(
 
 const G: Group = Group::Stream;
 
+/// XREAD/XREADGROUP's keys: half of what follows STREAMS (the IDs are
+/// the other half); a read spec in Redis for both.
+const fn streams_keys(startfrom: usize) -> super::KeywordSpec {
+    super::KeywordSpec {
+        keyword: "STREAMS",
+        startfrom,
+        limit: 2,
+        flags: ["RO", "access"],
+    }
+}
+
 const fn k(name: &'static str, arity: i32, flags: u32, h: super::Handler) -> Command {
     Command::new(name, arity, flags, h).keys(1, 1, 1)
 }
@@ -227,8 +238,8 @@ pub static COMMANDS: &[Command] = &[
     k("xdel", -3, WRITE | FAST, add::xdel).doc(G, "5.0.0", "O(1) for each single item to delete in the stream, regardless of the stream size.", "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist."),
     k("xtrim", -4, WRITE, add::xtrim).tips(ND).doc(G, "5.0.0", "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.", "Trims the stream to (approximately if '~' is passed) a certain size"),
     k("xsetid", -3, WRITE | DENYOOM | FAST, add::xsetid).doc(G, "5.0.0", "O(1)", "An internal command for replicating stream values"),
-    Command::new("xread", -4, READONLY | BLOCKING | MOVABLE_KEYS, read::xread).doc(G, "5.0.0", "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.", "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block."),
-    Command::new("xreadgroup", -7, WRITE | BLOCKING | MOVABLE_KEYS, read::xreadgroup).doc(G, "5.0.0", "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.", "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block."),
+    Command::new("xread", -4, READONLY | BLOCKING | MOVABLE_KEYS, read::xread).keyword(streams_keys(1)).doc(G, "5.0.0", "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.", "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block."),
+    Command::new("xreadgroup", -7, WRITE | BLOCKING | MOVABLE_KEYS, read::xreadgroup).keyword(streams_keys(4)).doc(G, "5.0.0", "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.", "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block."),
     Command::container("xgroup", XGROUP_SUBS).doc(G, "5.0.0", "Depends on subcommand.", "A container for consumer groups commands"),
     k("xack", -4, WRITE | FAST, groups::xack).doc(G, "5.0.0", "O(1) for each message ID processed.", "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL."),
     k("xpending", -3, READONLY, groups::xpending).tips(ND).doc(G, "5.0.0", "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.", "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged."),
