@@ -88,7 +88,7 @@ fn first_pop<T>(
         match pop(t, h, k) {
             Err(_) => return Served::WrongType,
             Ok(Some(v)) if !v.is_empty() => {
-                notify::popped(class, event, k, db, t, h);
+                notify::popped(class, event, k, db, t, h, v.len() as u64);
                 if counted {
                     let n = itoa::Buffer::new().format(v.len()).to_owned();
                     effects::propagate(db, &[verb, k, n.as_bytes()]);
@@ -203,7 +203,8 @@ impl BlockOp {
                 let ev = notify::list_event(*to_front, true);
                 notify::notify(notify::LIST, ev, dst, db);
                 let ev = notify::list_event(*from_front, false);
-                notify::popped(notify::LIST, ev, src, db, locked.table(hs, db), hs);
+                // One change for the move, as Redis counts LMOVE: the push.
+                notify::popped(notify::LIST, ev, src, db, locked.table(hs, db), hs, 0);
                 let side = |f: bool| -> &[u8] { end_verb(f, b"LEFT", b"RIGHT") };
                 effects::propagate(
                     db,

@@ -3,6 +3,7 @@
 //! expiry) recorded. Run once per frame, after the handler, with no shard
 //! lock held.
 
+use crate::effects::class::{UNSIGNALLED, UNWATCHED};
 use crate::effects::{self, stream::Unit, NOTIFY_ONLY};
 use crate::notify::{self, KEYEVENT, KEYSPACE};
 use crate::server::{Server, WorkerStats};
@@ -38,10 +39,9 @@ pub fn close(
         for c in d.changes {
             let key = d.key(c);
             let db = c.db as usize;
-            let real = c.class & NOTIFY_ONLY == 0;
             // Redis pairs signalModifiedKey with the notification: a
             // key's watchers are marked by the same record.
-            if real && watched {
+            if c.class & (NOTIFY_ONLY | UNWATCHED) == 0 && watched {
                 srv.watches.touch(db, std::iter::once(key));
             }
             if publish && flags & c.class != 0 {
@@ -50,7 +50,7 @@ pub fn close(
             // No de-duplication (a DEL of many keys would make it
             // quadratic): signalling a key twice finds no waiter the second
             // time.
-            if real && blocked {
+            if c.class & (NOTIFY_ONLY | UNSIGNALLED) == 0 && blocked {
                 wake.push((db, key.into()));
             }
         }

@@ -101,10 +101,20 @@ pub fn popped(
     db: usize,
     t: &crate::store::Table,
     h: u64,
+    n: u64,
 ) {
-    notify(class, event, key, db);
+    // Counted by the elements popped, as Redis; the `del` of an emptied
+    // key is a second event of the same change.
+    if n == 0 {
+        notify(class | UNCOUNTED, event, key, db);
+    } else {
+        notify(class, event, key, db);
+        if n > 1 {
+            crate::effects::dirty(n - 1);
+        }
+    }
     if t.find(h, key).is_none() {
-        notify(GENERIC, "del", key, db);
+        notify(GENERIC | SECOND, "del", key, db);
     }
 }
 

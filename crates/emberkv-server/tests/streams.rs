@@ -660,3 +660,57 @@ fn blocked_group_readers() {
         "*-1\r\n"
     );
 }
+
+/// What Redis signals to blocked readers and watchers, side by side: a
+/// reader is served once the stream's last ID passed its own, even if the
+/// new entries were deleted in the same transaction (no entries then);
+/// XSETID wakes nobody; the group and consumer metadata commands touch no
+/// WATCH.
+#[test]
+fn wakeups_and_watch_match_redis() {
+    let Some(redis) = Server::redis() else { return };
+    let ember = Server::start(&[]);
+    let run = |srv: &Server| -> Vec<String> {
+        let (mut w, mut a, mut c) = (srv.raw(), srv.raw(), srv.raw());
+        let mut out = Vec::new();
+        w.cmd(&["XADD", "s", "1-0", "f", "v"]);
+        a.send(&encode(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"s", b"$"]));
+        wait_blocked(&mut w, 1);
+        w.cmd(&["MULTI"]);
+        w.cmd(&["XADD", "s", "2-0", "f", "v"]);
+        w.cmd(&["XDEL", "s", "2-0"]);
+        out.push(s(&w.cmd(&["EXEC"])));
+        out.push(s(&a.reply()));
+        a.send(&encode(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"s", b"$"]));
+        wait_blocked(&mut w, 1);
+        out.push(s(&w.cmd(&["XSETID", "s", "10-0"])));
+        std::thread::sleep(Duration::from_millis(50));
+        out.push(format!("blocked {}", blocked(&mut w)));
+        w.cmd(&["XADD", "s", "11-0", "f", "v"]);
+        out.push(s(&a.reply()));
+        c.cmd(&["WATCH", "s"]);
+        for cmd in [
+            &["XGROUP", "CREATE", "s", "g", "0"][..],
+            &["XGROUP", "CREATECONSUMER", "s", "g", "c1"],
+            &["XREADGROUP", "GROUP", "g", "c2", "STREAMS", "s", ">"],
+            &["XACK", "s", "g", "11-0"],
+            &["XCLAIM", "s", "g", "c3", "0", "11-0"],
+            &["XGROUP", "SETID", "s", "g", "0"],
+            &["XGROUP", "DELCONSUMER", "s", "g", "c1"],
+            &["XSETID", "s", "20-0"],
+            &["XGROUP", "DESTROY", "s", "g"],
+        ] {
+            out.push(s(&w.cmd(cmd)));
+        }
+        c.cmd(&["MULTI"]);
+        c.cmd(&["PING"]);
+        out.push(format!("untouched: {}", s(&c.cmd(&["EXEC"]))));
+        c.cmd(&["WATCH", "s"]);
+        w.cmd(&["XDEL", "s", "11-0"]);
+        c.cmd(&["MULTI"]);
+        c.cmd(&["PING"]);
+        out.push(format!("touched: {}", s(&c.cmd(&["EXEC"]))));
+        out
+    };
+    assert_eq!(run(&ember), run(&redis));
+}

@@ -54,18 +54,32 @@ pub mod class {
     /// recorded (SET .. EX notifies `set` and `expire`, one change for
     /// the dirty counter, as in Redis).
     pub const SECOND: u32 = 1 << 14;
+    /// Not a notification class: a change Redis makes without
+    /// signalModifiedKey (XSETID, XGROUP on an existing stream, a consumer
+    /// created by XREADGROUP or XCLAIM): counted and published, but it
+    /// touches no WATCH.
+    pub const UNWATCHED: u32 = 1 << 15;
+    /// Not a notification class: a change that wakes no blocked client
+    /// (Redis signals no key as ready for it).
+    pub const UNSIGNALLED: u32 = 1 << 16;
+    /// Both: the stream metadata changes Redis tells nobody about.
+    pub const QUIET: u32 = UNWATCHED | UNSIGNALLED;
+    /// Not a notification class: a change that adds nothing to the dirty
+    /// counter (an LTRIM that removed nothing still notifies and touches
+    /// WATCH in Redis, and counts 0).
+    pub const UNCOUNTED: u32 = 1 << 17;
     /// 'A': every class but key-miss and new-key.
     pub const ALL: u32 =
         GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
 }
 use class::*;
 
-/// Classes whose records are notifications only: a key miss or a key
-/// creation is not a change of its own (the write that created the key
-/// is), and an expiry changes the dataset but is not counted as dirty, as
-/// in Redis.
+/// Classes whose records are notifications only (they touch no WATCH and
+/// wake no blocked client): a key miss or a key creation is not a change
+/// of its own (the write that created the key is), and an expiry changes
+/// the dataset but is not counted as dirty, as in Redis.
 pub const NOTIFY_ONLY: u32 = KEY_MISS | NEW | SECOND;
-const NOT_DIRTY: u32 = KEY_MISS | NEW | EXPIRED | SECOND;
+const NOT_DIRTY: u32 = KEY_MISS | NEW | EXPIRED | SECOND | UNCOUNTED;
 
 /// Whether key creations are recorded (the `n` class of notifications is
 /// the only consumer, and off by default).

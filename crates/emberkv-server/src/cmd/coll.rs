@@ -64,7 +64,8 @@ pub fn write(
     if empty {
         t.delete(h, key);
         drop(shard);
-        ctx.notify(crate::notify::GENERIC, "del", key);
+        // The change that emptied it was counted: a second event.
+        ctx.notify_also(crate::notify::GENERIC, "del", key);
     }
 }
 

@@ -29,7 +29,9 @@ fn hset_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ok_reply: bool) {
             for i in (2..args.len()).step_by(2) {
                 added += h.set(args.get(i), args.get(i + 1)) as i64;
             }
-            ctx.notify(crate::notify::HASH, "hset", args.get(1));
+            // Redis counts every pair, changed or not.
+            let pairs = (args.len() as u64 - 2) / 2;
+            ctx.notify_n(crate::notify::HASH, "hset", args.get(1), pairs);
             if ok_reply {
                 ctx.out.ok()
             } else {
@@ -124,7 +126,7 @@ fn hdel(ctx: &mut Ctx<'_>, args: &Args<'_>) {
                 }
             }
             if n > 0 {
-                ctx.notify(crate::notify::HASH, "hdel", args.get(1));
+                ctx.notify_n(crate::notify::HASH, "hdel", args.get(1), n as u64);
             }
             ctx.out.int(n)
         },

@@ -47,10 +47,10 @@ fn pfadd(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     drop(shard);
     match r {
         Ok(changed) => {
-            if changed {
-                ctx.notify(notify::STRING, "pfadd", key);
+            if changed > 0 {
+                ctx.notify_n(notify::STRING, "pfadd", key, changed);
             }
-            ctx.out.int(changed as i64);
+            ctx.out.int((changed > 0) as i64);
         }
         Err(e) => reply_err(ctx, e),
     }

@@ -28,7 +28,8 @@ fn push_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, front: bool, only_existing: 
             for i in 2..args.len() {
                 l.push(front, args.get(i));
             }
-            ctx.notify(notify::LIST, notify::list_event(front, true), args.get(1));
+            let ev = notify::list_event(front, true);
+            ctx.notify_n(notify::LIST, ev, args.get(1), args.len() as u64 - 2);
             ctx.out.int(l.len() as i64)
         },
     );
@@ -78,7 +79,10 @@ fn pop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, front: bool) {
     );
     if matches!(&r, Ok(Some(v)) if !v.is_empty()) {
         let ev = notify::list_event(front, false);
-        notify::popped(notify::LIST, ev, key, ctx.client.db, t, h);
+        let n = r
+            .as_ref()
+            .map_or(0, |v| v.as_ref().map_or(0, |v| v.len() as u64));
+        notify::popped(notify::LIST, ev, key, ctx.client.db, t, h, n);
     }
     match r {
         Err(_) => ctx.wrongtype(),
@@ -247,7 +251,7 @@ fn lrem(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         |ctx, o| {
             let n = o.list().rem(c, args.get(3));
             if n > 0 {
-                ctx.notify(notify::LIST, "lrem", args.get(1));
+                ctx.notify_n(notify::LIST, "lrem", args.get(1), n as u64);
             }
             ctx.out.int(n as i64)
         },
@@ -270,9 +274,11 @@ fn ltrim(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         |c| c.out.ok(),
         |ctx, o| {
             let l = o.list();
-            let keep = norm_range(s, e, l.len());
+            let (keep, before) = (norm_range(s, e, l.len()), l.len());
             l.trim(keep);
-            ctx.notify(notify::LIST, "ltrim", args.get(1));
+            // Notified even when nothing went; counted by what went.
+            let removed = (before - l.len()) as u64;
+            ctx.notify_n(notify::LIST, "ltrim", args.get(1), removed);
             ctx.out.ok()
         },
     );

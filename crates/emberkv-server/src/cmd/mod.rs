@@ -521,6 +521,19 @@ impl Ctx<'_> {
     pub fn notify_also(&self, class: u32, event: &'static str, key: &[u8]) {
         self.notify_db(class | crate::notify::SECOND, event, key, self.client.db);
     }
+    /// A change of `n` elements of `key`: one notification, `n` changes
+    /// for the dirty counter (0 too), as Redis counts SADD, HSET, LPUSH,
+    /// LPOP with a count, LTRIM...
+    #[inline]
+    pub fn notify_n(&self, class: u32, event: &'static str, key: &[u8], n: u64) {
+        if n == 0 {
+            return self.notify(class | crate::notify::UNCOUNTED, event, key);
+        }
+        self.notify(class, event, key);
+        if n > 1 {
+            crate::effects::dirty(n - 1);
+        }
+    }
     /// Like [`Ctx::notify`], for a key of another database (MOVE, COPY).
     #[inline]
     pub fn notify_db(&self, class: u32, event: &'static str, key: &[u8], db: usize) {

@@ -67,7 +67,7 @@ fn sadd(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             let s = o.set();
             let n: i64 = (2..args.len()).map(|i| s.add(args.get(i)) as i64).sum();
             if n > 0 {
-                ctx.notify(notify::SET, "sadd", args.get(1));
+                ctx.notify_n(notify::SET, "sadd", args.get(1), n as u64);
             }
             ctx.out.int(n)
         },
@@ -86,7 +86,7 @@ fn srem(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             let s = o.set();
             let n: i64 = (2..args.len()).map(|i| s.remove(args.get(i)) as i64).sum();
             if n > 0 {
-                ctx.notify(notify::SET, "srem", args.get(1));
+                ctx.notify_n(notify::SET, "srem", args.get(1), n as u64);
             }
             ctx.out.int(n)
         },
@@ -178,7 +178,8 @@ fn spop(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             let (key, db) = (args.get(1), ctx.client.db);
             let s = o.set();
             if count != Some(0) {
-                ctx.notify(notify::SET, "spop", key);
+                let n = count.map_or(1, |c| (c as usize).min(s.len()));
+                ctx.notify_n(notify::SET, "spop", key, n as u64);
             }
             let Some(c) = count else {
                 let m = s.pop().expect("non-empty");
@@ -306,7 +307,7 @@ fn smove(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         }
         if empty {
             t.delete(hs, src);
-            ctx.notify(notify::GENERIC, "del", src);
+            ctx.notify_also(notify::GENERIC, "del", src);
         }
         r
     };

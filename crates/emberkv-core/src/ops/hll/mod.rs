@@ -131,53 +131,55 @@ pub fn check_for_write(e: EntryRef<'_>) -> Result<u8, HllError> {
 }
 
 /// PFADD: adds the elements, creating the key (an empty sparse value)
-/// if needed; Ok(true) if a register changed or the key was created. A
-/// corrupt value fails at the first element that finds it out, and keeps
-/// the changes the elements before it made, as in Redis.
+/// if needed; Ok(changes) as Redis counts them: 1 for a created key plus 1
+/// per element that raised a register (0: nothing changed). A corrupt
+/// value fails at the first element that finds it out, and keeps the
+/// changes the elements before it made, as in Redis.
 pub fn pfadd<'e>(
     t: &mut Table,
     at: At<'_>,
     elements: impl IntoIterator<Item = &'e [u8]>,
-) -> Result<bool, HllError> {
+) -> Result<u64, HllError> {
     let max = sparse_max();
     let Some(e) = t.lookup(at.h, at.key, at.now) else {
         let mut v = format::empty();
+        let mut n = 1;
         for ele in elements {
-            add(&mut v, ele, max)?;
+            n += add(&mut v, ele, max)? as u64;
         }
         format::invalidate(&mut v);
         t.insert(at.h, EntryPtr::new_string(at.key, &v, None, F_RAW, at.lru));
-        return Ok(true);
+        return Ok(n);
     };
     let enc = check_for_write(e)?;
     e.set_lru(at.lru);
     if enc == format::DENSE {
         // In place: no copy of the 12 KB.
         return Ok(e.with_str_mut(F_RAW, |v| {
-            let mut changed = false;
+            let mut changed = 0;
             for ele in elements {
                 let (i, c) = hash::pat_len(ele);
-                changed |= dense::raise(&mut v[HDR..], i, c);
+                changed += dense::raise(&mut v[HDR..], i, c) as u64;
             }
-            if changed {
+            if changed > 0 {
                 format::invalidate(v);
             }
             changed
         }));
     }
     let mut v = e.str_value().to_vec();
-    let mut changed = false;
+    let mut changed = 0;
     let mut failed = None;
     for ele in elements {
         match add(&mut v, ele, max) {
-            Ok(c) => changed |= c,
+            Ok(c) => changed += c as u64,
             Err(c) => {
                 failed = Some(c);
                 break;
             }
         }
     }
-    if changed {
+    if changed > 0 {
         format::invalidate(&mut v);
         write_string(t, at, &v, Expire::Keep, F_RAW);
     }

@@ -174,7 +174,8 @@ pub fn xadd(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         super::bulk_id(&mut ctx.out, id);
         ctx.notify(notify::STREAM, "xadd", key);
         if o.trim.how != Trim::None && s.trim(&o.trim) > 0 {
-            ctx.notify(notify::STREAM, "xtrim", key);
+            // XADD counts one change, whatever its trim deleted (Redis).
+            ctx.notify_also(notify::STREAM, "xtrim", key);
         }
         let generated = !matches!(o.id, Some((_, true)));
         if (generated || o.trim.approx) && effects::propagating() {
@@ -280,7 +281,7 @@ pub fn xsetid(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             s.max_deleted = maxdel;
         }
         ctx.out.ok();
-        ctx.notify(notify::STREAM, "xsetid", key);
+        ctx.notify(notify::STREAM | notify::QUIET, "xsetid", key);
     });
     if r == Err(false) {
         ctx.err(errors::NO_SUCH_KEY);

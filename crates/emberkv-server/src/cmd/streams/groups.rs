@@ -69,7 +69,9 @@ pub fn create(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         }
         return;
     }
-    let run = |ctx: &mut Ctx<'_>, s: &mut Stream| {
+    // A group made on an existing stream is not a change Redis signals
+    // (no WATCH); one whose MKSTREAM made the stream is.
+    let run = |ctx: &mut Ctx<'_>, s: &mut Stream, class: u32| {
         let id = if args.get(4) == b"$" {
             s.last_id
         } else {
@@ -83,11 +85,11 @@ pub fn create(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         }
         groups.insert(name.into(), CGroup::new(id, er));
         ctx.out.ok();
-        ctx.notify(notify::STREAM, "xgroup-create", key);
+        ctx.notify(class, "xgroup-create", key);
         Some(())
     };
     match write(ctx, key, false, |ctx, s| {
-        run(ctx, s);
+        run(ctx, s, notify::STREAM | notify::QUIET);
     }) {
         Err(false) if !mkstream => ctx.err(errors::XGROUP_NEED_KEY),
         Err(false) => {
@@ -97,7 +99,7 @@ pub fn create(ctx: &mut Ctx<'_>, args: &Args<'_>) {
                 return ctx.err(errors::STREAM_BAD_ID);
             }
             let _ = write(ctx, key, true, |ctx, s| {
-                run(ctx, s);
+                run(ctx, s, notify::STREAM);
             });
         }
         _ => {}
@@ -132,7 +134,7 @@ pub fn setid(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         g.last_id = id;
         g.entries_read = er;
         ctx.out.ok();
-        ctx.notify(notify::STREAM, "xgroup-setid", key);
+        ctx.notify(notify::STREAM | notify::QUIET, "xgroup-setid", key);
         Some(())
     });
     if r == Err(false) {
@@ -151,8 +153,9 @@ pub fn destroy(ctx: &mut Ctx<'_>, args: &Args<'_>) {
                 crate::lazyfree::defer(Box::new(g));
             }
             ctx.out.int(1);
-            // Also wakes XREADGROUP clients blocked on it (NOGROUP).
-            ctx.notify(notify::STREAM, "xgroup-destroy", key);
+            // Wakes XREADGROUP clients blocked on it (NOGROUP), touches
+            // no WATCH, as in Redis.
+            ctx.notify(notify::STREAM | notify::UNWATCHED, "xgroup-destroy", key);
         } else {
             ctx.out.int(0);
         }
@@ -171,7 +174,7 @@ pub fn createconsumer(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         let (_, created) = g.consumer(args.get(4), now);
         ctx.out.int(created as i64);
         if created {
-            ctx.notify(notify::STREAM, "xgroup-createconsumer", key);
+            ctx.notify(notify::STREAM | notify::QUIET, "xgroup-createconsumer", key);
         }
         Some(())
     });
@@ -188,7 +191,7 @@ pub fn delconsumer(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         match g.del_consumer(args.get(4)) {
             Some(n) => {
                 ctx.out.int(n as i64);
-                ctx.notify(notify::STREAM, "xgroup-delconsumer", key);
+                ctx.notify(notify::STREAM | notify::QUIET, "xgroup-delconsumer", key);
             }
             None => ctx.out.int(0),
         }
@@ -483,7 +486,7 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) {
                 None => {
                     let (c, created) = g.consumer(cname, now);
                     if created {
-                        ctx.notify(notify::STREAM, "xgroup-createconsumer", key);
+                        ctx.notify(notify::STREAM | notify::QUIET, "xgroup-createconsumer", key);
                     }
                     owner = Some(c.clone());
                     c
@@ -646,7 +649,7 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) {
                 None => {
                     let (c, created) = g.consumer(cname, now);
                     if created {
-                        ctx.notify(notify::STREAM, "xgroup-createconsumer", key);
+                        ctx.notify(notify::STREAM | notify::QUIET, "xgroup-createconsumer", key);
                     }
                     owner = Some(c.clone());
                     c

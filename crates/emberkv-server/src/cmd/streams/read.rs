@@ -206,7 +206,12 @@ fn consumer_of(
         x.seen_time = now;
     }
     if created {
-        notify::notify(notify::STREAM, "xgroup-createconsumer", key, ctx_db);
+        notify::notify(
+            notify::STREAM | notify::QUIET,
+            "xgroup-createconsumer",
+            key,
+            ctx_db,
+        );
         if noack {
             effects::propagate(ctx_db, &[b"XGROUP", b"CREATECONSUMER", key, gname, cname]);
         }
@@ -351,6 +356,9 @@ fn read_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, xreadgroup: bool) {
                 }
                 // Redis 7.0 creates the consumer only when it serves it.
                 let consumer = consumer_of(db, key, s, gname, cname, noack, now);
+                // One change per stream served, whatever it delivered
+                // (Redis's xreadCommand); no WATCH, no keyspace event.
+                effects::dirty(1);
                 served += 1;
                 if !resp3 {
                     w.array(2);
@@ -418,8 +426,8 @@ fn read_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, xreadgroup: bool) {
     }
 }
 
-/// Serves a blocked XREAD/XREADGROUP from the first of its keys with
-/// entries past its ID. A blocked group read whose key is gone (or of
+/// Serves a blocked XREAD/XREADGROUP from the first of its keys whose
+/// last ID is past the one it waits for. A blocked group read whose key is gone (or of
 /// another type) or whose group was destroyed gets Redis's error instead.
 pub fn serve_blocked(
     srv: &Server,
@@ -428,6 +436,9 @@ pub fn serve_blocked(
     out: &mut ReplyWriter<'_>,
     (keys, ids, count, group): (&[Vec<u8>], &[Id], usize, Option<&GroupRead>),
 ) -> Served {
+    // Served once the stream's last ID passed the one waited for, as
+    // Redis tests it: entries added then deleted in the same transaction
+    // still serve the client, with no entries.
     for (key, &want) in keys.iter().zip(ids) {
         let h = srv.store.hash(key);
         let mut shard = srv.store.lock(h);
@@ -450,7 +461,7 @@ pub fn serve_blocked(
                     return Served::Yes;
                 };
                 let last = grp.last_id;
-                if s.edge_id(true).is_none_or(|m| m <= last) {
+                if s.last_id <= last {
                     continue;
                 }
                 let consumer = consumer_of(db, key, s, &gr.group, &gr.consumer, gr.noack, now);
@@ -465,7 +476,7 @@ pub fn serve_blocked(
                 serve_new(out, db, key, s, last, count, gsel, now);
             }
             None => {
-                if s.edge_id(true).is_none_or(|m| m <= want) {
+                if s.last_id <= want {
                     continue;
                 }
                 if resp3 {

@@ -161,11 +161,8 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, incr_cmd: bool) {
                 }
             }
             if added + changed > 0 {
-                ctx.notify(
-                    notify::ZSET,
-                    if incr { "zincr" } else { "zadd" },
-                    args.get(1),
-                );
+                let ev = if incr { "zincr" } else { "zadd" };
+                ctx.notify_n(notify::ZSET, ev, args.get(1), (added + changed) as u64);
             }
             if incr {
                 match incr_result {
@@ -295,7 +292,7 @@ fn zrem(ctx: &mut Ctx<'_>, args: &Args<'_>) {
             let z = o.zset();
             let n: i64 = (2..args.len()).map(|i| z.remove(args.get(i)) as i64).sum();
             if n > 0 {
-                ctx.notify(notify::ZSET, "zrem", args.get(1));
+                ctx.notify_n(notify::ZSET, "zrem", args.get(1), n as u64);
             }
             ctx.out.int(n)
         },

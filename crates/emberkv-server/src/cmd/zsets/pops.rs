@@ -44,7 +44,10 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, min: bool) {
     );
     if matches!(&r, Ok(Some(v)) if !v.is_empty()) {
         let ev = if min { "zpopmin" } else { "zpopmax" };
-        notify::popped(notify::ZSET, ev, key, ctx.client.db, t, h);
+        let n = r
+            .as_ref()
+            .map_or(0, |v| v.as_ref().map_or(0, |v| v.len() as u64));
+        notify::popped(notify::ZSET, ev, key, ctx.client.db, t, h, n);
     }
     match r {
         Err(_) => ctx.wrongtype(),

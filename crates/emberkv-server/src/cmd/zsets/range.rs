@@ -414,7 +414,7 @@ fn zremrange_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, by: By) {
                     By::Score => "zremrangebyscore",
                     By::Lex => "zremrangebylex",
                 };
-                ctx.notify(notify::ZSET, event, args.get(1));
+                ctx.notify_n(notify::ZSET, event, args.get(1), victims.len() as u64);
             }
             ctx.out.int(victims.len() as i64)
         },
