@@ -325,12 +325,13 @@ pub fn xpending(ctx: &mut Ctx<'_>, args: &Args<'_>) {
                 }
                 return;
             };
-            let ids: Vec<Id> = match consumer {
+            // Walked lazily: a COUNT of 10 reads 10 entries of a big PEL.
+            let ids: Box<dyn Iterator<Item = Id>> = match consumer {
                 Some(name) => match g.consumers.get(name) {
                     None => return out.array(0),
-                    Some(c) => c.pel.range(start..).copied().collect(),
+                    Some(c) => Box::new(c.pel.range(start..).copied()),
                 },
-                None => g.pel.range(start..).map(|(id, _)| *id).collect(),
+                None => Box::new(g.pel.range(start..).map(|(id, _)| *id)),
             };
             let mut rows: Vec<(Id, &Nack)> = Vec::new();
             for id in ids {
