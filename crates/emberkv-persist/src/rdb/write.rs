@@ -1,0 +1,139 @@
+//! Writing RDB values: lengths, strings (integer, LZF or raw, as Redis
+//! picks), binary doubles, times; the CRC64 is kept over everything
+//! written, for the trailer.
+
+use super::{canonical_int, enc, op, CRC};
+use std::io::{self, Write};
+
+/// Strings longer than this are tried with LZF when compression is on
+/// (Redis's threshold).
+const LZF_MIN: usize = 20;
+
+/// An RDB writer over any `Write` (a buffered file, a socket, a Vec),
+/// with the running CRC64.
+pub struct Writer<W: Write> {
+    out: W,
+    crc: crc::Digest<'static, u64>,
+    compress: bool,
+    written: u64,
+}
+
+impl<W: Write> Writer<W> {
+    /// `compress`: `rdbcompression`.
+    pub fn new(out: W, compress: bool) -> Self {
+        Writer {
+            out,
+            crc: CRC.digest(),
+            compress,
+            written: 0,
+        }
+    }
+
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    pub fn raw(&mut self, b: &[u8]) -> io::Result<()> {
+        self.crc.update(b);
+        self.written += b.len() as u64;
+        self.out.write_all(b)
+    }
+
+    /// The `REDIS0010` magic.
+    pub fn header(&mut self, version: u32) -> io::Result<()> {
+        self.raw(format!("REDIS{version:04}").as_bytes())
+    }
+
+    pub fn u8(&mut self, v: u8) -> io::Result<()> {
+        self.raw(&[v])
+    }
+
+    /// A length: 6, 14, 32 or 64 bits, big-endian past the first byte.
+    pub fn length(&mut self, n: u64) -> io::Result<()> {
+        if n < 1 << 6 {
+            self.raw(&[n as u8])
+        } else if n < 1 << 14 {
+            self.raw(&[0x40 | (n >> 8) as u8, n as u8])
+        } else if n <= u32::MAX as u64 {
+            let mut b = [0x80, 0, 0, 0, 0];
+            b[1..].copy_from_slice(&(n as u32).to_be_bytes());
+            self.raw(&b)
+        } else {
+            let mut b = [0x81, 0, 0, 0, 0, 0, 0, 0, 0];
+            b[1..].copy_from_slice(&n.to_be_bytes());
+            self.raw(&b)
+        }
+    }
+
+    /// A string as Redis stores it: an integer encoding for the text of
+    /// an integer of up to 32 bits (11 characters at most), LZF when that
+    /// saves at least 4 bytes of a string over 20 bytes, else raw.
+    pub fn string(&mut self, s: &[u8]) -> io::Result<()> {
+        if s.len() <= 11 {
+            if let Some(v) = canonical_int(s) {
+                return self.int_string(v);
+            }
+        }
+        if self.compress && s.len() > LZF_MIN {
+            if let Ok(c) = lzf::compress(s) {
+                // Redis keeps the compressed form only if it fits in
+                // len - 4 bytes.
+                if c.len() + 4 <= s.len() {
+                    self.u8(0xC0 | enc::LZF)?;
+                    self.length(c.len() as u64)?;
+                    self.length(s.len() as u64)?;
+                    return self.raw(&c);
+                }
+            }
+        }
+        self.length(s.len() as u64)?;
+        self.raw(s)
+    }
+
+    /// An integer as a string: the smallest integer encoding, or its
+    /// text when it needs more than 32 bits.
+    pub fn int_string(&mut self, v: i64) -> io::Result<()> {
+        if let Ok(x) = i8::try_from(v) {
+            self.raw(&[0xC0 | enc::INT8, x as u8])
+        } else if let Ok(x) = i16::try_from(v) {
+            let b = x.to_le_bytes();
+            self.raw(&[0xC0 | enc::INT16, b[0], b[1]])
+        } else if let Ok(x) = i32::try_from(v) {
+            let b = x.to_le_bytes();
+            self.raw(&[0xC0 | enc::INT32, b[0], b[1], b[2], b[3]])
+        } else {
+            let t = v.to_string();
+            self.length(t.len() as u64)?;
+            self.raw(t.as_bytes())
+        }
+    }
+
+    /// A double in the binary form (8 bytes, little-endian IEEE 754) of
+    /// ZSET_2 scores.
+    pub fn double(&mut self, v: f64) -> io::Result<()> {
+        self.raw(&v.to_le_bytes())
+    }
+
+    /// A millisecond time (EXPIRETIME_MS), little-endian.
+    pub fn ms(&mut self, t: i64) -> io::Result<()> {
+        self.raw(&t.to_le_bytes())
+    }
+
+    /// An AUX field.
+    pub fn aux(&mut self, key: &[u8], val: &[u8]) -> io::Result<()> {
+        self.u8(op::AUX)?;
+        self.string(key)?;
+        self.string(val)
+    }
+
+    /// The EOF opcode and the trailer: the CRC64 of everything before it
+    /// (little-endian), or zeros when `rdbchecksum` is off. Returns the
+    /// underlying writer (the caller flushes and fsyncs it).
+    pub fn finish(mut self, checksum: bool) -> io::Result<W> {
+        self.u8(op::EOF)?;
+        let crc = if checksum { self.crc.finalize() } else { 0 };
+        self.out.write_all(&crc.to_le_bytes())?;
+        Ok(self.out)
+    }
+}
