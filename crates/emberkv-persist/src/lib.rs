@@ -7,3 +7,4 @@
 pub mod intset;
 pub mod listpack;
 pub mod rdb;
+pub mod ziplist;

@@ -136,4 +136,12 @@ impl<W: Write> Writer<W> {
         self.out.write_all(&crc.to_le_bytes())?;
         Ok(self.out)
     }
+
+    /// The trailer of a DUMP payload (written after the value and the
+    /// RDB version): the CRC64 of everything before it, no EOF opcode.
+    pub fn finish_dump(self) -> io::Result<W> {
+        let Writer { mut out, crc, .. } = self;
+        out.write_all(&crc.finalize().to_le_bytes())?;
+        Ok(out)
+    }
 }
