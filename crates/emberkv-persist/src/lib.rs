@@ -8,3 +8,4 @@ pub mod intset;
 pub mod listpack;
 pub mod rdb;
 pub mod ziplist;
+pub mod zipmap;

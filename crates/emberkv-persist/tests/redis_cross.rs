@@ -5,7 +5,7 @@
 //! not installed.
 
 use emberkv_persist::rdb::{read, ty, Reader, Writer};
-use emberkv_persist::{intset, listpack, ziplist};
+use emberkv_persist::{intset, listpack, ziplist, zipmap};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -192,6 +192,30 @@ fn our_payloads_restore_in_redis() {
         r.strings(&[b"HGETALL", b"h"]),
         fields.iter().map(|f| f.to_vec()).collect::<Vec<_>>()
     );
+
+    // A Redis 2.4 zipmap hash.
+    let pairs: [(&[u8], &[u8]); 3] = [(b"a", b"1"), (b"long", &[b'w'; 400]), (b"c", b"")];
+    let p2 = payload(|w| {
+        w.u8(ty::HASH_ZIPMAP).unwrap();
+        w.string(&zipmap::encode(&pairs)).unwrap();
+    });
+    assert_eq!(
+        r.cmd(&[b"RESTORE", b"zm", b"0", &p2]),
+        Reply::Simple("OK".into())
+    );
+    // A 400-byte value makes it a hash table there: compared in any order.
+    let got = r.strings(&[b"HGETALL", b"zm"]);
+    let mut got: Vec<(Vec<u8>, Vec<u8>)> = got
+        .chunks(2)
+        .map(|c| (c[0].clone(), c[1].clone()))
+        .collect();
+    got.sort();
+    let mut want: Vec<(Vec<u8>, Vec<u8>)> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_vec(), v.to_vec()))
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
 
     // A damaged trailer is refused.
     let mut bad = p.clone();
