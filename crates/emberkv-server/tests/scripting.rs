@@ -311,6 +311,10 @@ fn functions_across_workers() {
 fn script_memory_is_bounded() {
     let srv = Server::start(&[]);
     let mut c = srv.raw();
+    // Reaching the bound copies up to 1 GiB of strings, which on a loaded
+    // 2-core machine (the whole suite running) can take over the usual
+    // 5 s reply wait.
+    c.s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let r = s(&c.cmd(&[
         "EVAL",
         "local s = 'x' for i = 1, 40 do s = s .. s end return #s",
