@@ -6,7 +6,6 @@
 
 mod common;
 use common::*;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const SICILY: &[&str] = &[
@@ -1097,28 +1096,7 @@ fn notifications_match_redis() {
 /// as they were sent; reads as nothing.
 #[test]
 fn propagation_matches_redis() {
-    let port = free_port();
-    let p = port.to_string();
-    let srv = emberkv_server::start_in_process(&[
-        "--port",
-        &p,
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--server-threads",
-        "1",
-    ])
-    .expect("start emberkv in process");
-    let stream = Arc::new(Mutex::new(Vec::new()));
-    let sink = stream.clone();
-    srv.stream
-        .subscribe(Box::new(move |b| sink.lock().unwrap().extend_from_slice(b)));
-    let end = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < end, "in-process server did not listen");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let (port, stream, srv) = common::start_in_process(&["--server-threads", "1"]);
     let mut e = Raw::connect(port);
     e.cmd(SICILY);
     e.cmd(&[
@@ -1166,7 +1144,7 @@ fn propagation_matches_redis() {
         assert!(Instant::now() < end, "stream did not catch up");
         std::thread::sleep(Duration::from_millis(1));
     }
-    let got = std::mem::take(&mut *stream.lock().unwrap());
+    let got = std::mem::take(&mut *stream.lock());
     let want: Vec<Vec<&[u8]>> = vec![
         vec![b"SELECT", b"0"],
         vec![

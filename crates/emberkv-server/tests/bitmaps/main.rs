@@ -362,28 +362,7 @@ struct InProcess {
 }
 
 fn start_in_process() -> InProcess {
-    let port = free_port();
-    let p = port.to_string();
-    let srv = emberkv_server::start_in_process(&[
-        "--port",
-        &p,
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--enable-debug-command",
-        "yes",
-    ])
-    .expect("start emberkv in process");
-    let stream = Arc::new(parking_lot::Mutex::new(Vec::new()));
-    let st = stream.clone();
-    srv.stream
-        .subscribe(Box::new(move |b| st.lock().extend_from_slice(b)));
-    let end = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < end, "in-process server did not listen");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let (port, stream, srv) = common::start_in_process(&[]);
     InProcess { port, srv, stream }
 }
 
