@@ -4,6 +4,7 @@ use super::keys::help;
 use super::{acl, flags, flags::*, Args, Command, Ctx, Group};
 use crate::errors;
 use crate::store::glob::glob_match;
+use emberkv_protocol::ReplyWriter;
 
 /// ACL categories in Redis's order, derived from flags, group and extras.
 fn acl_categories(c: &Command) -> Vec<&'static str> {
@@ -78,6 +79,57 @@ fn acl_categories(c: &Command) -> Vec<&'static str> {
     v
 }
 
+/// Where a key spec's search begins.
+enum Begin {
+    Index(i64),
+    /// The keyword, and the index it is searched from.
+    Keyword(&'static str, i64),
+}
+
+/// A one-spec key specs set: flags, begin_search, and a `range`
+/// find_keys of (lastkey, keystep, limit).
+fn write_key_spec(o: &mut ReplyWriter<'_>, flags: [&str; 2], begin: Begin, range: (i64, i64, i64)) {
+    o.set(1);
+    o.map(3);
+    o.bulk(b"flags");
+    o.set(2);
+    o.simple(flags[0]);
+    o.simple(flags[1]);
+    o.bulk(b"begin_search");
+    o.map(2);
+    o.bulk(b"type");
+    match begin {
+        Begin::Index(i) => {
+            o.bulk(b"index");
+            o.bulk(b"spec");
+            o.map(1);
+            o.bulk(b"index");
+            o.int(i);
+        }
+        Begin::Keyword(kw, from) => {
+            o.bulk(b"keyword");
+            o.bulk(b"spec");
+            o.map(2);
+            o.bulk(b"keyword");
+            o.bulk(kw.as_bytes());
+            o.bulk(b"startfrom");
+            o.int(from);
+        }
+    }
+    o.bulk(b"find_keys");
+    o.map(2);
+    o.bulk(b"type");
+    o.bulk(b"range");
+    o.bulk(b"spec");
+    o.map(3);
+    o.bulk(b"lastkey");
+    o.int(range.0);
+    o.bulk(b"keystep");
+    o.int(range.1);
+    o.bulk(b"limit");
+    o.int(range.2);
+}
+
 /// The 10-element reply of COMMAND INFO for one command.
 fn write_info(ctx: &mut Ctx<'_>, full_name: &str, c: &Command) {
     let o = &mut ctx.out;
@@ -106,71 +158,21 @@ fn write_info(ctx: &mut Ctx<'_>, full_name: &str, c: &Command) {
         o.bulk(t.as_bytes());
     }
     if c.keys.0 > 0 {
-        o.set(1);
-        o.map(3);
-        o.bulk(b"flags");
-        if c.has(WRITE) {
-            o.set(2);
-            o.simple("RW");
-            o.simple("update");
+        let flags = if c.has(WRITE) {
+            ["RW", "update"]
         } else {
-            o.set(2);
-            o.simple("RO");
-            o.simple("access");
-        }
-        o.bulk(b"begin_search");
-        o.map(2);
-        o.bulk(b"type");
-        o.bulk(b"index");
-        o.bulk(b"spec");
-        o.map(1);
-        o.bulk(b"index");
-        o.int(c.keys.0 as i64);
-        o.bulk(b"find_keys");
-        o.map(2);
-        o.bulk(b"type");
-        o.bulk(b"range");
-        o.bulk(b"spec");
-        o.map(3);
-        o.bulk(b"lastkey");
-        o.int(if c.keys.1 < 0 {
-            c.keys.1 as i64
+            ["RO", "access"]
+        };
+        let last = if c.keys.1 < 0 {
+            c.keys.1
         } else {
-            (c.keys.1 - c.keys.0) as i64
-        });
-        o.bulk(b"keystep");
-        o.int(c.keys.2 as i64);
-        o.bulk(b"limit");
-        o.int(0);
+            c.keys.1 - c.keys.0
+        };
+        let range = (last as i64, c.keys.2 as i64, 0);
+        write_key_spec(o, flags, Begin::Index(c.keys.0 as i64), range);
     } else if let Some(kw) = c.keyword {
-        o.set(1);
-        o.map(3);
-        o.bulk(b"flags");
-        o.set(2);
-        o.simple(kw.flags[0]);
-        o.simple(kw.flags[1]);
-        o.bulk(b"begin_search");
-        o.map(2);
-        o.bulk(b"type");
-        o.bulk(b"keyword");
-        o.bulk(b"spec");
-        o.map(2);
-        o.bulk(b"keyword");
-        o.bulk(kw.keyword.as_bytes());
-        o.bulk(b"startfrom");
-        o.int(kw.startfrom as i64);
-        o.bulk(b"find_keys");
-        o.map(2);
-        o.bulk(b"type");
-        o.bulk(b"range");
-        o.bulk(b"spec");
-        o.map(3);
-        o.bulk(b"lastkey");
-        o.int(-1);
-        o.bulk(b"keystep");
-        o.int(1);
-        o.bulk(b"limit");
-        o.int(kw.limit as i64);
+        let begin = Begin::Keyword(kw.keyword, kw.startfrom as i64);
+        write_key_spec(o, kw.flags, begin, (-1, 1, kw.limit as i64));
     } else {
         o.set(0);
     }
