@@ -71,8 +71,9 @@ pub fn canonical_int(s: &[u8]) -> Option<i64> {
     if s.is_empty() || s.len() > 20 {
         return None;
     }
+    // Called per element while a snapshot is written: no allocation.
     let v: i64 = std::str::from_utf8(s).ok()?.parse().ok()?;
-    (v.to_string().as_bytes() == s).then_some(v)
+    (itoa::Buffer::new().format(v).as_bytes() == s).then_some(v)
 }
 
 #[cfg(test)]

@@ -4,6 +4,9 @@
 use super::enc;
 use std::fmt;
 
+/// The most bytes LZF can produce per compressed byte (rounded up).
+const LZF_MAX_EXPANSION: usize = 90;
+
 /// A fault in a file, at a byte offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
@@ -149,6 +152,15 @@ impl<'a> Reader<'a> {
                 let clen = self.length()? as usize;
                 let len = self.length()? as usize;
                 let c = self.bytes(clen)?;
+                // LZF expands at most ~88 times (a 3-byte back-reference
+                // gives 264 bytes): a larger claimed length is corrupt, and
+                // must not size an allocation.
+                if len > clen.saturating_mul(LZF_MAX_EXPANSION) {
+                    return Err(Error {
+                        offset: at,
+                        what: "invalid LZF compressed string".into(),
+                    });
+                }
                 match lzf::decompress(c, len) {
                     Ok(v) if v.len() == len => Str::Bytes(v),
                     _ => {

@@ -78,6 +78,11 @@ fn faults_name_their_offset() {
         .unwrap_err()
         .what
         .contains("LZF"));
+    // A claimed length no LZF body of that size can give (4 GiB from 2
+    // bytes) is refused before anything is allocated for it.
+    let b = [0xc3, 0x02, 0x80, 0xff, 0xff, 0xff, 0xff, 0x01, 0x41];
+    let e = Reader::new(&b, 0).string().unwrap_err();
+    assert!(e.what.contains("LZF"), "{e}");
 }
 
 #[test]

@@ -103,7 +103,8 @@ impl<W: Write> Writer<W> {
             let b = x.to_le_bytes();
             self.raw(&[0xC0 | enc::INT32, b[0], b[1], b[2], b[3]])
         } else {
-            let t = v.to_string();
+            let mut b = itoa::Buffer::new();
+            let t = b.format(v);
             self.length(t.len() as u64)?;
             self.raw(t.as_bytes())
         }
