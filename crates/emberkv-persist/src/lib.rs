@@ -1,11 +1,14 @@
 //! emberkv's file formats, byte-compatible with Redis 7.0's: the RDB
 //! encoding (lengths, strings with their integer and LZF forms, binary
-//! doubles, the CRC64 trailer). This crate knows nothing of the server or
-//! the keyspace: the snapshot code walks the data and calls the writer;
-//! the loader reads values with the reader and builds the data itself.
+//! doubles, the CRC64 trailer), the blobs inside it (listpack, intset and
+//! the legacy ziplist and zipmap), and the value codec between emberkv's
+//! keyspace types and those bytes. It knows the keyspace (emberkv-core)
+//! but nothing of the server or the network.
 
 pub mod intset;
 pub mod listpack;
 pub mod rdb;
+pub mod snapshot;
+pub mod value;
 pub mod ziplist;
 pub mod zipmap;

@@ -33,6 +33,11 @@ impl Quick {
         self.len() == 0
     }
 
+    /// The nodes, head first (a snapshot writes one RDB node per node).
+    pub fn nodes(&self) -> impl Iterator<Item = &Lp> + '_ {
+        self.nodes.iter()
+    }
+
     /// Element bytes (with their length prefixes).
     pub fn bytes(&self) -> usize {
         self.bytes

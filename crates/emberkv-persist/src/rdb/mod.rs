@@ -62,7 +62,7 @@ pub(crate) mod enc {
 
 /// Redis's CRC64 (Jones polynomial, reflected), over every byte before
 /// the trailer.
-pub(crate) const CRC: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
+pub const CRC: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
 
 /// Whether `s` is an integer Redis stores in its integer string encoding:
 /// the canonical text of an i64 (no sign on zero, no leading zeros, no

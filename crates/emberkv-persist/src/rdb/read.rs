@@ -35,11 +35,29 @@ pub struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
     base: u64,
+    /// A read went past the end of `buf` (a file loader then reads more
+    /// of the file and parses the record again).
+    ran_out: bool,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(buf: &'a [u8], base: u64) -> Self {
-        Reader { buf, pos: 0, base }
+        Reader {
+            buf,
+            pos: 0,
+            base,
+            ran_out: false,
+        }
+    }
+
+    /// Bytes of `buf` consumed.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Whether a fault came from reaching the end of the buffer.
+    pub fn ran_out(&self) -> bool {
+        self.ran_out
     }
 
     /// The file offset of the next byte.
@@ -60,6 +78,7 @@ impl<'a> Reader<'a> {
 
     pub fn bytes(&mut self, n: usize) -> Result<&'a [u8], Error> {
         if self.buf.len() - self.pos < n {
+            self.ran_out = true;
             return self.fail(format!("unexpected end of file reading {n} bytes"));
         }
         let b = &self.buf[self.pos..self.pos + n];
@@ -108,6 +127,7 @@ impl<'a> Reader<'a> {
         let n = self.length()?;
         let left = (self.buf.len() - self.pos) as u64;
         if n.saturating_mul(min_item.max(1) as u64) > left {
+            self.ran_out = true;
             return Err(Error {
                 offset: at,
                 what: format!("length {n} past the end of the file"),

@@ -146,6 +146,12 @@ impl Stream {
         self.nodes.iter()
     }
 
+    /// Adds a node read from a file, keyed by its master ID (the loader
+    /// checks order, sizes and counters before the stream is used).
+    pub fn insert_loaded_node(&mut self, master: Id, node: Node) {
+        self.nodes.insert(master, node);
+    }
+
     /// Appends an entry. `id`: the ID given (None for `*`), `seq_given`:
     /// false for `ms-*`. `now`: the clock for generated IDs.
     pub fn add(

@@ -199,6 +199,21 @@ impl Node {
         self.live += 1;
     }
 
+    /// Appends an entry read from a file, deleted or not (the loader keeps
+    /// Redis's node boundaries and tombstones as they were).
+    pub fn push_loaded(&mut self, master: Id, id: Id, pairs: &[(&[u8], &[u8])], deleted: bool) {
+        let start = self.buf.len();
+        self.push(master, id, pairs);
+        if deleted {
+            self.mark_deleted(start);
+        }
+    }
+
+    /// Live (not deleted) entries.
+    pub fn live(&self) -> u64 {
+        self.live as u64
+    }
+
     /// Reads the entry at `at` (an entry start).
     pub fn entry_at(&self, master: Id, at: usize) -> EntryAt {
         let b = &self.buf;

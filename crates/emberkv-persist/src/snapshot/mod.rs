@@ -1,0 +1,5 @@
+//! Whole RDB files: writing their parts in Redis's order, and loading one
+//! record by record into a [`load::Sink`].
+
+pub mod load;
+pub mod save;

@@ -1,0 +1,300 @@
+//! Reading one value of any RDB type Redis 1.0 to 7.2 writes, into
+//! emberkv's own encodings, chosen by size as Redis converts on load
+//! (a ziplist hash becomes a compact hash, a 10k-member intset a hash
+//! table...). Nothing in the file is trusted: duplicates, NaN scores,
+//! broken blobs and impossible counts are refused with the offset.
+
+use super::stream::read_stream;
+use crate::listpack::{self, Elem};
+use crate::rdb::{ty, Error, Reader};
+use crate::{intset, ziplist, zipmap};
+use emberkv_core::types::{limit, Dict, Hash, IntSet, List, Lp, Obj, Set, ZSet, LIMITS};
+use foldhash::HashSet;
+
+/// A loaded value.
+pub enum Value {
+    Str(Vec<u8>),
+    Obj(Obj),
+}
+
+/// The value of RDB type `t` (the type byte is already read).
+pub fn read_value(r: &mut Reader<'_>, t: u8) -> Result<Value, Error> {
+    Ok(Value::Obj(match t {
+        ty::STRING => return Ok(Value::Str(r.string()?)),
+        ty::LIST => {
+            let n = r.count(1)?;
+            let mut l = List::default();
+            for _ in 0..n {
+                l.push(false, &r.string()?);
+            }
+            nonempty(r, Obj::List(l))?
+        }
+        ty::SET => {
+            let n = r.count(1)?;
+            let items = (0..n).map(|_| r.string()).collect::<Result<Vec<_>, _>>()?;
+            Obj::Set(build_set(r, items.iter().map(|v| &v[..]), n)?)
+        }
+        ty::ZSET | ty::ZSET_2 => {
+            let n = r.count(2)?;
+            let mut pairs = Vec::with_capacity(n);
+            for _ in 0..n {
+                let m = r.string()?;
+                let s = if t == ty::ZSET_2 {
+                    r.double()?
+                } else {
+                    r.text_double()?
+                };
+                pairs.push((m, s));
+            }
+            Obj::ZSet(build_zset(r, &pairs)?)
+        }
+        ty::HASH => {
+            let n = r.count(2)?;
+            let mut pairs = Vec::with_capacity(n);
+            for _ in 0..n {
+                pairs.push((r.string()?, r.string()?));
+            }
+            Obj::Hash(build_hash(r, &pairs)?)
+        }
+        ty::HASH_ZIPMAP => {
+            let at = r.offset();
+            let blob = r.string()?;
+            let pairs = zipmap::decode(&blob).map_err(|_| blob_error(at, "Zipmap"))?;
+            let owned: Vec<_> = pairs
+                .iter()
+                .map(|(f, v)| (f.to_vec(), v.to_vec()))
+                .collect();
+            Obj::Hash(build_hash(r, &owned)?)
+        }
+        ty::LIST_ZIPLIST | ty::LIST_QUICKLIST | ty::LIST_QUICKLIST_2 => Obj::List(read_list(r, t)?),
+        ty::SET_INTSET => {
+            let at = r.offset();
+            let blob = r.string()?;
+            let v = intset::decode(&blob).ok_or_else(|| blob_error(at, "Intset"))?;
+            let texts: Vec<Vec<u8>> = v.iter().map(|i| i.to_string().into_bytes()).collect();
+            Obj::Set(build_set(r, texts.iter().map(|v| &v[..]), v.len())?)
+        }
+        ty::SET_LISTPACK => {
+            let at = r.offset();
+            let blob = r.string()?;
+            let elems = listpack::decode(&blob).map_err(|_| blob_error(at, "Set listpack"))?;
+            let texts: Vec<Vec<u8>> = elems.iter().map(Elem::to_vec).collect();
+            Obj::Set(build_set(r, texts.iter().map(|v| &v[..]), texts.len())?)
+        }
+        ty::ZSET_ZIPLIST | ty::ZSET_LISTPACK | ty::HASH_ZIPLIST | ty::HASH_LISTPACK => {
+            let at = r.offset();
+            let blob = r.string()?;
+            let zip = matches!(t, ty::ZSET_ZIPLIST | ty::HASH_ZIPLIST);
+            let elems = if zip {
+                ziplist::decode(&blob).map_err(|_| blob_error(at, "Ziplist"))?
+            } else {
+                listpack::decode(&blob).map_err(|_| blob_error(at, "Listpack"))?
+            };
+            if elems.len() % 2 != 0 {
+                return Err(blob_error(at, "Odd element count in a pair"));
+            }
+            if matches!(t, ty::ZSET_ZIPLIST | ty::ZSET_LISTPACK) {
+                let mut pairs = Vec::with_capacity(elems.len() / 2);
+                for c in elems.chunks(2) {
+                    let s = match c[1] {
+                        Elem::Int(v) => v as f64,
+                        Elem::Str(s) => {
+                            parse_score(s).ok_or_else(|| blob_error(at, "Zset score"))?
+                        }
+                    };
+                    pairs.push((c[0].to_vec(), s));
+                }
+                Obj::ZSet(build_zset(r, &pairs)?)
+            } else {
+                let pairs: Vec<_> = elems
+                    .chunks(2)
+                    .map(|c| (c[0].to_vec(), c[1].to_vec()))
+                    .collect();
+                Obj::Hash(build_hash(r, &pairs)?)
+            }
+        }
+        ty::STREAM_LISTPACKS | ty::STREAM_LISTPACKS_2 | ty::STREAM_LISTPACKS_3 => {
+            Obj::Stream(Box::new(read_stream(r, t)?))
+        }
+        ty::MODULE_PRE_GA | ty::MODULE_2 => {
+            let id = r.length()?;
+            return r.fail(format!(
+                "The RDB file contains module data I can't load: no matching module type '{}'",
+                module_name(id)
+            ));
+        }
+        _ => return r.fail(format!("Unknown RDB encoding type {t}")),
+    }))
+}
+
+fn blob_error(offset: u64, what: &str) -> Error {
+    Error {
+        offset,
+        what: format!("{what} integrity check failed."),
+    }
+}
+
+/// Refuses an empty collection (Redis never writes one).
+fn nonempty(r: &Reader<'_>, o: Obj) -> Result<Obj, Error> {
+    if o.is_empty() {
+        return r.fail("Empty keys skipped");
+    }
+    Ok(o)
+}
+
+/// A module type ID's 9-character name (6 bits a character, as Redis's
+/// moduleTypeNameByID spells it).
+fn module_name(id: u64) -> String {
+    const SET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut id = id >> 10;
+    let mut name = [0u8; 9];
+    for c in name.iter_mut().rev() {
+        *c = SET[(id & 63) as usize];
+        id >>= 6;
+    }
+    String::from_utf8_lossy(&name).into_owned()
+}
+
+fn parse_score(s: &[u8]) -> Option<f64> {
+    let v: f64 = std::str::from_utf8(s).ok()?.parse().ok()?;
+    (!v.is_nan()).then_some(v)
+}
+
+fn read_list(r: &mut Reader<'_>, t: u8) -> Result<List, Error> {
+    const PLAIN: u64 = 1;
+    const PACKED: u64 = 2;
+    let mut l = List::default();
+    let nodes = if t == ty::LIST_ZIPLIST {
+        1
+    } else {
+        r.count(1)?
+    };
+    for _ in 0..nodes {
+        let container = if t == ty::LIST_QUICKLIST_2 {
+            r.length()?
+        } else {
+            PACKED
+        };
+        let at = r.offset();
+        let blob = r.string()?;
+        match container {
+            PLAIN => l.push(false, &blob),
+            PACKED => {
+                let elems = if t == ty::LIST_QUICKLIST_2 {
+                    listpack::decode(&blob).map_err(|_| blob_error(at, "Listpack"))?
+                } else {
+                    ziplist::decode(&blob).map_err(|_| blob_error(at, "Ziplist"))?
+                };
+                // An empty node is skipped, as Redis does.
+                let mut buf = itoa::Buffer::new();
+                for e in elems {
+                    match e {
+                        Elem::Int(v) => l.push(false, buf.format(v).as_bytes()),
+                        Elem::Str(s) => l.push(false, s),
+                    }
+                }
+            }
+            c => return r.fail(format!("Quicklist integrity check failed: container {c}")),
+        }
+    }
+    if l.is_empty() {
+        return r.fail("Empty keys skipped");
+    }
+    Ok(l)
+}
+
+/// Fails on a repeated item (a hash set for more than a few).
+fn unique<'a>(items: impl Iterator<Item = &'a [u8]> + Clone, n: usize) -> bool {
+    if n <= 8 {
+        let v: Vec<&[u8]> = items.collect();
+        return (0..v.len()).all(|i| !v[i + 1..].contains(&v[i]));
+    }
+    let mut seen = HashSet::with_capacity_and_hasher(n, Default::default());
+    items.into_iter().all(|m| seen.insert(m))
+}
+
+fn build_set<'a>(
+    r: &Reader<'_>,
+    items: impl Iterator<Item = &'a [u8]> + Clone,
+    n: usize,
+) -> Result<Set, Error> {
+    if n == 0 {
+        return r.fail("Empty keys skipped");
+    }
+    let ints: Option<Vec<i64>> = items.clone().map(emberkv_core::types::int_member).collect();
+    let maxlen = items.clone().map(|m| m.len()).max().unwrap_or(0);
+    let set = match ints {
+        Some(mut v) if n <= limit(&LIMITS.set_max_intset_entries) => {
+            v.sort_unstable();
+            if v.windows(2).any(|w| w[0] == w[1]) {
+                return r.fail("Duplicate set members detected");
+            }
+            let mut s = IntSet::new();
+            for x in v {
+                s.insert(x);
+            }
+            Set::Int(s)
+        }
+        _ if n <= limit(&LIMITS.set_max_listpack_entries)
+            && maxlen <= limit(&LIMITS.set_max_listpack_value) =>
+        {
+            if !unique(items.clone(), n) {
+                return r.fail("Duplicate set members detected");
+            }
+            Set::Lp(Lp::from_elems(items))
+        }
+        _ => {
+            let mut d = Dict::new();
+            for m in items {
+                if !d.add_key(m) {
+                    return r.fail("Duplicate set members detected");
+                }
+            }
+            Set::Dict(Box::new(d))
+        }
+    };
+    Ok(set)
+}
+
+fn build_hash(r: &Reader<'_>, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<Hash, Error> {
+    let n = pairs.len();
+    if n == 0 {
+        return r.fail("Empty keys skipped");
+    }
+    let maxv = limit(&LIMITS.hash_max_listpack_value);
+    let small = n <= limit(&LIMITS.hash_max_listpack_entries)
+        && pairs
+            .iter()
+            .all(|(f, v)| f.len() <= maxv && v.len() <= maxv);
+    if small {
+        if !unique(pairs.iter().map(|p| &p.0[..]), n) {
+            return r.fail("Duplicate hash fields detected");
+        }
+        let elems = pairs.iter().flat_map(|(f, v)| [&f[..], &v[..]]);
+        return Ok(Hash::Lp(Lp::from_elems(elems)));
+    }
+    let mut d = Dict::new();
+    for (f, v) in pairs {
+        if !d.set(f, v) {
+            return r.fail("Duplicate hash fields detected");
+        }
+    }
+    Ok(Hash::Dict(Box::new(d)))
+}
+
+fn build_zset(r: &Reader<'_>, pairs: &[(Vec<u8>, f64)]) -> Result<ZSet, Error> {
+    if pairs.is_empty() {
+        return r.fail("Empty keys skipped");
+    }
+    if pairs.iter().any(|p| p.1.is_nan()) {
+        return r.fail("Zset with NAN score detected");
+    }
+    let maxlen = pairs.iter().map(|p| p.0.len()).max().unwrap_or(0);
+    let mut z = ZSet::with_capacity(pairs.len(), maxlen);
+    for (m, s) in pairs {
+        if z.set(m, *s).is_some() {
+            return r.fail("Duplicate zset fields detected");
+        }
+    }
+    Ok(z)
+}

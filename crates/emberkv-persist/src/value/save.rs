@@ -1,0 +1,158 @@
+//! Writing one keyspace value as Redis 7.0 does (`rdbSaveObject`): the
+//! type byte, then the value in the RDB encoding Redis would pick for it.
+//! emberkv's own compact forms are re-packed into Redis's blobs (listpack,
+//! intset); a compact set of strings, which 7.0 cannot hold, is written as
+//! a plain set.
+
+use super::stream::write_stream;
+use crate::listpack::Builder;
+use crate::rdb::{ty, Writer};
+use emberkv_core::store::entry::T_STRING;
+use emberkv_core::store::EntryRef;
+use emberkv_core::types::set::Member;
+use emberkv_core::types::{Hash, List, Lp, Obj, ObjGuard, Set, ZSet};
+use std::io::{self, Write};
+
+/// Writes the type byte, `key` (in a file; a DUMP payload has none) and
+/// the value of `e`.
+pub fn write_value<W: Write>(
+    w: &mut Writer<W>,
+    e: EntryRef<'_>,
+    key: Option<&[u8]>,
+) -> io::Result<()> {
+    if e.kind() == T_STRING {
+        head(w, ty::STRING, key)?;
+        return w.string(e.str_value());
+    }
+    // Only read through the guard: it writes nothing back (the pointer and
+    // encoding do not change), so a snapshot's read leaves the entry as is.
+    let g = ObjGuard::new(e);
+    match &*g {
+        Obj::List(l) => write_list(w, l, key),
+        Obj::Hash(h) => write_hash(w, h, key),
+        Obj::Set(s) => write_set(w, s, key),
+        Obj::ZSet(z) => write_zset(w, z, key),
+        Obj::Stream(s) => {
+            head(w, ty::STREAM_LISTPACKS_2, key)?;
+            write_stream(w, s)
+        }
+    }
+}
+
+/// The type byte, then the key when there is one (Redis's order).
+fn head<W: Write>(w: &mut Writer<W>, t: u8, key: Option<&[u8]>) -> io::Result<()> {
+    w.u8(t)?;
+    match key {
+        Some(k) => w.string(k),
+        None => Ok(()),
+    }
+}
+
+/// A listpack of `elems`, as Redis's `lpAppend` packs them.
+fn listpack<'a>(elems: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut b = Builder::new();
+    for e in elems {
+        b.push(e);
+    }
+    b.finish()
+}
+
+/// QUICKLIST_2: one packed node per node here.
+fn write_list<W: Write>(w: &mut Writer<W>, l: &List, key: Option<&[u8]>) -> io::Result<()> {
+    const PACKED: u64 = 2;
+    head(w, ty::LIST_QUICKLIST_2, key)?;
+    let node = |w: &mut Writer<W>, n: &Lp| -> io::Result<()> {
+        w.length(PACKED)?;
+        w.string(&listpack(n.iter()))
+    };
+    match l {
+        List::Lp(n) => {
+            w.length(1)?;
+            node(w, n)
+        }
+        List::Quick(q) => {
+            let nodes: Vec<&Lp> = q.nodes().filter(|n| !n.is_empty()).collect();
+            w.length(nodes.len() as u64)?;
+            nodes.into_iter().try_for_each(|n| node(w, n))
+        }
+    }
+}
+
+fn write_hash<W: Write>(w: &mut Writer<W>, h: &Hash, key: Option<&[u8]>) -> io::Result<()> {
+    match h {
+        Hash::Lp(l) => {
+            head(w, ty::HASH_LISTPACK, key)?;
+            w.string(&listpack(l.iter()))
+        }
+        Hash::Dict(d) => {
+            head(w, ty::HASH, key)?;
+            w.length(d.len() as u64)?;
+            d.iter().try_for_each(|(f, v)| {
+                w.string(f)?;
+                w.string(v)
+            })
+        }
+    }
+}
+
+fn write_set<W: Write>(w: &mut Writer<W>, s: &Set, key: Option<&[u8]>) -> io::Result<()> {
+    match s {
+        Set::Int(i) => {
+            head(w, ty::SET_INTSET, key)?;
+            let v: Vec<i64> = i.iter().collect();
+            w.string(&crate::intset::encode(&v))
+        }
+        _ => {
+            head(w, ty::SET, key)?;
+            w.length(s.len() as u64)?;
+            let mut res = Ok(());
+            s.for_each(|m| {
+                if res.is_ok() {
+                    res = match m {
+                        Member::Int(v) => w.int_string(v),
+                        Member::Bytes(b) => w.string(b),
+                    };
+                }
+            });
+            res
+        }
+    }
+}
+
+fn write_zset<W: Write>(w: &mut Writer<W>, z: &ZSet, key: Option<&[u8]>) -> io::Result<()> {
+    match z {
+        ZSet::Lp(_) => {
+            head(w, ty::ZSET_LISTPACK, key)?;
+            let mut b = Builder::new();
+            z.for_each(|m, s| {
+                b.push(m);
+                b.push(d2string(s).as_bytes());
+            });
+            w.string(&b.finish())
+        }
+        ZSet::Tree(_) => {
+            // Highest score first, as Redis (its loader then inserts each
+            // element at the head of the skiplist).
+            head(w, ty::ZSET_2, key)?;
+            w.length(z.len() as u64)?;
+            let mut res = Ok(());
+            z.walk(0, z.len().saturating_sub(1), true, |m, s| {
+                res = w.string(m).and_then(|_| w.double(s));
+                res.is_ok()
+            });
+            res
+        }
+    }
+}
+
+/// A score as Redis 7.0's `d2string` writes it into a listpack: integral
+/// values within 2^52 as integers, others as `%.17g`.
+pub fn d2string(v: f64) -> String {
+    if v == 0.0 {
+        return emberkv_protocol::format_double(v); // "0" or "-0"
+    }
+    if v > -4_503_599_627_370_495.0 && v < 4_503_599_627_370_496.0 && v == (v as i64) as f64 {
+        return (v as i64).to_string();
+    }
+    emberkv_protocol::format_double(v)
+}
