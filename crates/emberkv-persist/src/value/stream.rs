@@ -203,7 +203,9 @@ fn read_node(r: &mut Reader<'_>, at: u64, master: Id, blob: &[u8]) -> Result<Nod
 pub fn read_stream(r: &mut Reader<'_>, t: u8) -> Result<Stream, Error> {
     let mut s = Stream::default();
     let nodes = r.count(2)?;
-    let mut last_master: Option<Id> = None;
+    // The last entry ID so far: nodes must not overlap, or a range walk
+    // and the next XADD would meet IDs out of order.
+    let mut last_entry: Option<Id> = None;
     for _ in 0..nodes {
         let at = r.offset();
         let key = r.string()?;
@@ -214,16 +216,16 @@ pub fn read_stream(r: &mut Reader<'_>, t: u8) -> Result<Stream, Error> {
             u64::from_be_bytes(key[..8].try_into().expect("8")),
             u64::from_be_bytes(key[8..].try_into().expect("8")),
         );
-        if last_master.is_some_and(|m| master <= m) {
+        if last_entry.is_some_and(|m| master <= m) {
             return Err(Error {
                 offset: at,
-                what: "Stream node keys out of order".into(),
+                what: "Stream nodes out of order or overlapping".into(),
             });
         }
-        last_master = Some(master);
         let at = r.offset();
         let blob = r.string()?;
         let node = read_node(r, at, master, &blob)?;
+        last_entry = Some(node.last_id(master));
         s.insert_loaded_node(master, node);
     }
     s.length = r.length()?;
@@ -237,6 +239,9 @@ pub fn read_stream(r: &mut Reader<'_>, t: u8) -> Result<Stream, Error> {
         // length, the first ID the first live entry.
         s.entries_added = s.length;
         s.first_id = s.edge_id(false).unwrap_or_default();
+    }
+    if last_entry.is_some_and(|m| s.last_id < m) {
+        return r.fail("Stream last_id smaller than the stream's last entry");
     }
     let live: u64 = s.nodes().map(|(_, n)| n.live()).sum();
     if live != s.length {
