@@ -91,14 +91,31 @@ pub fn dispatch<'s>(
     // Later checks go here, in this order (Redis's processCommand):
     //  - ACL permissions;
     //  - cluster redirection (-MOVED/-ASK) for commands with keys;
-    //  - out-of-memory refusal of DENYOOM commands once maxmemory exists;
-    //  - read-only replica refusal of WRITE commands.
+    //  - out-of-memory refusal of DENYOOM commands once maxmemory exists.
+
+    // 4b. A failed background save stops writes (and PING, as Redis) while
+    // stop-writes-on-bgsave-error is set.
+    if srv.persist.deny_writes.load(Relaxed) && (cmd.has(flags::WRITE) || entry.full_name == "ping")
+    {
+        cs.rejected.add(1);
+        reject(client, &mut w, stats, is_exec, errors::MISCONF);
+        return;
+    }
+
+    //  - (later) read-only replica refusal of WRITE commands.
 
     // 5. RESP2 subscriber mode allows only the subscription commands.
     if client.resp == Resp::V2 && client.subscribed() && !cmd.has(flags::SUBSCRIBER_OK) {
         cs.rejected.add(1);
         let msg = errors::subscriber_only(&entry.full_name);
         reject(client, &mut w, stats, is_exec, msg);
+        return;
+    }
+
+    // 5b. While the dataset loads only `loading` commands run.
+    if srv.persist.loading.load(Relaxed) && !cmd.has(flags::LOADING) {
+        cs.rejected.add(1);
+        reject(client, &mut w, stats, is_exec, errors::LOADING);
         return;
     }
 

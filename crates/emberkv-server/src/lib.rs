@@ -14,6 +14,7 @@ pub mod gate;
 pub mod logging;
 pub mod net;
 pub mod notify;
+pub mod persist;
 pub mod process;
 pub mod pubsub;
 pub mod script;

@@ -127,12 +127,8 @@ fn run(config: Config, set_level: logging::SetLevel) -> Result<(), String> {
     );
     info!("Running mode=standalone, port={}.", config.port());
     info!(threads, config = %config.summary(), "configuration");
-    if !config.get("save").is_empty() || config.yes("appendonly") {
-        warn!(
-            save = %config.get("save"),
-            appendonly = config.yes("appendonly"),
-            "persistence is not implemented yet: 'save' and 'appendonly' are accepted and have no effect"
-        );
+    if config.yes("appendonly") {
+        warn!("the append-only file is not implemented yet: 'appendonly yes' has no effect");
     }
     server::clock(); // calibrate the TSC clock before serving
     let srv = Arc::new(Server::new(config, threads, set_level));
@@ -167,6 +163,23 @@ fn signals(srv: &Arc<Server>) -> Result<(), String> {
                     _ => {
                         let name = if sig == SIGINT { "SIGINT" } else { "SIGTERM" };
                         warn!("Received {name} scheduling shutdown...");
+                        let directive = if sig == SIGINT {
+                            "shutdown-on-sigint"
+                        } else {
+                            "shutdown-on-sigterm"
+                        };
+                        let flags = s.config.read().get(directive).to_string();
+                        let has = |f: &str| flags.split_whitespace().any(|w| w == f);
+                        let saved = emberkv_server::persist::save::before_shutdown(
+                            &s,
+                            has("save"),
+                            has("nosave"),
+                            has("force"),
+                        );
+                        if saved.is_err() {
+                            warn!("{name} received but errors trying to shut down the server, check the logs for more information");
+                            continue;
+                        }
                         s.request_shutdown();
                     }
                 }

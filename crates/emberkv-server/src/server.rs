@@ -228,6 +228,10 @@ pub struct Server {
     /// instantaneous_ops_per_sec: samples of (ms, total commands).
     pub ops_samples: Mutex<std::collections::VecDeque<(i64, u64)>>,
     pub threads: usize,
+    /// Snapshots: save state, loading, -MISCONF (persist/).
+    pub persist: crate::persist::Persist,
+    /// The server's own Arc, for threads a command starts (BGSAVE).
+    pub me: OnceLock<std::sync::Weak<Server>>,
 }
 
 impl Server {
@@ -291,7 +295,14 @@ impl Server {
             set_log_level,
             ops_samples: Mutex::new(Default::default()),
             threads,
+            persist: crate::persist::Persist::new(),
+            me: OnceLock::new(),
         }
+    }
+
+    /// The server's Arc (None before `net::run` registered it).
+    pub fn arc(&self) -> Option<Arc<Server>> {
+        self.me.get().and_then(|w| w.upgrade())
     }
 
     /// Re-reads the hot copies after the configuration changed.

@@ -18,7 +18,7 @@ use std::ops::{Deref, DerefMut};
 
 pub use entry::{EntryPtr, EntryRef};
 
-pub use table::{Found, Table};
+pub use table::{next_epoch, Found, SegmentSink, Table};
 
 /// Keyed hash of key bytes; the seed is random per process so clients cannot
 /// aim collisions at one chain.
@@ -228,6 +228,9 @@ impl Table {
     /// (lazy expiry). One hash-chain walk on the common path.
     #[inline]
     pub fn lookup(&mut self, h: u64, key: &[u8], now: i64) -> Option<EntryRef<'_>> {
+        // Write paths change what `lookup` finds (write_in): a snapshot in
+        // progress takes the segment first.
+        self.snap_touch(h);
         let e = self.find(h, key)?;
         if !matches!(e.expire_at(), Some(t) if t <= now) {
             // SAFETY: the entry lives as long as `self` is borrowed; the raw

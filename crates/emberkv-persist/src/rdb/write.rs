@@ -138,6 +138,12 @@ impl<W: Write> Writer<W> {
         Ok(self.out)
     }
 
+    /// The bytes written, without a trailer (a piece of a file that another
+    /// writer, with the file's checksum, copies in).
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
     /// The trailer of a DUMP payload (written after the value and the
     /// RDB version): the CRC64 of everything before it, no EOF opcode.
     pub fn finish_dump(self) -> io::Result<W> {

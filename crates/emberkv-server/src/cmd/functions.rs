@@ -6,7 +6,7 @@ use super::flags::*;
 use super::keys::help;
 use super::{Args, Command, Ctx, Group};
 use crate::errors;
-use crate::script::{functions, library};
+use crate::script::library;
 use crate::store::glob::glob_match;
 
 /// FCALL/FCALL_RO function numkeys key... arg...: the function is looked
@@ -47,20 +47,11 @@ fn load(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         replace = true;
     }
     let code = args.get(args.len() - 1);
-    let (name, body) = match functions::parse_shebang(code) {
-        Ok(x) => x,
+    let lib = match library::build(ctx.srv, code) {
+        Ok(l) => l,
         Err(e) => return ctx.err(&e),
     };
-    let funcs = match library::check_library(ctx.srv, &body) {
-        Ok(f) => f,
-        Err(e) => return ctx.err(&e),
-    };
-    let lib = functions::Library {
-        name: name.clone(),
-        code: code.into(),
-        body: body.into(),
-        funcs,
-    };
+    let name = lib.name.clone();
     match ctx.srv.scripts.functions.add(lib, replace) {
         Ok(()) => ctx.out.bulk(name.as_bytes()),
         Err(e) => ctx.err(&e),

@@ -184,13 +184,7 @@ fn section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
         }
         "persistence" => {
             f!("# Persistence");
-            f!("loading:0");
-            let dirty: u64 = srv.stats.iter().map(|s| s.dirty.get()).sum();
-            f!("rdb_changes_since_last_save:{}", dirty);
-            f!("rdb_bgsave_in_progress:0");
-            f!("rdb_last_bgsave_status:ok");
-            f!("aof_enabled:0");
-            f!("aof_rewrite_in_progress:0");
+            crate::persist::info(srv, s);
         }
         "stats" => {
             f!("# Stats");

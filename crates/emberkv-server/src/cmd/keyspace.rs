@@ -212,6 +212,7 @@ fn flush(ctx: &mut Ctx<'_>, dbs: std::ops::Range<usize>, asynchronous: bool) {
     let pairs: Vec<(usize, usize)> = dbs.clone().map(|d| (d, d)).collect();
     ctx.srv.watches.touch_dbs(ctx.srv, &pairs, ctx.now_ms);
     let mut old: Vec<Table> = Vec::new();
+    let mut removed = 0u64;
     {
         let mut locked = store.lock_all();
         for shard in locked.shards() {
@@ -219,14 +220,20 @@ fn flush(ctx: &mut Ctx<'_>, dbs: std::ops::Range<usize>, asynchronous: bool) {
                 let expired = shard.dbs[db].expired;
                 let mut fresh = Table::new_keyspace(store.hasher, db);
                 fresh.expired = expired;
-                old.push(std::mem::replace(&mut shard.dbs[db], fresh));
+                let t = std::mem::replace(&mut shard.dbs[db], fresh);
+                removed += t.len() as u64;
+                // A snapshot still writing this table takes it (and frees
+                // it when done).
+                if let Some(t) = t.snap_release() {
+                    old.push(t);
+                }
             }
         }
     }
-    let had_data = old.iter().any(|t| !t.is_empty());
+    let had_data = removed > 0;
     // Redis counts the keys removed, and propagates the flush even of an
     // empty database.
-    crate::effects::dirty(old.iter().map(|t| t.len() as u64).sum());
+    crate::effects::dirty(removed);
     crate::effects::force();
     if asynchronous && had_data {
         crate::lazyfree::defer(Box::new(old));
@@ -254,7 +261,14 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 fn flushall(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if let Some(a) = flush_mode(ctx, args) {
         let n = ctx.srv.store.ndbs;
+        // As Redis kills its saving child: the snapshot of what is being
+        // flushed is abandoned, and with save points the empty dataset is
+        // saved at once.
+        crate::persist::save::cancel_bgsave(ctx.srv);
         flush(ctx, 0..n, a);
+        if !crate::persist::save_points(ctx.srv).is_empty() {
+            let _ = crate::persist::save_now(ctx.srv);
+        }
         // FLUSHALL counts one more than the keys it removed, as Redis.
         crate::effects::dirty(1);
     }

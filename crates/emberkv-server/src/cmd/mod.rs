@@ -24,6 +24,7 @@ pub mod keyspace;
 pub mod lists;
 pub mod multi;
 pub mod num;
+pub mod persist;
 pub mod pubsub;
 pub mod scripting;
 pub mod server;
@@ -60,6 +61,8 @@ pub mod flags {
     pub const MOVABLE_KEYS: u32 = 1 << 16;
     /// Keys may be absent (numkeys 0: EVAL, FCALL).
     pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
+    /// Refused while a replica loads its master's data in the background.
+    pub const NO_ASYNC_LOADING: u32 = 1 << 18;
     /// Internal (not shown by COMMAND): runs holding the transaction gate
     /// exclusively (EXEC, EVAL*), see gate.rs.
     pub const EXCLUSIVE: u32 = 1 << 24;
@@ -96,6 +99,7 @@ pub mod flags {
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
         (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
         (MOVABLE_KEYS, "movablekeys"),
@@ -330,6 +334,7 @@ impl Registry {
             info::COMMANDS,
             introspect::COMMANDS,
             debug::COMMANDS,
+            persist::COMMANDS,
         ];
         let mut r = Registry {
             entries: Vec::new(),

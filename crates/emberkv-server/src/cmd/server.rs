@@ -19,13 +19,15 @@ fn time(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
 ///
 /// Like Redis, a successful SHUTDOWN sends no reply: the connection closes.
 fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    let (mut save, mut nosave, mut abort) = (false, false, false);
+    let (mut save, mut nosave, mut abort, mut force) = (false, false, false, false);
     for i in 1..args.len() {
         if args.is(i, "nosave") {
             nosave = true;
         } else if args.is(i, "save") {
             save = true;
-        } else if args.is(i, "now") || args.is(i, "force") {
+        } else if args.is(i, "now") {
+        } else if args.is(i, "force") {
+            force = true;
         } else if args.is(i, "abort") {
             abort = true;
         } else {
@@ -43,7 +45,10 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     if !nosave && ctx.srv.scripts.is_busy() {
         return ctx.err(crate::errors::BUSY);
     }
-    warn!(client = ctx.client.id, "user requested shutdown");
+    warn!(client = ctx.client.id, "User requested shutdown...");
+    if crate::persist::save::before_shutdown(ctx.srv, save, nosave, force).is_err() {
+        return ctx.err(errors::SHUTDOWN_FAILED);
+    }
     ctx.client.close_after_reply = true;
     ctx.srv.request_shutdown();
 }

@@ -68,6 +68,7 @@ struct Conn {
 
 /// Binds the listening sockets and runs the workers until shutdown.
 pub fn run(srv: Arc<Server>) -> io::Result<()> {
+    let _ = srv.me.set(Arc::downgrade(&srv));
     let listeners = sock::bind_all(&srv.config.read())?;
     let mut polls = Vec::new();
     let mut handles = Vec::new();
@@ -125,6 +126,12 @@ pub fn run(srv: Arc<Server>) -> io::Result<()> {
         );
     }
     drop(listeners);
+    // Listening already: clients get -LOADING while the file loads.
+    if let Err(e) = crate::persist::load::at_start(&srv) {
+        tracing::error!("{e}");
+        std::process::exit(1);
+    }
+    crate::persist::start_cron(&srv);
     info!("Ready to accept connections");
     crate::process::notify_ready(&srv.config.read());
     for j in joins {

@@ -153,6 +153,20 @@ fn load_into(eng: &Engine, body: &[u8]) -> Result<Registered, String> {
 
 /// FUNCTION LOAD's trial load in this worker's state: the functions'
 /// metadata, or the error reply.
+/// A library from its source (FUNCTION LOAD, FUNCTION RESTORE, an RDB's
+/// FUNCTION2 record): the shebang parsed, the code run once to collect
+/// its functions.
+pub fn build(srv: &Server, code: &[u8]) -> Result<super::functions::Library, String> {
+    let (name, body) = super::functions::parse_shebang(code)?;
+    let funcs = check_library(srv, &body)?;
+    Ok(super::functions::Library {
+        name,
+        code: code.into(),
+        body: body.into(),
+        funcs,
+    })
+}
+
 pub fn check_library(srv: &Server, body: &[u8]) -> Result<Vec<super::functions::FuncMeta>, String> {
     with_engine(srv, |eng| {
         Ok(load_into(eng, body)?.into_iter().map(|(m, _)| m).collect())

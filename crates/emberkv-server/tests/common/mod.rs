@@ -37,6 +37,8 @@ pub struct Server {
     child: Child,
     /// The server's stdout/stderr, printed if the test fails.
     log: std::path::PathBuf,
+    /// Its working directory (where dump.rdb goes), removed after it.
+    pub dir: Option<TempDir>,
 }
 
 impl Server {
@@ -53,7 +55,7 @@ impl Server {
             .arg("--loglevel")
             .arg("verbose");
         cmd.args(args);
-        Self::spawn(cmd, port)
+        Self::spawn_in(cmd, port)
     }
 
     /// emberkv started with exactly `args` (for config-file tests).
@@ -109,7 +111,17 @@ impl Server {
         ]);
         cmd.args(["--bind", "127.0.0.1"]);
         cmd.args(extra);
-        Some(Self::spawn(cmd, port))
+        Some(Self::spawn_in(cmd, port))
+    }
+
+    /// Spawned in a fresh temporary working directory, so that its files
+    /// (dump.rdb, temp files) never land in the repository.
+    fn spawn_in(mut cmd: Command, port: u16) -> Server {
+        let dir = TempDir::new("srv");
+        cmd.current_dir(&dir.0);
+        let mut s = Self::spawn(cmd, port);
+        s.dir = Some(dir);
+        s
     }
 
     fn spawn(mut cmd: Command, port: u16) -> Server {
@@ -120,7 +132,12 @@ impl Server {
         let err = out.try_clone().expect("server log file");
         cmd.stdout(Stdio::from(out)).stderr(Stdio::from(err));
         let child = cmd.spawn().expect("spawn server");
-        let mut s = Server { port, child, log };
+        let mut s = Server {
+            port,
+            child,
+            log,
+            dir: None,
+        };
         // Ready when the log says the port is listening. No probe
         // connection: a probe that connects and closes at once left a
         // half-closed connection right before the test's first one, and

@@ -57,6 +57,8 @@ struct Segment {
     depth: u32,
     len: u32,
     volatile: u32,
+    /// The last snapshot epoch that serialized this segment (snap.rs).
+    saved: u32,
 }
 
 impl Segment {
@@ -66,6 +68,7 @@ impl Segment {
             depth,
             len: 0,
             volatile: 0,
+            saved: 0,
         }
     }
     #[inline]
@@ -150,6 +153,8 @@ pub struct Table {
     /// The database a keyspace table holds, for what it records in the
     /// write funnel (a key created, a key expired).
     db: u32,
+    /// A snapshot in progress that has not serialized all of this table.
+    snap: Option<Box<snap::Mark>>,
 }
 
 /// A found entry, with the link that points at it, for in-place changes.
@@ -173,6 +178,7 @@ impl Table {
             expire_cursor: (0, 0),
             keyspace: false,
             db: 0,
+            snap: None,
         }
     }
 
@@ -247,6 +253,7 @@ impl Table {
         if self.segs.is_empty() {
             return None;
         }
+        self.snap_touch(h);
         let si = self.seg_of(h);
         let tag = tag_of(h);
         let seg = &mut self.segs[si];
@@ -272,12 +279,24 @@ impl Table {
     }
 
     /// Inserts an entry whose key is known to be absent.
+    #[inline]
     pub fn insert(&mut self, h: u64, e: EntryPtr) {
+        self.insert_inner(h, e, self.keyspace)
+    }
+
+    /// Inserts a key read from a file: not a creation anyone is notified
+    /// of (Redis fires no keyspace events while loading).
+    pub fn insert_loaded(&mut self, h: u64, e: EntryPtr) {
+        self.insert_inner(h, e, false)
+    }
+
+    fn insert_inner(&mut self, h: u64, e: EntryPtr, record: bool) {
         if self.segs.is_empty() {
             self.segs.push(Segment::new(MIN_BUCKETS, 0));
             self.dir.push(0);
         }
-        if self.keyspace {
+        self.snap_touch(h);
+        if record {
             crate::effects::created(self.db as usize, e.as_ref().key());
         }
         let si = self.seg_of(h);
@@ -345,6 +364,9 @@ impl Table {
         let hasher = self.hasher;
         let nb = self.segs[si].buckets.len();
         let mut new = Segment::new(nb, d + 1);
+        // Inserts run the snapshot hook first, so a half of a saved
+        // segment is saved too.
+        new.saved = self.segs[si].saved;
         let bit = 63 - d;
         {
             let seg = &mut self.segs[si];
@@ -429,7 +451,10 @@ impl Table {
     }
 }
 
+mod snap;
 mod walk;
+
+pub use snap::{next_epoch, SegmentSink};
 
 impl Drop for Table {
     fn drop(&mut self) {

@@ -134,6 +134,8 @@ impl Table {
                 b = 0;
                 continue;
             }
+            // Expiry changes the segment: the snapshot takes it first.
+            self.snap_seg(si);
             let mut any = false;
             let seg = &mut self.segs[si];
             let mut link: *mut usize = &mut seg.buckets[b];

@@ -1,0 +1,284 @@
+//! A point-in-time RDB of a live keyspace, without fork().
+//!
+//! [`begin`] marks every table at one instant (emberkv-core's
+//! `store/table/snap.rs`); [`Snapshot::write`] then walks the shards a few
+//! hundred entries per shard-lock hold, while commands that touch a segment
+//! not yet written serialize it first into the same queue. The queue holds
+//! serialized bytes only until the walker drains them into the file, so the
+//! extra memory is the queue's peak (`rdb_last_cow_size`), not a copy of
+//! the dataset.
+
+use super::save::{write_entry, write_function, write_header, write_select, Aux};
+use crate::rdb::Writer;
+use emberkv_core::store::{next_epoch, EntryRef, SegmentSink, Store, Table};
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Entries serialized per shard-lock hold by the walker (about 10-50 us).
+const STEP: usize = 512;
+
+/// The sink the tables serialize into.
+pub struct Collector {
+    compress: bool,
+    queue: Mutex<Vec<Vec<u8>>>,
+    pending: AtomicUsize,
+    peak: AtomicUsize,
+    keys: AtomicU64,
+    adopted: Mutex<Vec<Table>>,
+}
+
+impl Collector {
+    /// Keys serialized so far.
+    pub fn keys(&self) -> u64 {
+        self.keys.load(Ordering::Relaxed)
+    }
+    /// Serialized bytes waiting for the file now, and at most so far.
+    pub fn queued(&self) -> (usize, usize) {
+        (
+            self.pending.load(Ordering::Relaxed),
+            self.peak.load(Ordering::Relaxed),
+        )
+    }
+
+    fn push(&self, chunk: Vec<u8>) {
+        let n = chunk.len();
+        self.queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(chunk);
+        let now = self.pending.fetch_add(n, Ordering::Relaxed) + n;
+        self.peak.fetch_max(now, Ordering::Relaxed);
+    }
+}
+
+impl SegmentSink for Collector {
+    fn segment(&self, db: usize, entries: &mut dyn Iterator<Item = EntryRef<'_>>) {
+        let mut w = Writer::new(Vec::with_capacity(4096), self.compress);
+        // Writing into a Vec cannot fail.
+        let _ = write_select(&mut w, db, None);
+        let mut n = 0;
+        for e in entries {
+            let _ = write_entry(&mut w, e);
+            n += 1;
+        }
+        self.keys.fetch_add(n, Ordering::Relaxed);
+        self.push(w.into_inner());
+    }
+
+    fn adopt(&self, table: Table) {
+        self.adopted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(table);
+    }
+}
+
+/// A snapshot begun on a store: marked, not yet written.
+pub struct Snapshot {
+    sink: Arc<Collector>,
+    /// Per database at the instant: (keys, keys with a TTL), for RESIZEDB.
+    sizes: Vec<(u64, u64)>,
+    /// Set to stop the walk (FLUSHALL, SHUTDOWN): the file is abandoned.
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// What a finished write reports.
+pub struct Written {
+    pub keys: u64,
+    pub bytes: u64,
+    /// The most serialized bytes queued at once: the snapshot's extra memory.
+    pub peak_queue: usize,
+}
+
+/// Marks every table of `store` at one instant (all shard locks held for
+/// the few microseconds the marking takes).
+pub fn begin(store: &Store, compress: bool) -> Snapshot {
+    let sink = Arc::new(Collector {
+        compress,
+        queue: Mutex::new(Vec::new()),
+        pending: AtomicUsize::new(0),
+        peak: AtomicUsize::new(0),
+        keys: AtomicU64::new(0),
+        adopted: Mutex::new(Vec::new()),
+    });
+    let mut sizes = vec![(0u64, 0u64); store.ndbs];
+    let epoch = next_epoch();
+    let dyn_sink: Arc<dyn SegmentSink> = sink.clone();
+    let mut locked = store.lock_all();
+    for shard in locked.shards() {
+        for (db, t) in shard.dbs.iter_mut().enumerate() {
+            sizes[db].0 += t.len() as u64;
+            sizes[db].1 += t.volatile() as u64;
+            t.snap_begin(epoch, dyn_sink.clone());
+        }
+    }
+    drop(locked);
+    Snapshot {
+        sink,
+        sizes,
+        cancel: Arc::new(AtomicBool::new(false)),
+    }
+}
+
+/// Why a write stopped.
+#[derive(Debug)]
+pub enum WriteError {
+    Io(io::Error),
+    Cancelled,
+}
+
+impl From<io::Error> for WriteError {
+    fn from(e: io::Error) -> Self {
+        WriteError::Io(e)
+    }
+}
+
+impl Snapshot {
+    /// Keys in the keyspace at the instant.
+    pub fn total_keys(&self) -> u64 {
+        self.sizes.iter().map(|s| s.0).sum()
+    }
+
+    /// The counters of the write in progress.
+    pub fn collector(&self) -> Arc<Collector> {
+        self.sink.clone()
+    }
+
+    /// Writes the whole file: header, `functions` (library sources), every
+    /// database, EOF and the checksum. `key_delay_us` (rdb-key-save-delay)
+    /// sleeps that long per key, outside the locks, to let tests watch a
+    /// slow save. Returns the inner writer with the counts.
+    pub fn write<W: Write>(
+        self,
+        store: &Store,
+        out: W,
+        aux: &Aux<'_>,
+        functions: &[Vec<u8>],
+        checksum: bool,
+        key_delay_us: i64,
+    ) -> Result<(W, Written), WriteError> {
+        let result = self.write_inner(store, out, aux, functions, checksum, key_delay_us);
+        if result.is_err() {
+            self.abandon(store);
+        }
+        result
+    }
+
+    fn write_inner<W: Write>(
+        &self,
+        store: &Store,
+        out: W,
+        aux: &Aux<'_>,
+        functions: &[Vec<u8>],
+        checksum: bool,
+        key_delay_us: i64,
+    ) -> Result<(W, Written), WriteError> {
+        let mut w = Writer::new(out, self.sink.compress);
+        write_header(&mut w, aux)?;
+        for code in functions {
+            write_function(&mut w, code)?;
+        }
+        // Every database's sizes up front: its keys then come in segments,
+        // each under its own SELECTDB.
+        for (db, &(keys, expires)) in self.sizes.iter().enumerate() {
+            if keys > 0 {
+                write_select(&mut w, db, Some((keys, expires)))?;
+            }
+        }
+        let step = if key_delay_us != 0 { 1 } else { STEP };
+        for i in 0..store.nshards() {
+            loop {
+                self.check_cancel()?;
+                let before = self.sink.keys.load(Ordering::Relaxed);
+                let mut g = store.lock_index(i);
+                let done = g
+                    .dbs
+                    .iter_mut()
+                    .all(|t| !t.snap_pending() || t.snap_step(step));
+                drop(g);
+                self.drain(&mut w)?;
+                self.delay(before, key_delay_us);
+                if done {
+                    break;
+                }
+            }
+        }
+        // Tables FLUSHDB took out of the keyspace before they were saved.
+        loop {
+            let next = self
+                .sink
+                .adopted
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop();
+            let Some(mut t) = next else { break };
+            loop {
+                self.check_cancel()?;
+                let before = self.sink.keys.load(Ordering::Relaxed);
+                let done = t.snap_step(step);
+                self.drain(&mut w)?;
+                self.delay(before, key_delay_us);
+                if done {
+                    break;
+                }
+            }
+        }
+        self.drain(&mut w)?;
+        let written = Written {
+            keys: self.sink.keys.load(Ordering::Relaxed),
+            bytes: w.written() + 9,
+            peak_queue: self.sink.peak.load(Ordering::Relaxed),
+        };
+        let out = w.finish(checksum)?;
+        Ok((out, written))
+    }
+
+    fn check_cancel(&self) -> Result<(), WriteError> {
+        if self.cancel.load(Ordering::Relaxed) {
+            return Err(WriteError::Cancelled);
+        }
+        Ok(())
+    }
+
+    fn delay(&self, before: u64, key_delay_us: i64) {
+        if key_delay_us > 0 {
+            let n = self.sink.keys.load(Ordering::Relaxed) - before;
+            std::thread::sleep(std::time::Duration::from_micros(
+                key_delay_us as u64 * n.max(1),
+            ));
+        }
+    }
+
+    fn drain<W: Write>(&self, w: &mut Writer<W>) -> io::Result<()> {
+        let chunks =
+            std::mem::take(&mut *self.sink.queue.lock().unwrap_or_else(|e| e.into_inner()));
+        for c in chunks {
+            w.raw(&c)?;
+            self.sink.pending.fetch_sub(c.len(), Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Drops every mark left (a failed or cancelled write), so commands
+    /// stop serializing for a file nobody will read.
+    pub fn abandon(&self, store: &Store) {
+        let mut locked = store.lock_all();
+        for shard in locked.shards() {
+            for t in shard.dbs.iter_mut() {
+                t.snap_cancel();
+            }
+        }
+        drop(locked);
+        self.sink
+            .adopted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.sink
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+}
