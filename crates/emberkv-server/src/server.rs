@@ -359,6 +359,8 @@ impl Server {
         NODE_MAX_ENTRIES.store(c.int("stream-node-max-entries"), Relaxed);
         self.scripts.set_threshold(c.uint("busy-reply-threshold"));
         (self.set_log_level)(c.loglevel());
+        drop(c);
+        crate::persist::update_deny(self);
     }
 
     /// Records (time, commands processed) for instantaneous_ops_per_sec,

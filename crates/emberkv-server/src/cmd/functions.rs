@@ -1,12 +1,13 @@
-//! FCALL, FCALL_RO and FUNCTION (LOAD, DELETE, FLUSH, LIST, STATS, KILL).
+//! FCALL, FCALL_RO and FUNCTION (LOAD, DELETE, FLUSH, LIST, STATS, KILL,
+//! DUMP, RESTORE).
 //! The registry is `script::functions`; libraries run in the per-worker
-//! Lua state (`script::engine`). FUNCTION DUMP/RESTORE are not provided.
+//! Lua state (`script::engine`).
 
 use super::flags::*;
 use super::keys::help;
 use super::{Args, Command, Ctx, Group};
 use crate::errors;
-use crate::script::library;
+use crate::script::{functions, library};
 use crate::store::glob::glob_match;
 
 /// FCALL/FCALL_RO function numkeys key... arg...: the function is looked
@@ -54,6 +55,87 @@ fn load(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let name = lib.name.clone();
     match ctx.srv.scripts.functions.add(lib, replace) {
         Ok(()) => ctx.out.bulk(name.as_bytes()),
+        Err(e) => ctx.err(&e),
+    }
+}
+
+/// FUNCTION DUMP: every library's FUNCTION2 record, the RDB version and
+/// the CRC64, as Redis's payload.
+fn dump(ctx: &mut Ctx<'_>, _: &Args<'_>) {
+    use emberkv_persist::rdb::{Writer, VERSION};
+    let mut w = Writer::new(Vec::new(), false);
+    for lib in ctx.srv.scripts.functions.libraries() {
+        // Writing into a Vec cannot fail.
+        let _ = emberkv_persist::snapshot::save::write_function(&mut w, &lib.code);
+    }
+    let _ = w.raw(&(VERSION as u16).to_le_bytes());
+    let p = w.finish_dump().unwrap_or_default();
+    ctx.out.bulk(&p);
+}
+
+/// FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]
+fn restore(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    use emberkv_persist::rdb::{op, Reader, CRC, VERSION};
+    if args.len() > 4 {
+        return ctx
+            .out
+            .error_bytes(&errors::subcommand_syntax(args.get(1), "function"));
+    }
+    let (mut flush, mut replace) = (false, false);
+    if args.len() == 4 {
+        if args.is(3, "flush") {
+            flush = true;
+        } else if args.is(3, "replace") {
+            replace = true;
+        } else if !args.is(3, "append") {
+            return ctx.err(
+                "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
+            );
+        }
+    }
+    let p = args.get(2);
+    let n = p.len();
+    let skip = ctx
+        .srv
+        .persist
+        .skip_checksum
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let bad = n < 10
+        || u16::from_le_bytes([p[n - 10], p[n - 9]]) as u32 > VERSION
+        || (!skip && CRC.checksum(&p[..n - 8]).to_le_bytes() != p[n - 8..]);
+    if bad {
+        return ctx.err("ERR payload version or checksum are wrong");
+    }
+    let mut r = Reader::new(&p[..n - 10], 0);
+    let mut libs: Vec<functions::Library> = Vec::new();
+    while !r.at_end() {
+        let t = match r.u8() {
+            Ok(t) => t,
+            Err(_) => return ctx.err("ERR can not read data type"),
+        };
+        if t == op::FUNCTION_PRE_GA {
+            return ctx.err("ERR Pre-GA function format not supported");
+        }
+        if t != op::FUNCTION2 {
+            return ctx.err("ERR given type is not a function");
+        }
+        let Ok(code) = r.string() else {
+            return ctx.err("ERR failed loading the given functions payload");
+        };
+        let lib = match library::build(ctx.srv, &code) {
+            Ok(l) => l,
+            Err(e) => return ctx.err(&e),
+        };
+        if libs.iter().any(|l| l.name == lib.name) {
+            return ctx.err(&errors::library_exists(&lib.name));
+        }
+        libs.push(lib);
+    }
+    match ctx.srv.scripts.functions.restore(libs, flush, replace) {
+        Ok(()) => {
+            crate::effects::dirty(1);
+            ctx.out.ok()
+        }
         Err(e) => ctx.err(&e),
     }
 }
@@ -182,6 +264,16 @@ fn function_help(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
             "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
             "    * ASYNC: Asynchronously flush the libraries.",
             "    * SYNC: Synchronously flush the libraries.",
+            "DUMP",
+            "    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+            "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+            "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+            "    control how to handle existing libraries (default APPEND):",
+            "    * FLUSH: delete all existing libraries.",
+            "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+            "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+            "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+            "      in case of functions name collision with another library).",
             "HELP",
             "    Print this help.",
         ],
@@ -211,6 +303,20 @@ static FUNCTION_SUBS: &[Command] = &[
             "7.0.0",
             "O(N) where N is the number of functions deleted",
             "Deletes all libraries and functions.",
+        ),
+    Command::new("dump", 2, NOSCRIPT, dump).doc(
+        S,
+        "7.0.0",
+        "O(N) where N is the number of functions",
+        "Dump all functions into a serialized binary payload",
+    ),
+    Command::new("restore", -3, WRITE | DENYOOM | NOSCRIPT, restore)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .doc(
+            S,
+            "7.0.0",
+            "O(N) where N is the number of functions on the payload",
+            "Restore all the functions on the given payload",
         ),
     Command::new("list", -2, NOSCRIPT, list)
         .tips(&["nondeterministic_output_order"])

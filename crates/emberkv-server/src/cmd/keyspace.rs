@@ -207,7 +207,7 @@ fn flush_mode(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Option<bool> {
 
 /// Empties databases. ASYNC hands the old tables to a background thread,
 /// so the client waits only for the swap.
-fn flush(ctx: &mut Ctx<'_>, dbs: std::ops::Range<usize>, asynchronous: bool) {
+fn flush(ctx: &mut Ctx<'_>, dbs: std::ops::Range<usize>, asynchronous: bool) -> u64 {
     let store = &ctx.srv.store;
     let pairs: Vec<(usize, usize)> = dbs.clone().map(|d| (d, d)).collect();
     ctx.srv.watches.touch_dbs(ctx.srv, &pairs, ctx.now_ms);
@@ -247,6 +247,7 @@ fn flush(ctx: &mut Ctx<'_>, dbs: std::ops::Range<usize>, asynchronous: bool) {
         }
     }
     ctx.out.ok();
+    removed
 }
 
 /// FLUSHDB [ASYNC|SYNC]
@@ -265,9 +266,13 @@ fn flushall(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         // flushed is abandoned, and with save points the empty dataset is
         // saved at once.
         crate::persist::save::cancel_bgsave(ctx.srv);
-        flush(ctx, 0..n, a);
-        if !crate::persist::save_points(ctx.srv).is_empty() {
-            let _ = crate::persist::save_now(ctx.srv);
+        let removed = flush(ctx, 0..n, a);
+        // The file just written covers the flush (Redis zeroes its dirty
+        // counter there): only FLUSHALL's own +1 stays unsaved.
+        if !crate::persist::save_points(ctx.srv).is_empty()
+            && crate::persist::save_now(ctx.srv).is_ok()
+        {
+            crate::persist::save::covered(ctx.srv, removed);
         }
         // FLUSHALL counts one more than the keys it removed, as Redis.
         crate::effects::dirty(1);

@@ -58,9 +58,7 @@ pub const SHUTDOWN_ON_SIG_ENUM: &[(&str, u8)] = &[
 const LONG_MAX: i128 = i64::MAX as i128;
 
 pub static DIRECTIVES: &[Directive] = &[
-    D::bool("rdbchecksum", true)
-        .flags(IMMUTABLE)
-        .later("the snapshot issue (RDB)"),
+    D::bool("rdbchecksum", true).flags(IMMUTABLE),
     D::bool("daemonize", false).flags(IMMUTABLE),
     D::bool("io-threads-do-reads", false)
         .flags(IMMUTABLE)
@@ -69,11 +67,11 @@ pub static DIRECTIVES: &[Directive] = &[
         .flags(IMMUTABLE)
         .moot("emberkv prints a one-line banner with the PID either way"),
     D::bool("protected-mode", true).later("the security and operations issue"),
-    D::bool("rdbcompression", true).later("the snapshot issue (RDB)"),
-    D::bool("rdb-del-sync-files", false).later("the snapshot issue (RDB)"),
+    D::bool("rdbcompression", true),
+    D::bool("rdb-del-sync-files", false).later("the replication issue (RDB files of a full sync)"),
     D::bool("activerehashing", true)
         .moot("nothing rehashes: tables grow one small segment at a time"),
-    D::bool("stop-writes-on-bgsave-error", true).later("the snapshot issue (RDB)"),
+    D::bool("stop-writes-on-bgsave-error", true),
     D::bool("set-proc-title", true).flags(IMMUTABLE),
     D::bool("dynamic-hz", true),
     D::bool("lazyfree-lazy-eviction", false).later("the memory issue"),
@@ -88,7 +86,8 @@ pub static DIRECTIVES: &[Directive] = &[
     D::bool("aof-rewrite-incremental-fsync", true).later("the AOF issue"),
     D::bool("no-appendfsync-on-rewrite", false).later("the AOF issue"),
     D::bool("cluster-require-full-coverage", true).later("the cluster issue"),
-    D::bool("rdb-save-incremental-fsync", true).later("the snapshot issue (RDB)"),
+    D::bool("rdb-save-incremental-fsync", true)
+        .moot("saves run off the event loops: the one fsync at the end stalls no client"),
     D::bool("aof-load-truncated", true).later("the AOF issue"),
     D::bool("aof-use-rdb-preamble", true).later("the AOF issue"),
     D::bool("aof-timestamp-enabled", false).later("the AOF issue"),
@@ -146,9 +145,7 @@ pub static DIRECTIVES: &[Directive] = &[
         .later("the cluster issue"),
     D::checked("cluster-announce-hostname", "", special::hostname).later("the cluster issue"),
     D::string("syslog-ident", "redis").flags(IMMUTABLE),
-    D::checked("dbfilename", "dump.rdb", special::dbfilename)
-        .flags(PROTECTED)
-        .later("the snapshot issue (RDB)"),
+    D::checked("dbfilename", "dump.rdb", special::dbfilename).flags(PROTECTED),
     D::checked("appendfilename", "appendonly.aof", special::appendfilename)
         .flags(IMMUTABLE)
         .later("the AOF issue"),
@@ -160,9 +157,7 @@ pub static DIRECTIVES: &[Directive] = &[
     D::string("aof_rewrite_cpulist", "")
         .flags(IMMUTABLE)
         .later("the AOF issue"),
-    D::string("bgsave_cpulist", "")
-        .flags(IMMUTABLE)
-        .later("the snapshot issue (RDB)"),
+    D::string("bgsave_cpulist", "").flags(IMMUTABLE),
     D::string("ignore-warnings", "").moot("emberkv checks no kernel bugs at start"),
     D::checked(
         "proc-title-template",
@@ -190,8 +185,7 @@ pub static DIRECTIVES: &[Directive] = &[
         "resetchannels",
     )
     .later("the security and operations issue"),
-    D::enumeration("sanitize-dump-payload", SANITIZE_DUMP_PAYLOAD_ENUM, "no")
-        .later("the snapshot issue (RDB)"),
+    D::enumeration("sanitize-dump-payload", SANITIZE_DUMP_PAYLOAD_ENUM, "no"),
     D::enumeration("enable-protected-configs", PROTECTED_ACTION_ENUM, "no").flags(IMMUTABLE),
     D::enumeration("enable-debug-command", PROTECTED_ACTION_ENUM, "no").flags(IMMUTABLE),
     D::enumeration("enable-module-command", PROTECTED_ACTION_ENUM, "no")
@@ -209,16 +203,13 @@ pub static DIRECTIVES: &[Directive] = &[
         "ignore",
     )
     .later("the replication issue"),
-    D::special("shutdown-on-sigint", "default", special::shutdown_on_signal)
-        .flags(MULTI_ARG)
-        .later("the snapshot issue (its save flags); the signal shuts down now"),
+    D::special("shutdown-on-sigint", "default", special::shutdown_on_signal).flags(MULTI_ARG),
     D::special(
         "shutdown-on-sigterm",
         "default",
         special::shutdown_on_signal,
     )
-    .flags(MULTI_ARG)
-    .later("the snapshot issue (its save flags); the signal shuts down now"),
+    .flags(MULTI_ARG),
     D::int("databases", 16, 1, 2147483647).flags(IMMUTABLE),
     D::int("port", 6379, 0, 65535),
     D::int("io-threads", 1, 1, 128)
@@ -259,12 +250,8 @@ pub static DIRECTIVES: &[Directive] = &[
         .alias("repl-ping-slave-period")
         .later("the replication issue"),
     D::int("list-compress-depth", 0, 0, 2147483647).later("the memory issue"),
-    D::int("rdb-key-save-delay", 0, -2147483648, 2147483647)
-        .flags(HIDDEN)
-        .later("the snapshot issue (RDB)"),
-    D::int("key-load-delay", 0, -2147483648, 2147483647)
-        .flags(HIDDEN)
-        .later("the snapshot issue (RDB)"),
+    D::int("rdb-key-save-delay", 0, -2147483648, 2147483647).flags(HIDDEN),
+    D::int("key-load-delay", 0, -2147483648, 2147483647).flags(HIDDEN),
     D::int("active-expire-effort", 1, 1, 10),
     D::special("hz", "10", special::hz),
     D::int("min-replicas-to-write", 0, 0, 2147483647)
@@ -315,8 +302,7 @@ pub static DIRECTIVES: &[Directive] = &[
         1024,
         2147483647,
     )
-    .flags(HIDDEN)
-    .later("the snapshot issue (RDB)"),
+    .flags(HIDDEN),
     D::int("tls-port", 0, 0, 65535).later("the security and operations issue"),
     D::int("tls-session-cache-size", 20480, 0, 2147483647)
         .later("the security and operations issue"),
@@ -341,9 +327,7 @@ pub static DIRECTIVES: &[Directive] = &[
     D::string("tls-ciphers", "").later("the security and operations issue"),
     D::string("tls-ciphersuites", "").later("the security and operations issue"),
     D::special("dir", "", special::dir).flags(PROTECTED),
-    D::special("save", "3600 1 300 100 60 10000", special::save)
-        .flags(MULTI_ARG)
-        .later("the snapshot issue (RDB)"),
+    D::special("save", "3600 1 300 100 60 10000", special::save).flags(MULTI_ARG),
     D::special(
         "client-output-buffer-limit",
         "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",

@@ -321,3 +321,9 @@ pub fn before_shutdown(srv: &Server, save: bool, nosave: bool, force: bool) -> R
         }
     }
 }
+
+/// Counts `n` changes not yet in the dirty counter (the running command's)
+/// as saved.
+pub fn covered(srv: &Server, n: u64) {
+    srv.persist.st.lock().dirty_saved += n;
+}

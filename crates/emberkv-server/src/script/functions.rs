@@ -96,6 +96,37 @@ impl Functions {
         Ok(())
     }
 
+    /// FUNCTION RESTORE: all of `new` or nothing. `flush` replaces every
+    /// library; otherwise a library of the same name is an error unless
+    /// `replace`, and a function name may not clash with one kept.
+    pub fn restore(&self, new: Vec<Library>, flush: bool, replace: bool) -> Result<(), String> {
+        let mut libs = self.libs.write();
+        if !flush {
+            for lib in &new {
+                if libs.contains_key(&lib.name) && !replace {
+                    return Err(format!("ERR Library {} already exists", lib.name));
+                }
+            }
+            let kept = libs
+                .values()
+                .filter(|l| !new.iter().any(|n| n.name == l.name));
+            for l in kept {
+                for f in &l.funcs {
+                    if new.iter().any(|n| n.funcs.iter().any(|g| g.name == f.name)) {
+                        return Err(format!("ERR Function {} already exists", f.name));
+                    }
+                }
+            }
+        } else {
+            libs.clear();
+        }
+        for lib in new {
+            libs.insert(lib.name.clone(), Arc::new(lib));
+        }
+        self.epoch.fetch_add(1, Relaxed);
+        Ok(())
+    }
+
     pub fn delete(&self, name: &str) -> bool {
         let found = self.libs.write().remove(name).is_some();
         if found {

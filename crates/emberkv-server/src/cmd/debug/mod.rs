@@ -5,6 +5,7 @@
 //! `enable-debug-command` allows the client (see [`allowed`]).
 
 pub mod digest;
+mod persist;
 
 use super::{flags::*, Args, Command, Ctx, Group};
 use crate::client::Client;
@@ -52,6 +53,14 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         let on = c_atoi(args.get(2)) != 0;
         ctx.srv.store.active_expire_on.store(on, Relaxed);
         ctx.out.ok();
+    } else if is("populate") {
+        persist::populate(ctx, args);
+    } else if is("reload") {
+        persist::reload(ctx, args);
+    } else if n == 3 && is("object") {
+        persist::object(ctx, args);
+    } else if n == 3 && is("set-skip-checksum-validation") {
+        persist::skip_checksum(ctx, args);
     } else if n == 3 && is("log") {
         let msg = args.get(2);
         let msg = &msg[..memchr::memchr(0, msg).unwrap_or(msg.len())];
