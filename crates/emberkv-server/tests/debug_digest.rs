@@ -586,14 +586,17 @@ fn errors_help_and_small_subcommands_as_redis() {
             .contains("DEBUG LOG: hello from the digest test")
     });
 
-    // Subcommands Redis has and emberkv does not yet answer as unknown.
-    for sub in ["OBJECT", "RELOAD", "POPULATE", "JMAP"] {
-        assert_eq!(
-            s(&a.cmd(&["DEBUG", sub, "x"])),
-            format!(
-                "-ERR unknown subcommand or wrong number of arguments for '{sub}'. Try DEBUG HELP.\r\n"
-            )
-        );
+    // The snapshot subcommands' argument errors, as Redis's.
+    for args in [
+        vec!["DEBUG", "OBJECT", "nosuchkey"],
+        vec!["DEBUG", "POPULATE", "x"],
+        vec!["DEBUG", "POPULATE", "-1"],
+        vec!["DEBUG", "POPULATE", "1", "p", "-5"],
+        vec!["DEBUG", "POPULATE"],
+        vec!["DEBUG", "RELOAD", "bogus"],
+        vec!["DEBUG", "JMAP", "x"],
+    ] {
+        both_str(&mut a, &mut b, &args);
     }
 }
 

@@ -57,7 +57,7 @@ fn acl_categories(c: &Command) -> Vec<&'static str> {
     if c.has(PUBSUB) {
         v.push("@pubsub");
     }
-    if c.has(ADMIN) {
+    if c.has(ADMIN) || c.acl & acl::ADMIN != 0 {
         v.push("@admin");
     }
     v.push(if c.has(FAST) { "@fast" } else { "@slow" });

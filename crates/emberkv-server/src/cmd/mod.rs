@@ -116,6 +116,8 @@ pub mod acl {
     pub const LIST: u32 = 1 << 4;
     /// @connection outside the connection group (COMMAND).
     pub const CONNECTION: u32 = 1 << 5;
+    /// @admin without the `admin` flag (LASTSAVE).
+    pub const ADMIN: u32 = 1 << 6;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

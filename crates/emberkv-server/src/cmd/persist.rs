@@ -190,7 +190,7 @@ pub static COMMANDS: &[Command] = &[
         .acl(acl::DANGEROUS)
         .doc(S, "1.0.0", "O(1)", "Asynchronously saves the database(s) to disk."),
     Command::new("lastsave", 1, LOADING | STALE | FAST, lastsave)
-        .acl(acl::DANGEROUS)
+        .acl(acl::ADMIN | acl::DANGEROUS)
         .tips(&["nondeterministic_output"])
         .doc(S, "1.0.0", "O(1)", "Returns the Unix timestamp of the last successful save to disk."),
     Command::new("dump", 2, READONLY, dump_cmd)

@@ -8,18 +8,15 @@ use crate::store::entry::{EntryPtr, T_LIST};
 use crate::types::{List, ObjGuard};
 use std::sync::atomic::Ordering::Relaxed;
 
-/// A non-negative integer argument, with Redis's texts.
+/// A non-negative integer argument; Redis's getPositiveLongFromObjectOrReply
+/// gives the same text for a non-number and a negative one.
 fn positive(ctx: &mut Ctx<'_>, a: &[u8]) -> Option<u64> {
     match crate::util::parse_i64(a) {
-        None => {
-            ctx.err(errors::NOT_INT);
-            None
-        }
-        Some(v) if v < 0 => {
+        Some(v) if v >= 0 => Some(v as u64),
+        _ => {
             ctx.err("ERR value is out of range, must be positive");
             None
         }
-        Some(v) => Some(v as u64),
     }
 }
 

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Snapshots side by side with redis-server (the snapshot issue's figures).
+
+One run, same machine; each server pinned to CPU 0 (its BGSAVE thread or
+fork child too: affinity is inherited), load generator and probe on CPU 1.
+
+1. SAVE time and load time for N string keys with 16-byte values
+   (key:%012d, the names redis-benchmark -r uses) and for 100k collections
+   of 100 elements (25k each of lists, hashes, sets, sorted sets). SAVE is
+   timed at the client; load time is what each server logs ("DB loaded
+   from disk: X seconds"), on a restart from its own file.
+2. BGSAVE under a SET load (redis-benchmark -P 16 -r N over the prefilled
+   keyspace, so memory stays flat): RSS sampled every 10 ms, peak above the
+   RSS before the BGSAVE (Redis: parent + child RSS, and its
+   rdb_last_cow_size; emberkv: its one process and rdb_last_cow_size, the
+   snapshot queue's peak), and a probe client's GET latency p99.9 / max
+   while the save runs.
+
+Usage: bench/snapshot.py [--keys 10000000] [--skip-collections]
+"""
+import argparse, os, socket, subprocess, sys, tempfile, threading, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from compare import cmd, free_port, pipe_load, prefill, resp, rss_bytes  # noqa: E402
+
+
+def start(kind, port, d):
+    if kind == "redis":
+        argv = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
+                "--dir", d, "--logfile", os.path.join(d, "log")]
+    else:
+        argv = [os.path.join(ROOT, "target/release/emberkv-server"), "--port", str(port),
+                "--save", "", "--dir", d, "--logfile", os.path.join(d, "log")]
+    p = subprocess.Popen(["taskset", "-c", "0", *argv], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    end = time.time() + 600
+    while time.time() < end:
+        try:
+            if "Ready to accept" in open(os.path.join(d, "log")).read():
+                return p
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{kind} did not start")
+
+
+def stop(p, port):
+    cmd(port, "SHUTDOWN", "NOSAVE")
+    p.wait(timeout=60)
+
+
+def info(port, field):
+    for line in cmd(port, "INFO", "persistence").splitlines():
+        if line.startswith(field + ":"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def load_secs(d):
+    # The last restart's line.
+    secs = None
+    for line in open(os.path.join(d, "log")):
+        if "DB loaded from disk:" in line:
+            secs = float(line.split("DB loaded from disk:")[1].split()[0])
+    return secs
+
+
+def collections():
+    v = lambda i, j: f"element:{j:04d}:{i % 97}"
+    for i in range(25_000):
+        yield resp("RPUSH", f"list:{i}", *[v(i, j) for j in range(100)])
+        args = ["HSET", f"hash:{i}"]
+        for j in range(100):
+            args += [f"field:{j:03d}", v(i, j)]
+        yield resp(*args)
+        yield resp("SADD", f"set:{i}", *[v(i, j) for j in range(100)])
+        args = ["ZADD", f"zset:{i}"]
+        for j in range(100):
+            args += [str(j * 1.5), v(i, j)]
+        yield resp(*args)
+
+
+def save_and_load(kind, fill):
+    d = tempfile.mkdtemp(prefix=f"snapbench-{kind}-")
+    port = free_port()
+    p = start(kind, port, d)
+    fill(port)
+    rss = rss_bytes(p.pid)
+    t0 = time.time()
+    assert cmd(port, "SAVE") == "OK"
+    save = time.time() - t0
+    size = os.path.getsize(os.path.join(d, "dump.rdb"))
+    stop(p, port)
+    p = start(kind, port, d)
+    load = load_secs(d)
+    keys = cmd(port, "DBSIZE")
+    stop(p, port)
+    subprocess.run(["rm", "-rf", d])
+    return dict(save=save, load=load, rss=rss, size=size, keys=keys)
+
+
+def children(pid):
+    try:
+        return [int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+    except OSError:
+        return []
+
+
+def probe(port, stop_flag, out):
+    s = socket.create_connection(("127.0.0.1", port))
+    req = resp("GET", "key:000000000001")
+    while not stop_flag.is_set():
+        t0 = time.perf_counter()
+        s.sendall(req)
+        buf = b""
+        while not buf.endswith(b"\r\n") or buf.startswith(b"$") and buf.count(b"\r\n") < 2:
+            buf += s.recv(4096)
+        out.append((time.time(), time.perf_counter() - t0))
+        time.sleep(0.001)
+
+
+def bgsave_under_load(kind, nkeys):
+    d = tempfile.mkdtemp(prefix=f"snapbench-bg-{kind}-")
+    port = free_port()
+    p = start(kind, port, d)
+    prefill(port, nkeys, 16)
+    bench = subprocess.Popen(
+        ["taskset", "-c", "1", "redis-benchmark", "-p", str(port), "-t", "set", "-P", "16",
+         "-r", str(nkeys), "-d", "16", "-c", "50", "-n", "2000000000", "-q"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lat = []
+    flag = threading.Event()
+    th = threading.Thread(target=probe, args=(port, flag, lat))
+    th.start()
+    time.sleep(3)
+    base = rss_bytes(p.pid)
+    t_start = time.time()
+    assert cmd(port, "BGSAVE").startswith("Background saving started")
+    peak = base
+    time.sleep(0.05)
+    while info(port, "rdb_bgsave_in_progress") == "1":
+        total = rss_bytes(p.pid) + sum(rss_bytes(c) for c in children(p.pid))
+        peak = max(peak, total)
+        time.sleep(0.01)
+    t_end = time.time()
+    flag.set()
+    th.join()
+    bench.kill()
+    bench.wait()
+    cow = int(info(port, "rdb_last_cow_size"))
+    during = sorted(x for t, x in lat if t_start <= t <= t_end)
+    p999 = during[min(len(during) - 1, int(len(during) * 0.999))] if during else 0
+    stop(p, port)
+    subprocess.run(["rm", "-rf", d])
+    return dict(base=base, extra=peak - base, cow=cow, secs=t_end - t_start,
+                p999=p999 * 1e3, max=(during[-1] if during else 0) * 1e3, probes=len(during))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--keys", type=int, default=10_000_000)
+    ap.add_argument("--skip-collections", action="store_true")
+    a = ap.parse_args()
+    rows = []
+    datasets = [(f"{a.keys // 1_000_000}M strings (16 B)", lambda port: prefill(port, a.keys, 16))]
+    if not a.skip_collections:
+        datasets.append(("100k collections x 100", lambda port: pipe_load(port, collections())))
+    for name, fill in datasets:
+        r = save_and_load("redis", fill)
+        e = save_and_load("emberkv", fill)
+        assert r["keys"] == e["keys"], (r, e)
+        print(f"{name}: redis {r}\n  emberkv {e}", flush=True)
+        rows.append((name, r, e))
+    print("\n| dataset | Redis SAVE s | emberkv SAVE s | ratio | Redis load s | emberkv load s | ratio | file Redis/emberkv MB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, r, e in rows:
+        print(f"| {name} | {r['save']:.2f} | {e['save']:.2f} | {e['save'] / r['save']:.2f} | "
+              f"{r['load']:.2f} | {e['load']:.2f} | {e['load'] / r['load']:.2f} | "
+              f"{r['size'] >> 20} / {e['size'] >> 20} |")
+    r = bgsave_under_load("redis", a.keys)
+    e = bgsave_under_load("emberkv", a.keys)
+    print(f"\nbgsave: redis {r}\n  emberkv {e}")
+    print("\n| BGSAVE under SET -P 16 | RSS before MB | peak extra RSS MB | extra / before | cow_size MB | save s | probe p99.9 ms | probe max ms |")
+    print("|---|---|---|---|---|---|---|---|")
+    for kind, x in (("Redis (fork)", r), ("emberkv", e)):
+        print(f"| {kind} | {x['base'] >> 20} | {x['extra'] >> 20} | {x['extra'] / x['base']:.1%} | "
+              f"{x['cow'] >> 20} | {x['secs']:.1f} | {x['p999']:.2f} | {x['max']:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
