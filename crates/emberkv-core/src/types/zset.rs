@@ -354,6 +354,41 @@ impl ZSet {
         }
     }
 
+    /// A set of pairs whose members are known to be distinct (a loaded
+    /// file's, checked by the caller): a small one is sorted once and
+    /// appended, where `set` scans the listpack for every member.
+    pub fn from_distinct_pairs(pairs: &[(&[u8], f64)]) -> ZSet {
+        let maxlen = pairs.iter().map(|p| p.0.len()).max().unwrap_or(0);
+        let bytes: usize = pairs.iter().map(|p| p.0.len() + 20).sum();
+        if pairs.is_empty()
+            || pairs.len() > limit(&LIMITS.zset_max_listpack_entries)
+            || maxlen > limit(&LIMITS.zset_max_listpack_value)
+            || bytes > super::lp::SAFETY_BYTES
+        {
+            return Self::from_pairs(pairs.iter().copied());
+        }
+        // As `set`: an integer score in a listpack reads back -0 as 0.
+        let mut v: Vec<(&[u8], f64)> = pairs
+            .iter()
+            .map(|&(m, s)| (m, if s == 0.0 { 0.0 } else { s }))
+            .collect();
+        v.sort_by(|a, b| {
+            if before(a.1, a.0, b.1, b.0) {
+                std::cmp::Ordering::Less
+            } else if before(b.1, b.0, a.1, a.0) {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        });
+        let mut l = Lp::new();
+        for (m, s) in v {
+            let at = l.bytes();
+            l.insert(at, &[m, &s.to_le_bytes()]);
+        }
+        ZSet::Lp(l)
+    }
+
     /// A set holding `pairs`, encoded as Redis would for its size (store
     /// forms of ZUNION, ZRANGESTORE...).
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a [u8], f64)> + Clone) -> ZSet {

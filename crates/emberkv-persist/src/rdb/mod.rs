@@ -1,6 +1,7 @@
 //! Redis's RDB format, version 10 as Redis 7.0 writes it (readers accept
 //! versions 1 to 11). Constants are the format's own numbers.
 
+pub mod lzf;
 pub mod read;
 pub mod write;
 
@@ -62,7 +63,9 @@ pub(crate) mod enc {
 
 /// Redis's CRC64 (Jones polynomial, reflected), over every byte before
 /// the trailer.
-pub const CRC: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
+/// Slice-by-16 tables: the checksum runs over every byte of a save or load.
+pub const CRC: crc::Crc<u64, crc::Table<16>> =
+    crc::Crc::<u64, crc::Table<16>>::new(&crc::CRC_64_REDIS);
 
 /// Whether `s` is an integer Redis stores in its integer string encoding:
 /// the canonical text of an i64 (no sign on zero, no leading zeros, no

@@ -150,6 +150,23 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A string where it lies in the input (a plain one: its file offset
+    /// and length, nothing copied) or decoded (an integer or LZF one).
+    pub fn string_at(&mut self) -> Result<StrAt, Error> {
+        match self.len_or_enc()? {
+            Len::Plain(n) => {
+                let n = usize::try_from(n).or_else(|_| self.fail("string length overflow"))?;
+                let at = self.offset();
+                self.bytes(n)?;
+                Ok(StrAt::At(at, n))
+            }
+            Len::Encoded(e) => match self.encoded(e)? {
+                Str::Int(v) => Ok(StrAt::Owned(v.to_string().into_bytes())),
+                Str::Bytes(b) => Ok(StrAt::Owned(b)),
+            },
+        }
+    }
+
     /// A string, with integer encodings kept as integers (a loader stores
     /// them in the integer encoding directly).
     pub fn string_or_int(&mut self) -> Result<Str, Error> {
@@ -233,6 +250,13 @@ impl<'a> Reader<'a> {
 pub enum Str {
     Int(i64),
     Bytes(Vec<u8>),
+}
+
+/// See [`Reader::string_at`].
+pub enum StrAt {
+    /// (file offset, length) of bytes in the input.
+    At(u64, usize),
+    Owned(Vec<u8>),
 }
 
 /// The version of a file's `REDIS0010` header.

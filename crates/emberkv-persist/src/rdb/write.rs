@@ -13,7 +13,7 @@ const LZF_MIN: usize = 20;
 /// with the running CRC64.
 pub struct Writer<W: Write> {
     out: W,
-    crc: crc::Digest<'static, u64>,
+    crc: crc::Digest<'static, u64, crc::Table<16>>,
     compress: bool,
     written: u64,
 }
@@ -76,15 +76,13 @@ impl<W: Write> Writer<W> {
             }
         }
         if self.compress && s.len() > LZF_MIN {
-            if let Ok(c) = lzf::compress(s) {
-                // Redis keeps the compressed form only if it fits in
-                // len - 4 bytes.
-                if c.len() + 4 <= s.len() {
-                    self.u8(0xC0 | enc::LZF)?;
-                    self.length(c.len() as u64)?;
-                    self.length(s.len() as u64)?;
-                    return self.raw(&c);
-                }
+            // Redis keeps the compressed form only if it fits in len - 4
+            // bytes.
+            if let Some(c) = super::lzf::compress(s, s.len() - 3) {
+                self.u8(0xC0 | enc::LZF)?;
+                self.length(c.len() as u64)?;
+                self.length(s.len() as u64)?;
+                return self.raw(&c);
             }
         }
         self.length(s.len() as u64)?;

@@ -5,7 +5,8 @@
 //! and checked against the trailer. What is read goes to a [`Sink`].
 
 use crate::rdb::read::header;
-use crate::rdb::{op, Error, Reader, CRC};
+use crate::rdb::read::StrAt;
+use crate::rdb::{op, ty, Error, Reader, CRC};
 use crate::value::{read_value, Value};
 use std::io::Read;
 
@@ -26,6 +27,18 @@ pub trait Sink {
         expire: Option<i64>,
         lru: Lru,
     ) -> Result<(), String>;
+    /// A string key (the common record), its key and value borrowed from
+    /// the file's buffer: a loader builds its entry without copies.
+    fn string_entry(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        val: &[u8],
+        expire: Option<i64>,
+        lru: Lru,
+    ) -> Result<(), String> {
+        self.entry(db, key.to_vec(), Value::Str(val.to_vec()), expire, lru)
+    }
     /// Called every `progress_every` bytes read, with the offset.
     fn progress(&mut self, _offset: u64) {}
 }
@@ -63,7 +76,7 @@ struct Window<R: Read> {
     /// File offset of `buf[0]`.
     base: u64,
     eof: bool,
-    crc: crc::Digest<'static, u64>,
+    crc: crc::Digest<'static, u64, crc::Table<16>>,
 }
 
 const CHUNK: usize = 1 << 20;
@@ -140,6 +153,7 @@ enum Rec {
     Select(u64),
     Resize(u64, u64),
     Key(Vec<u8>, Value, Option<i64>, Lru),
+    StrKey(StrAt, StrAt, Option<i64>, Lru),
     ModuleAux,
     Eof,
 }
@@ -180,6 +194,14 @@ pub fn load<R: Read>(src: R, opts: &Options, sink: &mut dyn Sink) -> Result<Load
                 db = n as usize;
             }
             Rec::Resize(k, e) => sink.resize(db, k, e),
+            Rec::StrKey(k, v, exp, lru) => {
+                // Offsets into the window: no fill happened since the parse.
+                let (buf, base) = (&w.buf[..], w.base);
+                let key = slice(buf, base, &k);
+                let val = slice(buf, base, &v);
+                sink.string_entry(db, key, val, exp, lru).map_err(fail)?;
+                keys += 1;
+            }
             Rec::Key(k, v, exp, lru) => {
                 sink.entry(db, k, v, exp, lru).map_err(fail)?;
                 keys += 1;
@@ -212,6 +234,18 @@ pub fn load<R: Read>(src: R, opts: &Options, sink: &mut dyn Sink) -> Result<Load
     })
 }
 
+/// The bytes of a string the parse left in the window (`base`: the file
+/// offset of `buf[0]`) or decoded.
+fn slice<'a>(buf: &'a [u8], base: u64, s: &'a StrAt) -> &'a [u8] {
+    match s {
+        StrAt::At(off, n) => {
+            let i = (*off - base) as usize;
+            &buf[i..i + n]
+        }
+        StrAt::Owned(v) => v,
+    }
+}
+
 /// One record: an opcode and what follows it, or a key with its
 /// optional expiry and eviction metadata before it.
 fn record(r: &mut Reader<'_>) -> Result<Rec, Error> {
@@ -231,6 +265,11 @@ fn record(r: &mut Reader<'_>) -> Result<Rec, Error> {
             op::FUNCTION_PRE_GA => return r.fail("Pre-release function format not supported."),
             op::MODULE_AUX => return Ok(Rec::ModuleAux),
             op::EOF => return Ok(Rec::Eof),
+            ty::STRING => {
+                let key = r.string_at()?;
+                let val = r.string_at()?;
+                return Ok(Rec::StrKey(key, val, expire, lru));
+            }
             _ => {
                 let key = r.string()?;
                 let v = read_value(r, t)?;

@@ -290,6 +290,17 @@ fn build_zset(r: &Reader<'_>, pairs: &[(Vec<u8>, f64)]) -> Result<ZSet, Error> {
         return r.fail("Zset with NAN score detected");
     }
     let maxlen = pairs.iter().map(|p| p.0.len()).max().unwrap_or(0);
+    if pairs.len() <= limit(&LIMITS.zset_max_listpack_entries)
+        && maxlen <= limit(&LIMITS.zset_max_listpack_value)
+    {
+        // Small: duplicates by a hash set, then one sort into the listpack.
+        let mut seen = HashSet::default();
+        if !pairs.iter().all(|p| seen.insert(&p.0[..])) {
+            return r.fail("Duplicate zset fields detected");
+        }
+        let refs: Vec<(&[u8], f64)> = pairs.iter().map(|(m, s)| (&m[..], *s)).collect();
+        return Ok(ZSet::from_distinct_pairs(&refs));
+    }
     let mut z = ZSet::with_capacity(pairs.len(), maxlen);
     for (m, s) in pairs {
         if z.set(m, *s).is_some() {

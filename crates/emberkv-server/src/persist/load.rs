@@ -28,6 +28,14 @@ struct Loader<'a> {
 }
 
 impl Loader<'_> {
+    /// The LRU clock of a key that was idle `lru` seconds when saved.
+    fn stamp(&self, lru: Lru) -> u32 {
+        match lru {
+            Lru::Idle(secs) => self.lru.wrapping_sub(secs.min(0xff_ffff) as u32) & 0xff_ffff,
+            _ => self.lru,
+        }
+    }
+
     fn flush(&mut self) -> Result<(), String> {
         if self.batch.is_empty() {
             return Ok(());
@@ -103,13 +111,36 @@ impl Sink for Loader<'_> {
             self.expired += 1;
             return Ok(());
         }
-        let stamp = match lru {
-            Lru::Idle(secs) => self.lru.wrapping_sub(secs.min(0xff_ffff) as u32) & 0xff_ffff,
-            _ => self.lru,
-        };
+        let stamp = self.stamp(lru);
         let h = self.srv.store.hash(&key);
         self.batch
             .push((h, db, into_entry(&key, val, expire, stamp)));
+        self.loaded += 1;
+        if self.batch.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn string_entry(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        val: &[u8],
+        expire: Option<i64>,
+        lru: Lru,
+    ) -> Result<(), String> {
+        if self.delay > 0 {
+            std::thread::sleep(std::time::Duration::from_micros(self.delay as u64));
+        }
+        if matches!(expire, Some(t) if t < self.now_ms) {
+            self.expired += 1;
+            return Ok(());
+        }
+        let stamp = self.stamp(lru);
+        let h = self.srv.store.hash(key);
+        self.batch
+            .push((h, db, EntryPtr::new_string(key, val, expire, 0, stamp)));
         self.loaded += 1;
         if self.batch.len() >= BATCH {
             self.flush()?;

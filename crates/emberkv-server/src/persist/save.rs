@@ -202,6 +202,14 @@ pub fn bgsave(srv: &Server) -> Result<(), BgsaveError> {
         .name("emberkv-bgsave".into())
         .spawn(move || {
             crate::process::pin_thread(arc.config.read().get("bgsave_cpulist"));
+            // Background work: on a core it shares with a worker, the
+            // worker's clients come first (commands serialize the segments
+            // they touch themselves, so the walk only has to finish).
+            // SAFETY: plain syscalls on this thread's own id.
+            unsafe {
+                let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+                libc::setpriority(libc::PRIO_PROCESS, tid, 19);
+            }
             let result = write_file(&arc, snap);
             finish(&arc, result, at, started);
         });
