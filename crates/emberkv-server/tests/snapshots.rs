@@ -471,6 +471,32 @@ fn truncated_and_bit_flipped_files_stop_the_start() {
     assert!(q::<usize>(&mut srv.client(), &["DBSIZE"]).unwrap() > 20);
 }
 
+/// emberkv started on `dir` with `extra`, connected as soon as it listens
+/// (before its file is loaded: the harness would wait for the load).
+fn start_loading(dir: &TempDir, extra: &[&str]) -> (std::process::Child, Raw) {
+    let port = free_port();
+    let port_s = port.to_string();
+    let mut args = vec!["--port", &port_s, "--dir", dir.0.to_str().unwrap()];
+    args.extend(extra);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_emberkv-server"))
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let end = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < end {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            drop(s);
+            return (child, Raw::connect(port));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("no listener on {port}");
+}
+
 #[test]
 fn clients_get_loading_while_the_file_loads() {
     let dir = TempDir::new("snap-loading");
@@ -480,34 +506,17 @@ fn clients_get_loading_while_the_file_loads() {
         let _: () = q(&mut c, &["DEBUG", "POPULATE", "3000"]).unwrap();
         let _: String = q(&mut c, &["SAVE"]).unwrap();
     }
-    let port = free_port();
-    let log = dir.path("loading.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_emberkv-server"))
-        .args([
-            "--port",
-            &port.to_string(),
-            "--dir",
-            dir.0.to_str().unwrap(),
+    let (mut child, mut raw) = start_loading(
+        &dir,
+        &[
             "--save",
             "",
             "--key-load-delay",
             "500",
             "--loading-process-events-interval-bytes",
             "1024",
-        ])
-        .stdout(std::fs::File::create(&log).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let end = Instant::now() + Duration::from_secs(10);
-    let mut raw = loop {
-        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            drop(s);
-            break Raw::connect(port);
-        }
-        assert!(Instant::now() < end, "no listener");
-        std::thread::sleep(Duration::from_millis(5));
-    };
+        ],
+    );
     let get = s(&raw.cmd(&["GET", "key:1"]));
     assert_eq!(get, "-LOADING Redis is loading the dataset in memory\r\n");
     let info = s(&raw.cmd(&["INFO", "persistence"]));
@@ -866,4 +875,29 @@ fn restore_fuzz_never_crashes_or_leaves_half_keys() {
         }
     }
     assert_eq!(q::<String>(&mut c, &["PING"]).unwrap(), "PONG");
+}
+
+/// SHUTDOWN while the file loads does not save (half a dataset would
+/// overwrite the whole file), save points or not, as Redis.
+#[test]
+fn shutdown_while_loading_keeps_the_file() {
+    let dir = TempDir::new("snap-shut-loading");
+    {
+        let srv = ember_on(&dir, &[]);
+        let mut c = srv.client();
+        let _: () = q(&mut c, &["DEBUG", "POPULATE", "2000"]).unwrap();
+        let _: String = q(&mut c, &["SAVE"]).unwrap();
+    }
+    let path = dir.0.join("dump.rdb");
+    let before = std::fs::read(&path).unwrap();
+    let (mut child, mut raw) =
+        start_loading(&dir, &["--save", "3600 1", "--key-load-delay", "1000"]);
+    assert!(s(&raw.cmd(&["INFO", "persistence"])).contains("loading:1"));
+    raw.send(&encode(&[b"SHUTDOWN"]));
+    let end = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < end, "no exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before);
 }

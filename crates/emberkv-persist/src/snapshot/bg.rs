@@ -17,6 +17,8 @@ use std::sync::{Arc, Mutex};
 
 /// Entries serialized per shard-lock hold by the walker (about 10-50 us).
 const STEP: usize = 512;
+/// Queued bytes past which the walker only drains.
+const QUEUE_HIGH: usize = 8 << 20;
 
 /// The sink the tables serialize into.
 pub struct Collector {
@@ -190,6 +192,12 @@ impl Snapshot {
         for i in 0..store.nshards() {
             loop {
                 self.check_cancel()?;
+                // Draining comes first: when commands serialize faster than
+                // the file takes it, walking would only add to the queue.
+                if self.sink.pending.load(Ordering::Relaxed) > QUEUE_HIGH {
+                    self.drain(&mut w)?;
+                    continue;
+                }
                 let before = self.sink.keys.load(Ordering::Relaxed);
                 let mut g = store.lock_index(i);
                 let done = g

@@ -62,19 +62,19 @@ impl Server {
     pub fn start_raw(args: &[String], port: u16) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_emberkv-server"));
         cmd.args(args);
-        Self::spawn(cmd, port)
+        Self::spawn_in(cmd, port)
     }
 
     /// A prepared command (environment and all), waited for as any server.
     pub fn spawn_cmd(cmd: Command, port: u16) -> Server {
-        Self::spawn(cmd, port)
+        Self::spawn_in(cmd, port)
     }
 
     /// Another program (redis-server) started with exactly `args`.
     pub fn start_cmd(program: &str, args: &[String], port: u16) -> Server {
         let mut cmd = Command::new(program);
         cmd.args(args);
-        Self::spawn(cmd, port)
+        Self::spawn_in(cmd, port)
     }
 
     /// A real redis-server for differential tests, or None if it is not
