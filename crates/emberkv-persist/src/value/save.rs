@@ -126,7 +126,13 @@ fn write_zset<W: Write>(w: &mut Writer<W>, z: &ZSet, key: Option<&[u8]>) -> io::
             let mut b = Builder::new();
             z.for_each(|m, s| {
                 b.push(m);
-                b.push(d2string(s).as_bytes());
+                // An integral score is the integer d2string would print
+                // (and the builder would parse back): no text on the way.
+                if s != 0.0 && is_listpack_int(s) {
+                    b.push_int(s as i64);
+                } else {
+                    b.push(d2string(s).as_bytes());
+                }
             });
             w.string(&b.finish())
         }
@@ -145,13 +151,18 @@ fn write_zset<W: Write>(w: &mut Writer<W>, z: &ZSet, key: Option<&[u8]>) -> io::
     }
 }
 
+/// Integral and within 2^52: d2string's integer case.
+fn is_listpack_int(v: f64) -> bool {
+    v > -4_503_599_627_370_495.0 && v < 4_503_599_627_370_496.0 && v == (v as i64) as f64
+}
+
 /// A score as Redis 7.0's `d2string` writes it into a listpack: integral
 /// values within 2^52 as integers, others as `%.17g`.
 pub fn d2string(v: f64) -> String {
     if v == 0.0 {
         return emberkv_protocol::format_double(v); // "0" or "-0"
     }
-    if v > -4_503_599_627_370_495.0 && v < 4_503_599_627_370_496.0 && v == (v as i64) as f64 {
+    if is_listpack_int(v) {
         return (v as i64).to_string();
     }
     emberkv_protocol::format_double(v)
