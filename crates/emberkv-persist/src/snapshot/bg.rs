@@ -271,13 +271,7 @@ impl Snapshot {
     /// Drops every mark left (a failed or cancelled write), so commands
     /// stop serializing for a file nobody will read.
     pub fn abandon(&self, store: &Store) {
-        let mut locked = store.lock_all();
-        for shard in locked.shards() {
-            for t in shard.dbs.iter_mut() {
-                t.snap_cancel();
-            }
-        }
-        drop(locked);
+        cancel_marks(store);
         self.sink
             .adopted
             .lock()
@@ -288,5 +282,15 @@ impl Snapshot {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+    }
+}
+
+/// Drops every snapshot mark in `store` (a snapshot nobody will write).
+pub fn cancel_marks(store: &Store) {
+    let mut locked = store.lock_all();
+    for shard in locked.shards() {
+        for t in shard.dbs.iter_mut() {
+            t.snap_cancel();
+        }
     }
 }

@@ -28,6 +28,33 @@ struct Loader<'a> {
 }
 
 impl Loader<'_> {
+    /// One key into the batch: a master drops keys that expired while the
+    /// file sat on disk; `make` builds the entry of the others.
+    fn add(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        expire: Option<i64>,
+        lru: Lru,
+        make: impl FnOnce(&[u8], Option<i64>, u32) -> EntryPtr,
+    ) -> Result<(), String> {
+        if self.delay > 0 {
+            std::thread::sleep(std::time::Duration::from_micros(self.delay as u64));
+        }
+        if matches!(expire, Some(t) if t < self.now_ms) {
+            self.expired += 1;
+            return Ok(());
+        }
+        let stamp = self.stamp(lru);
+        let h = self.srv.store.hash(key);
+        self.batch.push((h, db, make(key, expire, stamp)));
+        self.loaded += 1;
+        if self.batch.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
     /// The LRU clock of a key that was idle `lru` seconds when saved.
     fn stamp(&self, lru: Lru) -> u32 {
         match lru {
@@ -103,23 +130,9 @@ impl Sink for Loader<'_> {
         expire: Option<i64>,
         lru: Lru,
     ) -> Result<(), String> {
-        if self.delay > 0 {
-            std::thread::sleep(std::time::Duration::from_micros(self.delay as u64));
-        }
-        // A master drops keys that expired while the file sat on disk.
-        if matches!(expire, Some(t) if t < self.now_ms) {
-            self.expired += 1;
-            return Ok(());
-        }
-        let stamp = self.stamp(lru);
-        let h = self.srv.store.hash(&key);
-        self.batch
-            .push((h, db, into_entry(&key, val, expire, stamp)));
-        self.loaded += 1;
-        if self.batch.len() >= BATCH {
-            self.flush()?;
-        }
-        Ok(())
+        self.add(db, &key, expire, lru, |k, exp, stamp| {
+            into_entry(k, val, exp, stamp)
+        })
     }
 
     fn string_entry(
@@ -130,22 +143,9 @@ impl Sink for Loader<'_> {
         expire: Option<i64>,
         lru: Lru,
     ) -> Result<(), String> {
-        if self.delay > 0 {
-            std::thread::sleep(std::time::Duration::from_micros(self.delay as u64));
-        }
-        if matches!(expire, Some(t) if t < self.now_ms) {
-            self.expired += 1;
-            return Ok(());
-        }
-        let stamp = self.stamp(lru);
-        let h = self.srv.store.hash(key);
-        self.batch
-            .push((h, db, EntryPtr::new_string(key, val, expire, 0, stamp)));
-        self.loaded += 1;
-        if self.batch.len() >= BATCH {
-            self.flush()?;
-        }
-        Ok(())
+        self.add(db, key, expire, lru, |k, exp, stamp| {
+            EntryPtr::new_string(k, val, exp, 0, stamp)
+        })
     }
 
     fn progress(&mut self, offset: u64) {

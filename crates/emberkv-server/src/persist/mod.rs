@@ -32,6 +32,9 @@ pub(crate) struct Running {
 
 pub(crate) struct State {
     pub running: Option<Running>,
+    /// A SAVE is writing (one snapshot at a time: a second one's marks
+    /// would replace the first's).
+    pub saving: bool,
     /// Unix seconds of the last successful save (LASTSAVE).
     pub lastsave: i64,
     pub last_ok: bool,
@@ -75,6 +78,7 @@ impl Persist {
         Persist {
             st: Mutex::new(State {
                 running: None,
+                saving: false,
                 lastsave: crate::util::unix_ms() / 1000,
                 last_ok: true,
                 last_bgsave_secs: -1,
@@ -99,6 +103,11 @@ impl Persist {
 
     pub fn bgsave_in_progress(&self) -> bool {
         self.st.lock().running.is_some()
+    }
+
+    /// A SAVE or BGSAVE is writing.
+    pub(crate) fn busy(st: &State) -> bool {
+        st.running.is_some() || st.saving
     }
 }
 

@@ -157,12 +157,18 @@ pub fn cancel_bgsave(srv: &Server) -> bool {
 /// SAVE: the whole file from the caller's thread. Err(the reason, which
 /// is also logged).
 pub fn save_now(srv: &Server) -> Result<(), String> {
-    if srv.persist.st.lock().running.is_some() {
-        return Err("Background save already in progress".into());
+    {
+        let mut st = srv.persist.st.lock();
+        if super::Persist::busy(&st) {
+            return Err("Background save already in progress".into());
+        }
+        st.saving = true;
     }
     let at = dirty(srv);
     let snap = begin(srv);
-    match write_file(srv, snap) {
+    let result = write_file(srv, snap);
+    srv.persist.st.lock().saving = false;
+    match result {
         Ok(_) => {
             info!("DB saved on disk");
             let mut st = srv.persist.st.lock();
@@ -187,7 +193,7 @@ pub fn bgsave(srv: &Server) -> Result<(), BgsaveError> {
         return Err(BgsaveError::InProgress);
     };
     let mut st = srv.persist.st.lock();
-    if st.running.is_some() {
+    if super::Persist::busy(&st) {
         return Err(BgsaveError::InProgress);
     }
     st.last_try = crate::util::unix_ms() / 1000;
@@ -221,6 +227,7 @@ pub fn bgsave(srv: &Server) -> Result<(), BgsaveError> {
             // The marks must go: nothing will walk them.
             warn!("Can't save in background: {e}");
             drop(st);
+            bg::cancel_marks(&srv.store);
             return Err(BgsaveError::InProgress);
         }
     };
@@ -276,7 +283,7 @@ pub fn cron(srv: &Server) {
     }
     let (scheduled, lastsave, last_ok, last_try, dirty_saved) = {
         let st = srv.persist.st.lock();
-        if st.running.is_some() {
+        if super::Persist::busy(&st) {
             return;
         }
         (
