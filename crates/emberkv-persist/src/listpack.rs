@@ -26,10 +26,15 @@ impl Default for Builder {
 
 impl Builder {
     pub fn new() -> Self {
-        Builder {
-            buf: vec![0; 6],
-            count: 0,
-        }
+        Self::with_capacity(64)
+    }
+
+    /// A builder whose buffer holds `bytes` without growing (a snapshot
+    /// builds one per collection: growth by doubling was a tenth of it).
+    pub fn with_capacity(bytes: usize) -> Self {
+        let mut buf = Vec::with_capacity(bytes.max(7));
+        buf.extend_from_slice(&[0; 6]);
+        Builder { buf, count: 0 }
     }
 
     /// Appends an element given as bytes (stored as an integer when it is

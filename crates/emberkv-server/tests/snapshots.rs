@@ -850,7 +850,7 @@ fn restore_fuzz_never_crashes_or_leaves_half_keys() {
             }
         }
         b.extend_from_slice(&10u16.to_le_bytes());
-        let crc = emberkv_persist::rdb::CRC.checksum(&b);
+        let crc = emberkv_persist::rdb::Crc64::of(&b);
         b.extend_from_slice(&crc.to_le_bytes());
         let r: redis::RedisResult<Value> = redis::cmd("RESTORE")
             .arg("fz")

@@ -3,7 +3,8 @@
 //! Decompression is the `lzf` crate's. Its compressor allocates and zeroes
 //! a 512 KiB hash table on every call, which made it two thirds of the
 //! time of saving small collections (each listpack is one LZF string).
-//! This one keeps a 64 KiB table per thread and never clears it: a stale
+//! This one keeps a 64 KiB table per thread and never clears it, writes
+//! literal runs whole and compares matches eight bytes at a time: a stale
 //! entry is only a candidate, taken only when the bytes at it match, so the
 //! output is valid whatever the table holds.
 
@@ -13,100 +14,124 @@ const HLOG: u32 = 14;
 const MAX_OFF: usize = 1 << 13;
 const MAX_REF: usize = (1 << 8) + (1 << 3);
 const MAX_LIT: usize = 1 << 5;
+/// Room past `max_out` for one literal run or one back-reference, so the
+/// output bound is checked once per run, not once per byte.
+const SLACK: usize = MAX_LIT + 8;
 
 thread_local! {
     static TABLE: RefCell<Box<[u32]>> = RefCell::new(vec![0u32; 1 << HLOG].into_boxed_slice());
 }
 
-#[inline]
-fn hash(p: &[u8]) -> usize {
-    let v = (p[0] as u32) << 16 | (p[1] as u32) << 8 | p[2] as u32;
+#[inline(always)]
+fn read3(d: &[u8], i: usize) -> u32 {
+    (d[i] as u32) << 16 | (d[i + 1] as u32) << 8 | d[i + 2] as u32
+}
+
+#[inline(always)]
+fn hash(v: u32) -> usize {
     (v.wrapping_mul(2654435761) >> (32 - HLOG)) as usize
 }
 
-/// The LZF form of `data` if it is shorter than `max_out` bytes.
-pub fn compress(data: &[u8], max_out: usize) -> Option<Vec<u8>> {
+/// How many leading bytes of `a` and `b` agree, up to `max` (at most
+/// `b.len()`, and `a` is at least as long), eight at a time.
+#[inline(always)]
+fn common(a: &[u8], b: &[u8], max: usize) -> usize {
+    let mut i = 0;
+    while i + 8 <= max {
+        let x = u64::from_le_bytes(a[i..i + 8].try_into().expect("8"))
+            ^ u64::from_le_bytes(b[i..i + 8].try_into().expect("8"));
+        if x != 0 {
+            return i + (x.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < max && a[i] == b[i] {
+        i += 1;
+    }
+    i
+}
+
+/// Literal runs of `lits` at `out[*op..]`, 32 bytes at most each.
+#[inline(always)]
+fn literals(lits: &[u8], out: &mut [u8], op: &mut usize, max_out: usize) -> bool {
+    for run in lits.chunks(MAX_LIT) {
+        out[*op] = (run.len() - 1) as u8;
+        out[*op + 1..*op + 1 + run.len()].copy_from_slice(run);
+        *op += 1 + run.len();
+        if *op >= max_out {
+            return false;
+        }
+    }
+    true
+}
+
+/// Writes the LZF form of `data` into `out` (replacing what it held) if
+/// it is shorter than `max_out` bytes; false otherwise.
+pub fn compress(data: &[u8], max_out: usize, out: &mut Vec<u8>) -> bool {
     let n = data.len();
     if n < 3 || n > u32::MAX as usize || max_out == 0 {
-        return None;
+        return false;
     }
-    TABLE.with(|t| {
-        let mut t = t.borrow_mut();
-        let mut out = Vec::with_capacity(max_out);
-        // The control byte of the literal run being written.
-        let mut lit_at = 0usize;
-        let mut lit = 0usize;
-        out.push(0);
+    out.clear();
+    out.resize(max_out + SLACK, 0);
+    let buf = &mut out[..];
+    let op = TABLE.with(|t| {
+        let t = &mut *t.borrow_mut();
+        let mut op = 0usize;
+        let mut lit = 0usize; // start of the literals not yet written
         let mut ip = 0usize;
         while ip + 2 < n {
-            let h = hash(&data[ip..]);
+            let v = read3(data, ip);
+            let h = hash(v);
             let r = t[h] as usize;
             t[h] = ip as u32;
-            if r < ip && ip - r - 1 < MAX_OFF && data[r..r + 3] == data[ip..ip + 3] {
+            if r < ip && ip - r - 1 < MAX_OFF && read3(data, r) == v {
+                if !literals(&data[lit..ip], buf, &mut op, max_out) {
+                    return None;
+                }
                 let off = ip - r - 1;
                 let max = (n - ip).min(MAX_REF);
-                let mut len = 3;
-                while len < max && data[r + len] == data[ip + len] {
-                    len += 1;
-                }
-                if lit > 0 {
-                    out[lit_at] = (lit - 1) as u8;
-                } else {
-                    out.pop();
-                }
+                let len = 3 + common(&data[r + 3..], &data[ip + 3..], max - 3);
                 let l = len - 2;
                 if l < 7 {
-                    out.push(((l << 5) | (off >> 8)) as u8);
+                    buf[op] = ((l << 5) | (off >> 8)) as u8;
+                    op += 1;
                 } else {
-                    out.push(((7 << 5) | (off >> 8)) as u8);
-                    out.push((l - 7) as u8);
+                    buf[op] = ((7 << 5) | (off >> 8)) as u8;
+                    buf[op + 1] = (l - 7) as u8;
+                    op += 2;
                 }
-                out.push(off as u8);
-                // Positions inside the match feed the table too (better
-                // ratios on repetitive data, as liblzf's ultra mode).
-                let end = ip + len;
-                let mut p = ip + 1;
-                while p + 2 < n && p < end {
-                    t[hash(&data[p..])] = p as u32;
-                    p += 1;
+                buf[op] = off as u8;
+                op += 1;
+                if op >= max_out {
+                    return None;
                 }
-                ip = end;
-                lit_at = out.len();
-                out.push(0);
-                lit = 0;
+                ip += len;
+                lit = ip;
+                // The last two positions of the match feed the table, as
+                // liblzf's default mode (every position, its ultra mode,
+                // cost more than it gained on listpacks).
+                for p in ip.saturating_sub(2)..ip {
+                    if p + 2 < n {
+                        t[hash(read3(data, p))] = p as u32;
+                    }
+                }
             } else {
-                out.push(data[ip]);
-                lit += 1;
                 ip += 1;
-                if lit == MAX_LIT {
-                    out[lit_at] = (MAX_LIT - 1) as u8;
-                    lit_at = out.len();
-                    out.push(0);
-                    lit = 0;
-                }
-            }
-            if out.len() >= max_out {
-                return None;
             }
         }
-        while ip < n {
-            out.push(data[ip]);
-            lit += 1;
-            ip += 1;
-            if lit == MAX_LIT {
-                out[lit_at] = (MAX_LIT - 1) as u8;
-                lit_at = out.len();
-                out.push(0);
-                lit = 0;
-            }
+        if !literals(&data[lit..], buf, &mut op, max_out) {
+            return None;
         }
-        if lit > 0 {
-            out[lit_at] = (lit - 1) as u8;
-        } else {
-            out.pop();
+        Some(op)
+    });
+    match op {
+        Some(op) if op < max_out => {
+            out.truncate(op);
+            true
         }
-        (out.len() < max_out).then_some(out)
-    })
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -134,7 +159,8 @@ mod tests {
                     }
                 })
                 .collect();
-            if let Some(c) = compress(&data, data.len() + 64) {
+            let mut c = Vec::new();
+            if compress(&data, data.len() + 64, &mut c) {
                 assert_eq!(
                     lzf::decompress(&c, data.len()).unwrap(),
                     data,
@@ -143,9 +169,10 @@ mod tests {
             }
         }
         let text = b"the quick brown fox jumps over the lazy dog ".repeat(100);
-        let c = compress(&text, text.len()).unwrap();
+        let mut c = Vec::new();
+        assert!(compress(&text, text.len(), &mut c));
         assert!(c.len() < text.len() / 10);
         assert_eq!(lzf::decompress(&c, text.len()).unwrap(), text);
-        assert_eq!(compress(b"abcdefghijklmnopqrstuvwxyz", 20), None);
+        assert!(!compress(b"abcdefghijklmnopqrstuvwxyz", 20, &mut c));
     }
 }

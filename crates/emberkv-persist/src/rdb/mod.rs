@@ -62,21 +62,64 @@ pub(crate) mod enc {
 }
 
 /// Redis's CRC64 (Jones polynomial, reflected), over every byte before
-/// the trailer.
-/// Slice-by-16 tables: the checksum runs over every byte of a save or load.
-pub const CRC: crc::Crc<u64, crc::Table<16>> =
-    crc::Crc::<u64, crc::Table<16>>::new(&crc::CRC_64_REDIS);
+/// the trailer. The checksum runs over every byte of a save or load, so it
+/// is the SIMD (carry-less multiply) implementation, fed whole buffers.
+#[derive(Clone, Copy)]
+pub struct Crc64(crc_fast::Digest);
+
+impl Default for Crc64 {
+    fn default() -> Self {
+        Crc64(crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Redis))
+    }
+}
+
+impl Crc64 {
+    #[inline]
+    pub fn update(&mut self, b: &[u8]) {
+        self.0.update(b)
+    }
+    /// The checksum of everything so far.
+    pub fn value(&self) -> u64 {
+        self.0.finalize()
+    }
+    /// The checksum of `b` alone.
+    pub fn of(b: &[u8]) -> u64 {
+        crc_fast::checksum(crc_fast::CrcAlgorithm::Crc64Redis, b)
+    }
+}
 
 /// Whether `s` is an integer Redis stores in its integer string encoding:
 /// the canonical text of an i64 (no sign on zero, no leading zeros, no
 /// '+'), as string2ll accepts and ll2string gives back.
 pub fn canonical_int(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() > 20 {
-        return None;
+    // Called per element while a snapshot is written: bytes only, no
+    // UTF-8 check, no formatting back.
+    let (neg, digits) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some(_) => (false, s),
+        None => return None,
+    };
+    match digits {
+        [] => return None,
+        [b'0'] => return (!neg).then_some(0),
+        [b'0', ..] => return None,
+        _ if digits.len() > 19 => return None,
+        _ => {}
     }
-    // Called per element while a snapshot is written: no allocation.
-    let v: i64 = std::str::from_utf8(s).ok()?.parse().ok()?;
-    (itoa::Buffer::new().format(v).as_bytes() == s).then_some(v)
+    // 19 digits fit in a u64; the range check is on the magnitude.
+    let mut m: u64 = 0;
+    for &c in digits {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        m = m * 10 + d as u64;
+    }
+    if neg {
+        (m <= 1 << 63).then(|| (m as i64).wrapping_neg())
+    } else {
+        i64::try_from(m).ok()
+    }
 }
 
 #[cfg(test)]

@@ -297,7 +297,7 @@ pub fn check_crc(file: &[u8]) -> Result<(), Error> {
     if want == 0 {
         return Ok(());
     }
-    let got = super::CRC.checksum(body);
+    let got = super::Crc64::of(body);
     if got != want {
         return Err(Error {
             offset: body.len() as u64,

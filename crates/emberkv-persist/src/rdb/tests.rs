@@ -3,7 +3,9 @@ use super::*;
 
 fn written(f: impl FnOnce(&mut Writer<&mut Vec<u8>>), compress: bool) -> Vec<u8> {
     let mut v = Vec::new();
-    f(&mut Writer::new(&mut v, compress));
+    let mut w = Writer::new(&mut v, compress);
+    f(&mut w);
+    w.into_inner().unwrap();
     v
 }
 
@@ -88,7 +90,7 @@ fn faults_name_their_offset() {
 #[test]
 fn the_trailer_is_redis_crc64() {
     // CRC-64/REDIS's check value.
-    assert_eq!(CRC.checksum(b"123456789"), 0xe9c6d914c4b8d9ca);
+    assert_eq!(Crc64::of(b"123456789"), 0xe9c6d914c4b8d9ca);
     let mut v = Vec::new();
     let mut w = Writer::new(&mut v, true);
     w.header(VERSION).unwrap();

@@ -2,20 +2,52 @@
 //! picks), binary doubles, times; the CRC64 is kept over everything
 //! written, for the trailer.
 
-use super::{canonical_int, enc, op, CRC};
+use super::{canonical_int, enc, op, Crc64};
 use std::io::{self, Write};
 
 /// Strings longer than this are tried with LZF when compression is on
 /// (Redis's threshold).
 const LZF_MIN: usize = 20;
 
+/// Bytes gathered before they are checksummed and handed to the output:
+/// records are a few bytes each, and the checksum and the `Write` call
+/// cost per call, not per byte.
+const FLUSH_AT: usize = 64 * 1024;
+
 /// An RDB writer over any `Write` (a buffered file, a socket, a Vec),
-/// with the running CRC64.
+/// with the running CRC64; or a piece of a file gathered in memory
+/// (`piece`), which the file's writer later copies in and checksums.
 pub struct Writer<W: Write> {
     out: W,
-    crc: crc::Digest<'static, u64, crc::Table<16>>,
+    buf: Vec<u8>,
+    flush_at: usize,
+    crc: Option<Crc64>,
     compress: bool,
-    written: u64,
+    /// Bytes handed to `out` so far.
+    flushed: u64,
+    /// Scratch for LZF output, reused from string to string.
+    lzf: Vec<u8>,
+}
+
+impl Writer<io::Sink> {
+    /// A piece of a file, kept in memory whole (`into_bytes`): no
+    /// checksum, which only the whole file's writer can keep.
+    pub fn piece(compress: bool, capacity: usize) -> Self {
+        Writer {
+            out: io::sink(),
+            buf: Vec::with_capacity(capacity),
+            flush_at: usize::MAX,
+            crc: None,
+            compress,
+            flushed: 0,
+            lzf: Vec::new(),
+        }
+    }
+
+    /// The bytes of a piece.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.buf
+    }
 }
 
 impl<W: Write> Writer<W> {
@@ -23,20 +55,49 @@ impl<W: Write> Writer<W> {
     pub fn new(out: W, compress: bool) -> Self {
         Writer {
             out,
-            crc: CRC.digest(),
+            // Grows to FLUSH_AT on a file; a DUMP payload stays small.
+            buf: Vec::new(),
+            flush_at: FLUSH_AT,
+            crc: Some(Crc64::default()),
             compress,
-            written: 0,
+            flushed: 0,
+            lzf: Vec::new(),
         }
     }
 
     /// Bytes written so far.
     pub fn written(&self) -> u64 {
-        self.written
+        self.flushed + self.buf.len() as u64
     }
 
+    #[inline]
     pub fn raw(&mut self, b: &[u8]) -> io::Result<()> {
-        self.crc.update(b);
-        self.written += b.len() as u64;
+        if self.buf.len() + b.len() < self.flush_at {
+            self.buf.extend_from_slice(b);
+            return Ok(());
+        }
+        self.flush_buf()?;
+        if b.len() >= self.flush_at {
+            // A big piece goes straight through, not via the buffer.
+            return self.emit(b);
+        }
+        self.buf.extend_from_slice(b);
+        Ok(())
+    }
+
+    fn flush_buf(&mut self) -> io::Result<()> {
+        let buf = std::mem::take(&mut self.buf);
+        let r = self.emit(&buf);
+        self.buf = buf;
+        self.buf.clear();
+        r
+    }
+
+    fn emit(&mut self, b: &[u8]) -> io::Result<()> {
+        if let Some(c) = &mut self.crc {
+            c.update(b);
+        }
+        self.flushed += b.len() as u64;
         self.out.write_all(b)
     }
 
@@ -78,12 +139,17 @@ impl<W: Write> Writer<W> {
         if self.compress && s.len() > LZF_MIN {
             // Redis keeps the compressed form only if it fits in len - 4
             // bytes.
-            if let Some(c) = super::lzf::compress(s, s.len() - 3) {
-                self.u8(0xC0 | enc::LZF)?;
-                self.length(c.len() as u64)?;
-                self.length(s.len() as u64)?;
-                return self.raw(&c);
+            let mut c = std::mem::take(&mut self.lzf);
+            if super::lzf::compress(s, s.len() - 3, &mut c) {
+                let r = self
+                    .u8(0xC0 | enc::LZF)
+                    .and_then(|_| self.length(c.len() as u64))
+                    .and_then(|_| self.length(s.len() as u64))
+                    .and_then(|_| self.raw(&c));
+                self.lzf = c;
+                return r;
             }
+            self.lzf = c;
         }
         self.length(s.len() as u64)?;
         self.raw(s)
@@ -131,22 +197,27 @@ impl<W: Write> Writer<W> {
     /// underlying writer (the caller flushes and fsyncs it).
     pub fn finish(mut self, checksum: bool) -> io::Result<W> {
         self.u8(op::EOF)?;
-        let crc = if checksum { self.crc.finalize() } else { 0 };
+        self.flush_buf()?;
+        let crc = match (&self.crc, checksum) {
+            (Some(c), true) => c.value(),
+            _ => 0,
+        };
         self.out.write_all(&crc.to_le_bytes())?;
         Ok(self.out)
     }
 
-    /// The bytes written, without a trailer (a piece of a file that another
-    /// writer, with the file's checksum, copies in).
-    pub fn into_inner(self) -> W {
-        self.out
+    /// The bytes written, without a trailer.
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.flush_buf()?;
+        Ok(self.out)
     }
 
     /// The trailer of a DUMP payload (written after the value and the
     /// RDB version): the CRC64 of everything before it, no EOF opcode.
-    pub fn finish_dump(self) -> io::Result<W> {
-        let Writer { mut out, crc, .. } = self;
-        out.write_all(&crc.finalize().to_le_bytes())?;
-        Ok(out)
+    pub fn finish_dump(mut self) -> io::Result<W> {
+        self.flush_buf()?;
+        let crc = self.crc.map_or(0, |c| c.value());
+        self.out.write_all(&crc.to_le_bytes())?;
+        Ok(self.out)
     }
 }

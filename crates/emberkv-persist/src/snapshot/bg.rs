@@ -56,7 +56,7 @@ impl Collector {
 
 impl SegmentSink for Collector {
     fn segment(&self, db: usize, entries: &mut dyn Iterator<Item = EntryRef<'_>>) {
-        let mut w = Writer::new(Vec::with_capacity(4096), self.compress);
+        let mut w = Writer::piece(self.compress, 4096);
         // Writing into a Vec cannot fail.
         let _ = write_select(&mut w, db, None);
         let mut n = 0;
@@ -65,7 +65,7 @@ impl SegmentSink for Collector {
             n += 1;
         }
         self.keys.fetch_add(n, Ordering::Relaxed);
-        self.push(w.into_inner());
+        self.push(w.into_bytes());
     }
 
     fn adopt(&self, table: Table) {

@@ -6,7 +6,7 @@
 
 use crate::rdb::read::header;
 use crate::rdb::read::StrAt;
-use crate::rdb::{op, ty, Error, Reader, CRC};
+use crate::rdb::{op, ty, Crc64, Error, Reader};
 use crate::value::{read_value, Value};
 use std::io::Read;
 
@@ -76,16 +76,27 @@ struct Window<R: Read> {
     /// File offset of `buf[0]`.
     base: u64,
     eof: bool,
-    crc: crc::Digest<'static, u64, crc::Table<16>>,
+    crc: Crc64,
+    /// Bytes of `buf` already checksummed (the checksum runs over a whole
+    /// window at a time, not per record).
+    summed: usize,
 }
 
 const CHUNK: usize = 1 << 20;
 
 impl<R: Read> Window<R> {
+    /// Checksums the parsed bytes not yet summed.
+    fn sum(&mut self) {
+        self.crc.update(&self.buf[self.summed..self.start]);
+        self.summed = self.start;
+    }
+
     /// Reads at least `more` bytes more (unless the file ends), keeping
     /// the unparsed part.
     fn fill(&mut self, more: usize) -> std::io::Result<()> {
         if self.start > 0 {
+            self.sum();
+            self.summed = 0;
             self.buf.drain(..self.start);
             self.base += self.start as u64;
             self.start = 0;
@@ -114,9 +125,7 @@ impl<R: Read> Window<R> {
             let mut r = Reader::new(&self.buf[self.start..], self.base + self.start as u64);
             match f(&mut r) {
                 Ok(v) => {
-                    let n = r.pos();
-                    self.crc.update(&self.buf[self.start..self.start + n]);
-                    self.start += n;
+                    self.start += r.pos();
                     return Ok(v);
                 }
                 Err(_) if r.ran_out() && !self.eof => self.fill(avail.max(CHUNK))?,
@@ -166,7 +175,8 @@ pub fn load<R: Read>(src: R, opts: &Options, sink: &mut dyn Sink) -> Result<Load
         start: 0,
         base: 0,
         eof: false,
-        crc: CRC.digest(),
+        crc: Crc64::default(),
+        summed: 0,
     };
     w.fill(CHUNK)?;
     let version = w.record(header)?;
@@ -217,7 +227,8 @@ pub fn load<R: Read>(src: R, opts: &Options, sink: &mut dyn Sink) -> Result<Load
     // The trailer (RDB 5+): the CRC64 of every byte before it.
     let mut bytes = w.base + w.start as u64;
     if version >= 5 {
-        let got = w.crc.clone().finalize();
+        w.sum();
+        let got = w.crc.value();
         let want = w.record(|r| Ok(u64::from_le_bytes(r.bytes(8)?.try_into().expect("8"))))?;
         bytes += 8;
         if opts.checksum && want != 0 && want != got {

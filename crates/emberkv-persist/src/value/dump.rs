@@ -3,7 +3,7 @@
 //! and the CRC64 of everything before it.
 
 use super::{read_value, write_value, Value};
-use crate::rdb::{Reader, Writer, CRC, VERSION};
+use crate::rdb::{Crc64, Reader, Writer, VERSION};
 use emberkv_core::store::{EntryPtr, EntryRef};
 
 /// The payload DUMP replies with.
@@ -36,7 +36,7 @@ pub fn undump(p: &[u8], skip_crc: bool) -> Result<Value, Refused> {
     if version as u32 > VERSION {
         return Err(Refused::VersionOrChecksum);
     }
-    if !skip_crc && CRC.checksum(&p[..n - 8]).to_le_bytes() != p[n - 8..] {
+    if !skip_crc && Crc64::of(&p[..n - 8]).to_le_bytes() != p[n - 8..] {
         return Err(Refused::VersionOrChecksum);
     }
     let mut r = Reader::new(&p[..n - 10], 0);

@@ -48,13 +48,20 @@ fn head<W: Write>(w: &mut Writer<W>, t: u8, key: Option<&[u8]>) -> io::Result<()
     }
 }
 
-/// A listpack of `elems`, as Redis's `lpAppend` packs them.
-fn listpack<'a>(elems: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
-    let mut b = Builder::new();
-    for e in elems {
+/// Redis's listpack of the elements of `l`, as its `lpAppend` packs them.
+fn listpack(l: &Lp) -> Vec<u8> {
+    let mut b = Builder::with_capacity(lp_capacity(l));
+    for e in l.iter() {
         b.push(e);
     }
     b.finish()
+}
+
+/// Bytes that hold Redis's listpack of `l` in all but rare cases: an
+/// element's encoding and backlen take one byte each more than our
+/// length prefix for short strings, a few more for long ones.
+fn lp_capacity(l: &Lp) -> usize {
+    l.bytes() + 2 * l.len() + 16
 }
 
 /// QUICKLIST_2: one packed node per node here.
@@ -63,7 +70,7 @@ fn write_list<W: Write>(w: &mut Writer<W>, l: &List, key: Option<&[u8]>) -> io::
     head(w, ty::LIST_QUICKLIST_2, key)?;
     let node = |w: &mut Writer<W>, n: &Lp| -> io::Result<()> {
         w.length(PACKED)?;
-        w.string(&listpack(n.iter()))
+        w.string(&listpack(n))
     };
     match l {
         List::Lp(n) => {
@@ -82,7 +89,7 @@ fn write_hash<W: Write>(w: &mut Writer<W>, h: &Hash, key: Option<&[u8]>) -> io::
     match h {
         Hash::Lp(l) => {
             head(w, ty::HASH_LISTPACK, key)?;
-            w.string(&listpack(l.iter()))
+            w.string(&listpack(l))
         }
         Hash::Dict(d) => {
             head(w, ty::HASH, key)?;
@@ -121,17 +128,24 @@ fn write_set<W: Write>(w: &mut Writer<W>, s: &Set, key: Option<&[u8]>) -> io::Re
 
 fn write_zset<W: Write>(w: &mut Writer<W>, z: &ZSet, key: Option<&[u8]>) -> io::Result<()> {
     match z {
-        ZSet::Lp(_) => {
+        ZSet::Lp(l) => {
             head(w, ty::ZSET_LISTPACK, key)?;
-            let mut b = Builder::new();
+            let mut b = Builder::with_capacity(lp_capacity(l));
             z.for_each(|m, s| {
                 b.push(m);
                 // An integral score is the integer d2string would print
                 // (and the builder would parse back): no text on the way.
-                if s != 0.0 && is_listpack_int(s) {
+                if s == 0.0 {
+                    b.push(d2string(s).as_bytes()); // "0" or "-0", as Redis
+                } else if is_listpack_int(s) {
                     b.push_int(s as i64);
                 } else {
-                    b.push(d2string(s).as_bytes());
+                    // Text that reads back as the same double, not
+                    // d2string's %.17g: Redis parses the element with
+                    // strtod either way, and exact 17-digit formatting was
+                    // a sixth of a collection save.
+                    let mut t = ScoreText::default();
+                    b.push(t.format(s));
                 }
             });
             w.string(&b.finish())
@@ -151,6 +165,58 @@ fn write_zset<W: Write>(w: &mut Writer<W>, z: &ZSet, key: Option<&[u8]>) -> io::
     }
 }
 
+/// The text of a non-integral score in a listpack: a decimal with at most
+/// four places when one reads back exactly (`m / 10^k` is correctly
+/// rounded, as strtod is, so equality means the text parses to the same
+/// double), else the shortest round-trip text (ryu).
+#[derive(Default)]
+struct ScoreText {
+    buf: [u8; 32],
+    ryu: ryu::Buffer,
+}
+
+impl ScoreText {
+    fn format(&mut self, s: f64) -> &[u8] {
+        const POW: [f64; 5] = [1.0, 10.0, 100.0, 1000.0, 10000.0];
+        for (k, &p) in POW.iter().enumerate().skip(1) {
+            let m = s * p;
+            if m.abs() < 9.0e15 && m == m.trunc() && m / p == s {
+                return self.decimal(m as i64, k);
+            }
+        }
+        self.ryu.format(s).as_bytes()
+    }
+
+    /// `m / 10^k` as text, with at least one digit before the point.
+    fn decimal(&mut self, m: i64, k: usize) -> &[u8] {
+        let mut digits = itoa::Buffer::new();
+        let d = digits.format(m.unsigned_abs()).as_bytes();
+        let mut n = 0;
+        if m < 0 {
+            self.buf[0] = b'-';
+            n = 1;
+        }
+        let int_len = d.len().saturating_sub(k);
+        if int_len == 0 {
+            self.buf[n] = b'0';
+            n += 1;
+        } else {
+            self.buf[n..n + int_len].copy_from_slice(&d[..int_len]);
+            n += int_len;
+        }
+        self.buf[n] = b'.';
+        n += 1;
+        for _ in d.len()..k {
+            self.buf[n] = b'0';
+            n += 1;
+        }
+        let frac = &d[int_len..];
+        self.buf[n..n + frac.len()].copy_from_slice(frac);
+        n += frac.len();
+        &self.buf[..n]
+    }
+}
+
 /// Integral and within 2^52: d2string's integer case.
 fn is_listpack_int(v: f64) -> bool {
     v > -4_503_599_627_370_495.0 && v < 4_503_599_627_370_496.0 && v == (v as i64) as f64
@@ -166,4 +232,37 @@ pub fn d2string(v: f64) -> String {
         return (v as i64).to_string();
     }
     emberkv_protocol::format_double(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ScoreText;
+
+    #[test]
+    fn score_text_reads_back_as_the_same_double() {
+        let mut seed = 7u64;
+        let mut cases = vec![
+            1.5, -1.5, 0.25, -0.0625, 0.1, 0.3, 12.34, -0.001, 1e-5, 1e300, -2.5e-300,
+        ];
+        for _ in 0..20000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let k = (seed % 5) as i32;
+            cases.push((seed >> 20) as f64 / 10f64.powi(k) - 1e6);
+            cases.push(f64::from_bits(seed >> 2));
+        }
+        for s in cases {
+            if !s.is_finite() || s == s.trunc() {
+                continue;
+            }
+            let mut t = ScoreText::default();
+            let text = std::str::from_utf8(t.format(s)).unwrap().to_string();
+            assert_eq!(text.parse::<f64>().unwrap(), s, "{text}");
+        }
+        let mut t = ScoreText::default();
+        assert_eq!(t.format(1.5), b"1.5");
+        assert_eq!(t.format(-0.05), b"-0.05");
+        assert_eq!(t.format(0.0625), b"0.0625");
+    }
 }

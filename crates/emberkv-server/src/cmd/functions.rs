@@ -75,7 +75,7 @@ fn dump(ctx: &mut Ctx<'_>, _: &Args<'_>) {
 
 /// FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]
 fn restore(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    use emberkv_persist::rdb::{op, Reader, CRC, VERSION};
+    use emberkv_persist::rdb::{op, Crc64, Reader, VERSION};
     if args.len() > 4 {
         return ctx
             .out
@@ -102,7 +102,7 @@ fn restore(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         .load(std::sync::atomic::Ordering::Relaxed);
     let bad = n < 10
         || u16::from_le_bytes([p[n - 10], p[n - 9]]) as u32 > VERSION
-        || (!skip && CRC.checksum(&p[..n - 8]).to_le_bytes() != p[n - 8..]);
+        || (!skip && Crc64::of(&p[..n - 8]).to_le_bytes() != p[n - 8..]);
     if bad {
         return ctx.err("ERR payload version or checksum are wrong");
     }
