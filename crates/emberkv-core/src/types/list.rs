@@ -113,6 +113,18 @@ impl List {
         }
     }
 
+    /// Appends `elems` at the tail: one splice for the compact form (a
+    /// loaded node's elements, which pushed one by one reallocated the
+    /// listpack per element).
+    pub fn push_many(&mut self, elems: &[&[u8]]) {
+        let add = elems.iter().map(|e| elem_size(e)).sum();
+        self.make_room(add, elems.len());
+        match self {
+            List::Lp(l) => l.insert(l.bytes(), elems),
+            List::Quick(q) => elems.iter().for_each(|e| q.push(false, e)),
+        }
+    }
+
     pub fn pop(&mut self, front: bool) -> Option<Vec<u8>> {
         let v = match self {
             List::Lp(l) => {

@@ -2,6 +2,7 @@
 //! a corrupt or truncated file stops the load with a message naming where.
 
 use super::enc;
+use std::borrow::Cow;
 use std::fmt;
 
 /// The most bytes LZF can produce per compressed byte (rounded up).
@@ -152,6 +153,21 @@ impl<'a> Reader<'a> {
 
     /// A string where it lies in the input (a plain one: its file offset
     /// and length, nothing copied) or decoded (an integer or LZF one).
+    /// A string borrowed from the input when it is stored plain (a
+    /// collection's members: no allocation each), owned when encoded.
+    pub fn string_cow(&mut self) -> Result<Cow<'a, [u8]>, Error> {
+        match self.len_or_enc()? {
+            Len::Plain(n) => {
+                let n = usize::try_from(n).or_else(|_| self.fail("string length overflow"))?;
+                Ok(Cow::Borrowed(self.bytes(n)?))
+            }
+            Len::Encoded(e) => match self.encoded(e)? {
+                Str::Int(v) => Ok(Cow::Owned(v.to_string().into_bytes())),
+                Str::Bytes(b) => Ok(Cow::Owned(b)),
+            },
+        }
+    }
+
     pub fn string_at(&mut self) -> Result<StrAt, Error> {
         match self.len_or_enc()? {
             Len::Plain(n) => {
@@ -198,8 +214,8 @@ impl<'a> Reader<'a> {
                         what: "invalid LZF compressed string".into(),
                     });
                 }
-                match lzf::decompress(c, len) {
-                    Ok(v) if v.len() == len => Str::Bytes(v),
+                match super::lzf::decompress(c, len) {
+                    Some(v) => Str::Bytes(v),
                     _ => {
                         return Err(Error {
                             offset: at,

@@ -31,14 +31,16 @@ pub fn read_value(r: &mut Reader<'_>, t: u8) -> Result<Value, Error> {
         }
         ty::SET => {
             let n = r.count(1)?;
-            let items = (0..n).map(|_| r.string()).collect::<Result<Vec<_>, _>>()?;
+            let items = (0..n)
+                .map(|_| r.string_cow())
+                .collect::<Result<Vec<_>, _>>()?;
             Obj::Set(build_set(r, items.iter().map(|v| &v[..]), n)?)
         }
         ty::ZSET | ty::ZSET_2 => {
             let n = r.count(2)?;
             let mut pairs = Vec::with_capacity(n);
             for _ in 0..n {
-                let m = r.string()?;
+                let m = r.string_cow()?;
                 let s = if t == ty::ZSET_2 {
                     r.double()?
                 } else {
@@ -46,25 +48,23 @@ pub fn read_value(r: &mut Reader<'_>, t: u8) -> Result<Value, Error> {
                 };
                 pairs.push((m, s));
             }
+            let pairs: Vec<_> = pairs.iter().map(|(m, s)| (&m[..], *s)).collect();
             Obj::ZSet(build_zset(r, &pairs)?)
         }
         ty::HASH => {
             let n = r.count(2)?;
-            let mut pairs = Vec::with_capacity(n);
+            let mut owned = Vec::with_capacity(n);
             for _ in 0..n {
-                pairs.push((r.string()?, r.string()?));
+                owned.push((r.string_cow()?, r.string_cow()?));
             }
+            let pairs: Vec<_> = owned.iter().map(|(f, v)| (&f[..], &v[..])).collect();
             Obj::Hash(build_hash(r, &pairs)?)
         }
         ty::HASH_ZIPMAP => {
             let at = r.offset();
             let blob = r.string()?;
             let pairs = zipmap::decode(&blob).map_err(|_| blob_error(at, "Zipmap"))?;
-            let owned: Vec<_> = pairs
-                .iter()
-                .map(|(f, v)| (f.to_vec(), v.to_vec()))
-                .collect();
-            Obj::Hash(build_hash(r, &owned)?)
+            Obj::Hash(build_hash(r, &pairs)?)
         }
         ty::LIST_ZIPLIST | ty::LIST_QUICKLIST | ty::LIST_QUICKLIST_2 => Obj::List(read_list(r, t)?),
         ty::SET_INTSET => {
@@ -93,23 +93,26 @@ pub fn read_value(r: &mut Reader<'_>, t: u8) -> Result<Value, Error> {
             if elems.len() % 2 != 0 {
                 return Err(blob_error(at, "Odd element count in a pair"));
             }
+            // Elements borrowed from the blob (integers as text in one
+            // arena): no allocation per element.
+            let mut arena = Vec::new();
             if matches!(t, ty::ZSET_ZIPLIST | ty::ZSET_LISTPACK) {
+                let members: Vec<Elem<'_>> = elems.iter().step_by(2).copied().collect();
+                let members = as_bytes(&members, &mut arena);
                 let mut pairs = Vec::with_capacity(elems.len() / 2);
-                for c in elems.chunks(2) {
+                for (m, c) in members.into_iter().zip(elems.chunks(2)) {
                     let s = match c[1] {
                         Elem::Int(v) => v as f64,
                         Elem::Str(s) => {
                             parse_score(s).ok_or_else(|| blob_error(at, "Zset score"))?
                         }
                     };
-                    pairs.push((c[0].to_vec(), s));
+                    pairs.push((m, s));
                 }
                 Obj::ZSet(build_zset(r, &pairs)?)
             } else {
-                let pairs: Vec<_> = elems
-                    .chunks(2)
-                    .map(|c| (c[0].to_vec(), c[1].to_vec()))
-                    .collect();
+                let texts = as_bytes(&elems, &mut arena);
+                let pairs: Vec<_> = texts.chunks(2).map(|c| (c[0], c[1])).collect();
                 Obj::Hash(build_hash(r, &pairs)?)
             }
         }
@@ -160,6 +163,28 @@ fn parse_score(s: &[u8]) -> Option<f64> {
     (!v.is_nan()).then_some(v)
 }
 
+/// Listpack or ziplist elements as bytes: strings borrowed from the blob,
+/// integers' text written into `arena`.
+fn as_bytes<'a>(elems: &[Elem<'a>], arena: &'a mut Vec<u8>) -> Vec<&'a [u8]> {
+    let mut buf = itoa::Buffer::new();
+    let spans: Vec<Result<&'a [u8], (usize, usize)>> = elems
+        .iter()
+        .map(|e| match *e {
+            Elem::Str(s) => Ok(s),
+            Elem::Int(v) => {
+                let at = arena.len();
+                arena.extend_from_slice(buf.format(v).as_bytes());
+                Err((at, arena.len()))
+            }
+        })
+        .collect();
+    let arena: &'a Vec<u8> = arena;
+    spans
+        .into_iter()
+        .map(|x| x.unwrap_or_else(|(a, b)| &arena[a..b]))
+        .collect()
+}
+
 fn read_list(r: &mut Reader<'_>, t: u8) -> Result<List, Error> {
     const PLAIN: u64 = 1;
     const PACKED: u64 = 2;
@@ -186,13 +211,8 @@ fn read_list(r: &mut Reader<'_>, t: u8) -> Result<List, Error> {
                     ziplist::decode(&blob).map_err(|_| blob_error(at, "Ziplist"))?
                 };
                 // An empty node is skipped, as Redis does.
-                let mut buf = itoa::Buffer::new();
-                for e in elems {
-                    match e {
-                        Elem::Int(v) => l.push(false, buf.format(v).as_bytes()),
-                        Elem::Str(s) => l.push(false, s),
-                    }
-                }
+                let mut arena = Vec::new();
+                l.push_many(&as_bytes(&elems, &mut arena));
             }
             c => return r.fail(format!("Quicklist integrity check failed: container {c}")),
         }
@@ -256,7 +276,7 @@ fn build_set<'a>(
     Ok(set)
 }
 
-fn build_hash(r: &Reader<'_>, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<Hash, Error> {
+fn build_hash(r: &Reader<'_>, pairs: &[(&[u8], &[u8])]) -> Result<Hash, Error> {
     let n = pairs.len();
     if n == 0 {
         return r.fail("Empty keys skipped");
@@ -267,10 +287,10 @@ fn build_hash(r: &Reader<'_>, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<Hash, Erro
             .iter()
             .all(|(f, v)| f.len() <= maxv && v.len() <= maxv);
     if small {
-        if !unique(pairs.iter().map(|p| &p.0[..]), n) {
+        if !unique(pairs.iter().map(|p| p.0), n) {
             return r.fail("Duplicate hash fields detected");
         }
-        let elems = pairs.iter().flat_map(|(f, v)| [&f[..], &v[..]]);
+        let elems = pairs.iter().flat_map(|&(f, v)| [f, v]);
         return Ok(Hash::Lp(Lp::from_elems(elems)));
     }
     let mut d = Dict::new();
@@ -282,7 +302,7 @@ fn build_hash(r: &Reader<'_>, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<Hash, Erro
     Ok(Hash::Dict(Box::new(d)))
 }
 
-fn build_zset(r: &Reader<'_>, pairs: &[(Vec<u8>, f64)]) -> Result<ZSet, Error> {
+fn build_zset(r: &Reader<'_>, pairs: &[(&[u8], f64)]) -> Result<ZSet, Error> {
     if pairs.is_empty() {
         return r.fail("Empty keys skipped");
     }
@@ -294,12 +314,10 @@ fn build_zset(r: &Reader<'_>, pairs: &[(Vec<u8>, f64)]) -> Result<ZSet, Error> {
         && maxlen <= limit(&LIMITS.zset_max_listpack_value)
     {
         // Small: duplicates by a hash set, then one sort into the listpack.
-        let mut seen = HashSet::default();
-        if !pairs.iter().all(|p| seen.insert(&p.0[..])) {
+        if !unique(pairs.iter().map(|p| p.0), pairs.len()) {
             return r.fail("Duplicate zset fields detected");
         }
-        let refs: Vec<(&[u8], f64)> = pairs.iter().map(|(m, s)| (&m[..], *s)).collect();
-        return Ok(ZSet::from_distinct_pairs(&refs));
+        return Ok(ZSet::from_distinct_pairs(pairs));
     }
     let mut z = ZSet::with_capacity(pairs.len(), maxlen);
     for (m, s) in pairs {

@@ -25,6 +25,8 @@ struct Loader<'a> {
     loaded: u64,
     expired: u64,
     functions: Vec<Vec<u8>>,
+    /// The file's size, the bound on what its RESIZEDB may ask for.
+    file_len: u64,
 }
 
 impl Loader<'_> {
@@ -69,6 +71,15 @@ impl Loader<'_> {
         }
         let store = &self.srv.store;
         let mut locked = store.lock_many(self.batch.iter().map(|b| b.0));
+        // Two passes of prefetches, then the inserts: the bucket slots of
+        // the whole batch, then the chain heads they point at, so the
+        // batch's cache misses overlap instead of coming one per key.
+        for &(h, db, _) in &self.batch {
+            locked.table(h, db).prefetch_bucket(h);
+        }
+        for &(h, db, _) in &self.batch {
+            locked.table(h, db).prefetch_chain(h);
+        }
         let mut dup = None;
         for (h, db, e) in self.batch.drain(..) {
             let t = locked.table(h, db);
@@ -120,7 +131,19 @@ impl Sink for Loader<'_> {
         Ok(())
     }
 
-    fn resize(&mut self, _db: usize, _keys: u64, _expires: u64) {}
+    fn resize(&mut self, db: usize, keys: u64, _expires: u64) {
+        if self.merge {
+            return;
+        }
+        // The count is the file's word: trusted only as far as the file
+        // could hold that many keys (3 bytes each at the least).
+        let store = &self.srv.store;
+        let n = store.nshards();
+        let keys = keys.min(self.file_len / 3) as usize / n;
+        for i in 0..n {
+            store.lock_index(i).dbs[db].reserve(keys);
+        }
+    }
 
     fn entry(
         &mut self,
@@ -204,6 +227,7 @@ pub fn load_file(srv: &Server, path: &Path, merge: bool) -> Result<Loaded, Faile
         loaded: 0,
         expired: 0,
         functions: Vec::new(),
+        file_len: total,
     };
     let opts = Options {
         checksum,
