@@ -901,3 +901,70 @@ fn shutdown_while_loading_keeps_the_file() {
     }
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
+
+/// DUMP payloads are Redis's bytes for every encoding whose layout does
+/// not depend on a hash table's order: strings (int, raw), quicklist and
+/// listpack lists, listpack hashes and sorted sets (scores as d2string
+/// writes them), intsets, skiplist sorted sets. Compression is off on
+/// both: liblzf's output depends on its uninitialized table (what earlier
+/// calls left on the stack), so only decompression is compatible, which
+/// the cross-loading test covers.
+#[test]
+fn dump_payloads_are_redis_bytes() {
+    let Some(redis) = Server::redis_with(&["--rdbcompression", "no"]) else {
+        return;
+    };
+    let ours = Server::start(&["--rdbcompression", "no"]);
+    let scores = [
+        "1.5",
+        "0.1",
+        "-2.25",
+        "1e-7",
+        "12345678901234567",
+        "3",
+        "-0",
+        "inf",
+        "0.3",
+    ];
+    let mut payloads = Vec::new();
+    for srv in [&redis, &ours] {
+        let mut c = srv.client();
+        let mut p = redis::pipe();
+        p.cmd("SET").arg("s:int").arg("-12345").ignore();
+        p.cmd("SET").arg("s:raw").arg("hello world").ignore();
+        p.cmd("SET").arg("s:long").arg("abcd".repeat(100)).ignore();
+        p.cmd("RPUSH")
+            .arg("l")
+            .arg(&["a", "1", "-70000", "", "zzz"])
+            .ignore();
+        for i in 0..500 {
+            p.cmd("RPUSH")
+                .arg("l:big")
+                .arg(format!("element-{i}"))
+                .ignore();
+            p.cmd("SADD").arg("set:ints").arg(i * 7 - 1000).ignore();
+            p.cmd("ZADD")
+                .arg("z:big")
+                .arg(i as f64 / 8.0)
+                .arg(format!("m{i}"))
+                .ignore();
+        }
+        for (i, s) in scores.iter().enumerate() {
+            p.cmd("ZADD").arg("z").arg(s).arg(format!("m{i}")).ignore();
+            p.cmd("HSET").arg("h").arg(format!("f{i}")).arg(s).ignore();
+        }
+        let _: () = p.query(&mut c).unwrap();
+        let keys = [
+            "s:int", "s:raw", "s:long", "l", "l:big", "set:ints", "z", "z:big", "h",
+        ];
+        let dumps: Vec<Vec<u8>> = keys
+            .iter()
+            .map(|k| redis::cmd("DUMP").arg(k).query(&mut c).unwrap())
+            .collect();
+        payloads.push((keys, dumps));
+    }
+    let (keys, want) = &payloads[0];
+    for (i, k) in keys.iter().enumerate() {
+        assert_eq!(payloads[1].1[i], want[i], "DUMP {k}");
+    }
+}
