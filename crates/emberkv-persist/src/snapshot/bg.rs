@@ -4,7 +4,7 @@
 //! `store/table/snap.rs`); [`Snapshot::write`] then walks the shards a few
 //! hundred entries per shard-lock hold, while commands that touch a segment
 //! not yet written serialize it first into the same queue. The queue holds
-//! serialized bytes only until the walker drains them into the file, so the
+//! serialized bytes only until the writer drains them into the file, so the
 //! extra memory is the queue's peak (`rdb_last_cow_size`), not a copy of
 //! the dataset.
 
@@ -45,11 +45,13 @@ impl Collector {
 
     fn push(&self, chunk: Vec<u8>) {
         let n = chunk.len();
-        self.queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(chunk);
+        // Counted under the queue's lock, before the chunk is visible: a
+        // writer taking it at once must not subtract what was not added
+        // yet (the counter wrapped, and the peak with it).
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
         let now = self.pending.fetch_add(n, Ordering::Relaxed) + n;
+        q.push(chunk);
+        drop(q);
         self.peak.fetch_max(now, Ordering::Relaxed);
     }
 }
@@ -151,6 +153,16 @@ impl Snapshot {
     /// database, EOF and the checksum. `key_delay_us` (rdb-key-save-delay)
     /// sleeps that long per key, outside the locks, to let tests watch a
     /// slow save. Returns the inner writer with the counts.
+    ///
+    /// Two threads: this one writes the queue to `out`; a walker it starts
+    /// (which first runs `walker_init`: a BGSAVE lowers its priority there)
+    /// serializes the segments no command has. Commands can fill the queue
+    /// faster than a low-priority thread empties it (with one thread at
+    /// nice 10 doing both, the queue peaked at 2-17% of the dataset from
+    /// run to run under a SET load), so the writing stays at normal
+    /// priority: it holds no shard lock, and its CPU is the copy of the
+    /// file's bytes, which any snapshot pays.
+    #[allow(clippy::too_many_arguments)]
     pub fn write<W: Write>(
         self,
         store: &Store,
@@ -159,14 +171,24 @@ impl Snapshot {
         functions: &[Vec<u8>],
         checksum: bool,
         key_delay_us: i64,
+        walker_init: &(dyn Fn() + Sync),
     ) -> Result<(W, Written), WriteError> {
-        let result = self.write_inner(store, out, aux, functions, checksum, key_delay_us);
+        let result = self.write_inner(
+            store,
+            out,
+            aux,
+            functions,
+            checksum,
+            key_delay_us,
+            walker_init,
+        );
         if result.is_err() {
             self.abandon(store);
         }
         result
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn write_inner<W: Write>(
         &self,
         store: &Store,
@@ -175,6 +197,7 @@ impl Snapshot {
         functions: &[Vec<u8>],
         checksum: bool,
         key_delay_us: i64,
+        walker_init: &(dyn Fn() + Sync),
     ) -> Result<(W, Written), WriteError> {
         let mut w = Writer::new(out, self.sink.compress);
         write_header(&mut w, aux)?;
@@ -188,14 +211,80 @@ impl Snapshot {
                 write_select(&mut w, db, Some((keys, expires)))?;
             }
         }
+        let walked = AtomicBool::new(false);
+        let failed = AtomicBool::new(false);
+        let (io, walk) = std::thread::scope(|s| {
+            let walker = std::thread::Builder::new()
+                .name("emberkv-snapwalk".into())
+                .spawn_scoped(s, || {
+                    walker_init();
+                    let r = self.walk(store, key_delay_us, &failed);
+                    walked.store(true, Ordering::Release);
+                    r
+                });
+            let walker = match walker {
+                Ok(h) => h,
+                Err(e) => return (Err(e), Ok(())),
+            };
+            let mut io = Ok(());
+            loop {
+                // Read before draining: once the walk is over nothing new
+                // is queued, so a drain after seeing it ends the file.
+                let over = walked.load(Ordering::Acquire);
+                if let Err(e) = self.drain(&mut w) {
+                    failed.store(true, Ordering::Relaxed);
+                    io = Err(e);
+                    break;
+                }
+                if over {
+                    break;
+                }
+                if self.sink.pending.load(Ordering::Relaxed) == 0 {
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                }
+            }
+            let walk = walker.join().unwrap_or_else(|_| {
+                Err(WriteError::Io(io::Error::other(
+                    "the snapshot walker panicked",
+                )))
+            });
+            (io, walk)
+        });
+        io?;
+        walk?;
+        let written = Written {
+            keys: self.sink.keys.load(Ordering::Relaxed),
+            bytes: w.written() + 9,
+            peak_queue: self.sink.peak.load(Ordering::Relaxed),
+        };
+        let out = w.finish(checksum)?;
+        Ok((out, written))
+    }
+
+    /// Serializes every segment not yet saved, shard by shard, then the
+    /// tables FLUSHDB handed over; stops on a cancel or when the writer
+    /// failed.
+    fn walk(
+        &self,
+        store: &Store,
+        key_delay_us: i64,
+        failed: &AtomicBool,
+    ) -> Result<(), WriteError> {
         let step = if key_delay_us != 0 { 1 } else { STEP };
+        let stop = || -> Result<(), WriteError> {
+            self.check_cancel()?;
+            if failed.load(Ordering::Relaxed) {
+                return Err(WriteError::Cancelled);
+            }
+            Ok(())
+        };
         for i in 0..store.nshards() {
             loop {
-                self.check_cancel()?;
-                // Draining comes first: when commands serialize faster than
-                // the file takes it, walking would only add to the queue.
+                stop()?;
+                // The writer is behind: adding to the queue would only
+                // grow it.
                 if self.sink.pending.load(Ordering::Relaxed) > QUEUE_HIGH {
-                    self.drain(&mut w)?;
+                    std::thread::sleep(std::time::Duration::from_micros(200));
                     continue;
                 }
                 let before = self.sink.keys.load(Ordering::Relaxed);
@@ -205,7 +294,6 @@ impl Snapshot {
                     .iter_mut()
                     .all(|t| !t.snap_pending() || t.snap_step(step));
                 drop(g);
-                self.drain(&mut w)?;
                 self.delay(before, key_delay_us);
                 if done {
                     break;
@@ -222,24 +310,16 @@ impl Snapshot {
                 .pop();
             let Some(mut t) = next else { break };
             loop {
-                self.check_cancel()?;
+                stop()?;
                 let before = self.sink.keys.load(Ordering::Relaxed);
                 let done = t.snap_step(step);
-                self.drain(&mut w)?;
                 self.delay(before, key_delay_us);
                 if done {
                     break;
                 }
             }
         }
-        self.drain(&mut w)?;
-        let written = Written {
-            keys: self.sink.keys.load(Ordering::Relaxed),
-            bytes: w.written() + 9,
-            peak_queue: self.sink.peak.load(Ordering::Relaxed),
-        };
-        let out = w.finish(checksum)?;
-        Ok((out, written))
+        Ok(())
     }
 
     fn check_cancel(&self) -> Result<(), WriteError> {

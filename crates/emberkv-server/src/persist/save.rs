@@ -42,7 +42,12 @@ fn begin(srv: &Server) -> Snapshot {
 }
 
 /// Writes a begun snapshot to `dbfilename` through a temporary file.
-fn write_file(srv: &Server, snap: Snapshot) -> Result<Written, String> {
+/// `walker_init` runs first on the thread that walks the keyspace.
+fn write_file(
+    srv: &Server,
+    snap: Snapshot,
+    walker_init: &(dyn Fn() + Sync),
+) -> Result<Written, String> {
     let (checksum, delay) = {
         let c = srv.config.read();
         (c.yes("rdbchecksum"), c.int("rdb-key-save-delay"))
@@ -77,6 +82,7 @@ fn write_file(srv: &Server, snap: Snapshot) -> Result<Written, String> {
         &functions,
         checksum,
         delay,
+        walker_init,
     );
     let fail = |msg: String| {
         let _ = std::fs::remove_file(&tmp);
@@ -166,7 +172,7 @@ pub fn save_now(srv: &Server) -> Result<(), String> {
     }
     let at = dirty(srv);
     let snap = begin(srv);
-    let result = write_file(srv, snap);
+    let result = write_file(srv, snap, &|| {});
     srv.persist.st.lock().saving = false;
     match result {
         Ok(_) => {
@@ -207,18 +213,19 @@ pub fn bgsave(srv: &Server) -> Result<(), BgsaveError> {
     let join = std::thread::Builder::new()
         .name("emberkv-bgsave".into())
         .spawn(move || {
+            // The walker (started by the write, with this thread's CPU
+            // set) serializes under shard locks: on a core it shares with
+            // a worker, the worker's clients come first (at nice 0 it took
+            // long slices, probe max 203 ms; nice 19 starved it). This
+            // thread, which only writes the queue out, stays at nice 0.
             crate::process::pin_thread(arc.config.read().get("bgsave_cpulist"));
-            // Background work: on a core it shares with a worker, the
-            // worker's clients come first, but not so far that the queue
-            // of segments commands serialized goes undrained (at nice 19
-            // it reached 276 MB under a SET load; nice 10 is ~10% of a
-            // contended core, more than the file writes need).
-            // SAFETY: plain syscalls on this thread's own id.
-            unsafe {
-                let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-                libc::setpriority(libc::PRIO_PROCESS, tid, 10);
-            }
-            let result = write_file(&arc, snap);
+            let result = write_file(&arc, snap, &|| {
+                // SAFETY: plain syscalls on this thread's own id.
+                unsafe {
+                    let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+                    libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+                }
+            });
             finish(&arc, result, at, started);
         });
     let join = match join {
