@@ -154,9 +154,12 @@ impl Snapshot {
     /// sleeps that long per key, outside the locks, to let tests watch a
     /// slow save. Returns the inner writer with the counts.
     ///
-    /// Two threads: this one writes the queue to `out`; a walker it starts
-    /// (which first runs `walker_init`: a BGSAVE lowers its priority there)
-    /// serializes the segments no command has. Commands can fill the queue
+    /// With `walker_init` (BGSAVE), two threads: this one writes the queue
+    /// to `out`; a walker it starts (which first runs `walker_init`: a
+    /// BGSAVE lowers its priority there) serializes the segments no command
+    /// has. Without (SAVE, which blocks the server anyway), this thread
+    /// does both: a second thread on the same core only added switches
+    /// (SAVE 10-15% slower). Commands can fill the queue
     /// faster than a low-priority thread empties it (with one thread at
     /// nice 10 doing both, the queue peaked at 2-17% of the dataset from
     /// run to run under a SET load), so the writing stays at normal
@@ -171,7 +174,7 @@ impl Snapshot {
         functions: &[Vec<u8>],
         checksum: bool,
         key_delay_us: i64,
-        walker_init: &(dyn Fn() + Sync),
+        walker_init: Option<&(dyn Fn() + Sync)>,
     ) -> Result<(W, Written), WriteError> {
         let result = self.write_inner(
             store,
@@ -197,7 +200,7 @@ impl Snapshot {
         functions: &[Vec<u8>],
         checksum: bool,
         key_delay_us: i64,
-        walker_init: &(dyn Fn() + Sync),
+        walker_init: Option<&(dyn Fn() + Sync)>,
     ) -> Result<(W, Written), WriteError> {
         let mut w = Writer::new(out, self.sink.compress);
         write_header(&mut w, aux)?;
@@ -211,14 +214,49 @@ impl Snapshot {
                 write_select(&mut w, db, Some((keys, expires)))?;
             }
         }
-        let walked = AtomicBool::new(false);
         let failed = AtomicBool::new(false);
+        match walker_init {
+            None => {
+                let mut drain = |_high: bool| self.drain(&mut w).map_err(WriteError::Io);
+                self.walk(store, key_delay_us, &failed, &mut drain)?;
+                self.drain(&mut w)?;
+            }
+            Some(init) => self.write_threaded(store, &mut w, key_delay_us, init, &failed)?,
+        }
+        let written = Written {
+            keys: self.sink.keys.load(Ordering::Relaxed),
+            bytes: w.written() + 9,
+            peak_queue: self.sink.peak.load(Ordering::Relaxed),
+        };
+        let out = w.finish(checksum)?;
+        Ok((out, written))
+    }
+
+    /// The BGSAVE form of the walk: a walker thread serializes, this one
+    /// writes.
+    fn write_threaded<W: Write>(
+        &self,
+        store: &Store,
+        w: &mut Writer<W>,
+        key_delay_us: i64,
+        init: &(dyn Fn() + Sync),
+        failed: &AtomicBool,
+    ) -> Result<(), WriteError> {
+        let walked = AtomicBool::new(false);
         let (io, walk) = std::thread::scope(|s| {
             let walker = std::thread::Builder::new()
                 .name("emberkv-snapwalk".into())
                 .spawn_scoped(s, || {
-                    walker_init();
-                    let r = self.walk(store, key_delay_us, &failed);
+                    init();
+                    // The writer is behind when the queue is high: adding
+                    // to it would only grow it.
+                    let mut wait = |high: bool| {
+                        if high {
+                            std::thread::sleep(std::time::Duration::from_micros(200));
+                        }
+                        Ok(())
+                    };
+                    let r = self.walk(store, key_delay_us, failed, &mut wait);
                     walked.store(true, Ordering::Release);
                     r
                 });
@@ -231,7 +269,7 @@ impl Snapshot {
                 // Read before draining: once the walk is over nothing new
                 // is queued, so a drain after seeing it ends the file.
                 let over = walked.load(Ordering::Acquire);
-                if let Err(e) = self.drain(&mut w) {
+                if let Err(e) = self.drain(w) {
                     failed.store(true, Ordering::Relaxed);
                     io = Err(e);
                     break;
@@ -251,24 +289,21 @@ impl Snapshot {
             (io, walk)
         });
         io?;
-        walk?;
-        let written = Written {
-            keys: self.sink.keys.load(Ordering::Relaxed),
-            bytes: w.written() + 9,
-            peak_queue: self.sink.peak.load(Ordering::Relaxed),
-        };
-        let out = w.finish(checksum)?;
-        Ok((out, written))
+        walk
     }
 
     /// Serializes every segment not yet saved, shard by shard, then the
     /// tables FLUSHDB handed over; stops on a cancel or when the writer
     /// failed.
+    /// `flush(high)` runs after each step and, with `high`, instead of one
+    /// while the queue is over its mark: it drains (one thread) or waits
+    /// for the writer (two).
     fn walk(
         &self,
         store: &Store,
         key_delay_us: i64,
         failed: &AtomicBool,
+        flush: &mut dyn FnMut(bool) -> Result<(), WriteError>,
     ) -> Result<(), WriteError> {
         let step = if key_delay_us != 0 { 1 } else { STEP };
         let stop = || -> Result<(), WriteError> {
@@ -281,10 +316,8 @@ impl Snapshot {
         for i in 0..store.nshards() {
             loop {
                 stop()?;
-                // The writer is behind: adding to the queue would only
-                // grow it.
                 if self.sink.pending.load(Ordering::Relaxed) > QUEUE_HIGH {
-                    std::thread::sleep(std::time::Duration::from_micros(200));
+                    flush(true)?;
                     continue;
                 }
                 let before = self.sink.keys.load(Ordering::Relaxed);
@@ -294,6 +327,7 @@ impl Snapshot {
                     .iter_mut()
                     .all(|t| !t.snap_pending() || t.snap_step(step));
                 drop(g);
+                flush(false)?;
                 self.delay(before, key_delay_us);
                 if done {
                     break;
@@ -313,6 +347,7 @@ impl Snapshot {
                 stop()?;
                 let before = self.sink.keys.load(Ordering::Relaxed);
                 let done = t.snap_step(step);
+                flush(false)?;
                 self.delay(before, key_delay_us);
                 if done {
                     break;

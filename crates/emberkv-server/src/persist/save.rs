@@ -42,11 +42,12 @@ fn begin(srv: &Server) -> Snapshot {
 }
 
 /// Writes a begun snapshot to `dbfilename` through a temporary file.
-/// `walker_init` runs first on the thread that walks the keyspace.
+/// With `walker_init` (BGSAVE), a thread that runs it first walks the
+/// keyspace while this one writes; without, this one does both.
 fn write_file(
     srv: &Server,
     snap: Snapshot,
-    walker_init: &(dyn Fn() + Sync),
+    walker_init: Option<&(dyn Fn() + Sync)>,
 ) -> Result<Written, String> {
     let (checksum, delay) = {
         let c = srv.config.read();
@@ -172,7 +173,7 @@ pub fn save_now(srv: &Server) -> Result<(), String> {
     }
     let at = dirty(srv);
     let snap = begin(srv);
-    let result = write_file(srv, snap, &|| {});
+    let result = write_file(srv, snap, None);
     srv.persist.st.lock().saving = false;
     match result {
         Ok(_) => {
@@ -219,13 +220,17 @@ pub fn bgsave(srv: &Server) -> Result<(), BgsaveError> {
             // long slices, probe max 203 ms; nice 19 starved it). This
             // thread, which only writes the queue out, stays at nice 0.
             crate::process::pin_thread(arc.config.read().get("bgsave_cpulist"));
-            let result = write_file(&arc, snap, &|| {
-                // SAFETY: plain syscalls on this thread's own id.
-                unsafe {
-                    let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-                    libc::setpriority(libc::PRIO_PROCESS, tid, 10);
-                }
-            });
+            let result = write_file(
+                &arc,
+                snap,
+                Some(&|| {
+                    // SAFETY: plain syscalls on this thread's own id.
+                    unsafe {
+                        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+                        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+                    }
+                }),
+            );
             finish(&arc, result, at, started);
         });
     let join = match join {
