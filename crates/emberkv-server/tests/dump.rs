@@ -30,90 +30,42 @@ fn dump_restore_replies_match_redis() {
     corrupt[n - 1] ^= 0xff;
     let mut newer = p.clone();
     newer[n - 10] = 11;
+    // RESTORE key ttl payload [options...], and a few plain commands.
+    let restore = |key: &str, ttl: &str, payload: &[u8], opts: &[&str]| -> Vec<Vec<u8>> {
+        let mut v = vec![
+            b"RESTORE".to_vec(),
+            key.into(),
+            ttl.into(),
+            payload.to_vec(),
+        ];
+        v.extend(opts.iter().map(|o| o.as_bytes().to_vec()));
+        v
+    };
+    let plain =
+        |args: &[&str]| -> Vec<Vec<u8>> { args.iter().map(|a| a.as_bytes().to_vec()).collect() };
     let cases: Vec<Vec<Vec<u8>>> = vec![
-        vec![b"RESTORE".to_vec(), b"l".to_vec(), b"0".to_vec(), p.clone()],
-        vec![
-            b"RESTORE".to_vec(),
-            b"n".to_vec(),
-            b"-1".to_vec(),
-            p.clone(),
-        ],
-        vec![b"RESTORE".to_vec(), b"n".to_vec(), b"x".to_vec(), p.clone()],
-        vec![b"RESTORE".to_vec(), b"n".to_vec(), b"0".to_vec(), corrupt],
-        vec![b"RESTORE".to_vec(), b"n".to_vec(), b"0".to_vec(), newer],
-        vec![
-            b"RESTORE".to_vec(),
-            b"n".to_vec(),
-            b"0".to_vec(),
-            b"short".to_vec(),
-        ],
-        vec![
-            b"RESTORE".to_vec(),
-            b"n".to_vec(),
-            b"0".to_vec(),
-            p.clone(),
-            b"BOGUS".to_vec(),
-        ],
-        vec![
-            b"RESTORE".to_vec(),
-            b"n".to_vec(),
-            b"0".to_vec(),
-            p.clone(),
-            b"IDLETIME".to_vec(),
-            b"-1".to_vec(),
-        ],
-        vec![
-            b"RESTORE".to_vec(),
-            b"n".to_vec(),
-            b"0".to_vec(),
-            p.clone(),
-            b"FREQ".to_vec(),
-            b"256".to_vec(),
-        ],
-        vec![
-            b"RESTORE".to_vec(),
-            b"n".to_vec(),
-            b"0".to_vec(),
-            p.clone(),
-            b"IDLETIME".to_vec(),
-            b"5".to_vec(),
-            b"FREQ".to_vec(),
-            b"5".to_vec(),
-        ],
-        vec![
-            b"RESTORE".to_vec(),
-            b"l".to_vec(),
-            b"0".to_vec(),
-            p.clone(),
-            b"REPLACE".to_vec(),
-        ],
-        vec![
-            b"RESTORE".to_vec(),
-            b"n2".to_vec(),
-            b"1".to_vec(),
-            p.clone(),
-            b"ABSTTL".to_vec(),
-        ],
-        vec![
-            b"RESTORE".to_vec(),
-            b"n3".to_vec(),
-            b"100000".to_vec(),
-            p.clone(),
-        ],
-        vec![b"EXISTS".to_vec(), b"n2".to_vec()],
-        vec![
-            b"LRANGE".to_vec(),
-            b"n3".to_vec(),
-            b"0".to_vec(),
-            b"-1".to_vec(),
-        ],
-        vec![b"DUMP".to_vec(), b"missing".to_vec()],
-        vec![
-            b"RESTORE".to_vec(),
-            b"n".to_vec(),
-            b"0".to_vec(),
-            b"\x00\x03abc\x0a\x00\xff\xff\xff\xff\xff\xff\xff\xff".to_vec(),
-        ],
+        restore("l", "0", &p, &[]),
+        restore("n", "-1", &p, &[]),
+        restore("n", "x", &p, &[]),
+        restore("n", "0", &corrupt, &[]),
+        restore("n", "0", &newer, &[]),
+        restore("n", "0", b"short", &[]),
+        restore("n", "0", &p, &["BOGUS"]),
+        restore("n", "0", &p, &["IDLETIME", "-1"]),
+        restore("n", "0", &p, &["FREQ", "256"]),
+        restore("n", "0", &p, &["IDLETIME", "5", "FREQ", "5"]),
+        restore("l", "0", &p, &["REPLACE"]),
+        restore("n2", "1", &p, &["ABSTTL"]),
+        restore("n3", "100000", &p, &[]),
+        plain(&["EXISTS", "n2"]),
+        plain(&["LRANGE", "n3", "0", "-1"]),
+        plain(&["DUMP", "missing"]),
+        restore(
+            "n",
+            "0",
+            b"\x00\x03abc\x0a\x00\xff\xff\xff\xff\xff\xff\xff\xff",
+            &[],
+        ),
     ];
     let mut r = redis.raw();
     let mut e = ours.raw();

@@ -48,13 +48,11 @@ fn bulk(v: Value) -> Vec<u8> {
 }
 
 /// A DUMP payload: the value, the RDB version (u16 LE) and the CRC64.
-fn payload(value: impl FnOnce(&mut Writer<&mut Vec<u8>>)) -> Vec<u8> {
-    let mut v = Vec::new();
-    let mut w = Writer::new(&mut v, true);
+fn payload(value: impl FnOnce(&mut Writer<std::io::Sink>)) -> Vec<u8> {
+    let mut w = Writer::piece(true, 64);
     value(&mut w);
     w.raw(&10u16.to_le_bytes()).unwrap();
-    w.finish_dump().unwrap();
-    v
+    w.finish_dump()
 }
 
 #[test]

@@ -139,20 +139,9 @@ impl<'a> Reader<'a> {
 
     /// A string in any of its encodings, as bytes.
     pub fn string(&mut self) -> Result<Vec<u8>, Error> {
-        match self.len_or_enc()? {
-            Len::Plain(n) => {
-                let n = usize::try_from(n).or_else(|_| self.fail("string length overflow"))?;
-                Ok(self.bytes(n)?.to_vec())
-            }
-            Len::Encoded(e) => match self.encoded(e)? {
-                Str::Int(v) => Ok(v.to_string().into_bytes()),
-                Str::Bytes(b) => Ok(b),
-            },
-        }
+        self.string_cow().map(Cow::into_owned)
     }
 
-    /// A string where it lies in the input (a plain one: its file offset
-    /// and length, nothing copied) or decoded (an integer or LZF one).
     /// A string borrowed from the input when it is stored plain (a
     /// collection's members: no allocation each), owned when encoded.
     pub fn string_cow(&mut self) -> Result<Cow<'a, [u8]>, Error> {
@@ -168,6 +157,8 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A string where it lies in the input (a plain one: its file offset
+    /// and length, nothing copied) or decoded (an integer or LZF one).
     pub fn string_at(&mut self) -> Result<StrAt, Error> {
         match self.len_or_enc()? {
             Len::Plain(n) => {

@@ -30,8 +30,9 @@ pub struct Writer<W: Write> {
 }
 
 impl Writer<io::Sink> {
-    /// A piece of a file, kept in memory whole (`into_bytes`): no
-    /// checksum, which only the whole file's writer can keep.
+    /// A piece of a file, kept in memory whole (`into_bytes`): no running
+    /// checksum, which only the whole file's writer can keep; or a DUMP
+    /// payload (`finish_dump`).
     pub fn piece(compress: bool, capacity: usize) -> Self {
         Writer {
             out: io::sink(),
@@ -48,6 +49,16 @@ impl Writer<io::Sink> {
     pub fn into_bytes(self) -> Vec<u8> {
         self.buf
     }
+
+    /// A piece as a DUMP payload (written after the value and the RDB
+    /// version): the CRC64 of everything before it appended, no EOF
+    /// opcode. The bytes stay in the one buffer they were written to.
+    pub fn finish_dump(self) -> Vec<u8> {
+        let mut b = self.buf;
+        let crc = Crc64::of(&b);
+        b.extend_from_slice(&crc.to_le_bytes());
+        b
+    }
 }
 
 impl<W: Write> Writer<W> {
@@ -55,7 +66,6 @@ impl<W: Write> Writer<W> {
     pub fn new(out: W, compress: bool) -> Self {
         Writer {
             out,
-            // Grows to FLUSH_AT on a file; a DUMP payload stays small.
             buf: Vec::new(),
             flush_at: FLUSH_AT,
             crc: Some(Crc64::default()),
@@ -209,15 +219,6 @@ impl<W: Write> Writer<W> {
     /// The bytes written, without a trailer.
     pub fn into_inner(mut self) -> io::Result<W> {
         self.flush_buf()?;
-        Ok(self.out)
-    }
-
-    /// The trailer of a DUMP payload (written after the value and the
-    /// RDB version): the CRC64 of everything before it, no EOF opcode.
-    pub fn finish_dump(mut self) -> io::Result<W> {
-        self.flush_buf()?;
-        let crc = self.crc.map_or(0, |c| c.value());
-        self.out.write_all(&crc.to_le_bytes())?;
         Ok(self.out)
     }
 }

@@ -159,12 +159,12 @@ impl Snapshot {
     /// BGSAVE lowers its priority there) serializes the segments no command
     /// has. Without (SAVE, which blocks the server anyway), this thread
     /// does both: a second thread on the same core only added switches
-    /// (SAVE 10-15% slower). Commands can fill the queue
-    /// faster than a low-priority thread empties it (with one thread at
-    /// nice 10 doing both, the queue peaked at 2-17% of the dataset from
-    /// run to run under a SET load), so the writing stays at normal
-    /// priority: it holds no shard lock, and its CPU is the copy of the
-    /// file's bytes, which any snapshot pays.
+    /// (SAVE 10-15% slower). Commands can fill the queue faster than a
+    /// low-priority thread empties it (with one thread at nice 10 doing
+    /// both, the queue peaked at 2-17% of the dataset from run to run
+    /// under a SET load), so the writing stays at normal priority: it
+    /// holds no shard lock, and its CPU is the copy of the file's bytes,
+    /// which any snapshot pays.
     #[allow(clippy::too_many_arguments)]
     pub fn write<W: Write>(
         self,
@@ -294,10 +294,9 @@ impl Snapshot {
 
     /// Serializes every segment not yet saved, shard by shard, then the
     /// tables FLUSHDB handed over; stops on a cancel or when the writer
-    /// failed.
-    /// `flush(high)` runs after each step and, with `high`, instead of one
-    /// while the queue is over its mark: it drains (one thread) or waits
-    /// for the writer (two).
+    /// failed. `flush(high)` runs after each step and, with `high`, instead
+    /// of one while the queue is over its mark: it drains (one thread) or
+    /// waits for the writer (two).
     fn walk(
         &self,
         store: &Store,

@@ -8,11 +8,11 @@ use emberkv_core::store::{EntryPtr, EntryRef};
 
 /// The payload DUMP replies with.
 pub fn dump(e: EntryRef<'_>, compress: bool) -> Vec<u8> {
-    let mut w = Writer::new(Vec::with_capacity(64), compress);
-    // Writing into a Vec cannot fail.
+    let mut w = Writer::piece(compress, 64);
+    // Writing into memory cannot fail.
     let _ = write_value(&mut w, e, None);
     let _ = w.raw(&(VERSION as u16).to_le_bytes());
-    w.finish_dump().unwrap_or_default()
+    w.finish_dump()
 }
 
 /// Why a payload was refused, as RESTORE words it.

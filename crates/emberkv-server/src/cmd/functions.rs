@@ -63,13 +63,13 @@ fn load(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 /// the CRC64, as Redis's payload.
 fn dump(ctx: &mut Ctx<'_>, _: &Args<'_>) {
     use emberkv_persist::rdb::{Writer, VERSION};
-    let mut w = Writer::new(Vec::new(), false);
+    let mut w = Writer::piece(false, 256);
     for lib in ctx.srv.scripts.functions.libraries() {
-        // Writing into a Vec cannot fail.
+        // Writing into memory cannot fail.
         let _ = emberkv_persist::snapshot::save::write_function(&mut w, &lib.code);
     }
     let _ = w.raw(&(VERSION as u16).to_le_bytes());
-    let p = w.finish_dump().unwrap_or_default();
+    let p = w.finish_dump();
     ctx.out.bulk(&p);
 }
 
