@@ -39,11 +39,17 @@ impl Builder {
 
     /// Appends an element given as bytes (stored as an integer when it is
     /// one).
+    #[inline]
     pub fn push(&mut self, s: &[u8]) {
-        match canonical_int(s) {
-            Some(v) => self.push_int(v),
-            None => self.push_str(s),
+        // Only a digit or a minus sign can start an integer's text.
+        if let Some(&c) = s.first() {
+            if (c.is_ascii_digit() || c == b'-') && s.len() <= 20 {
+                if let Some(v) = canonical_int(s) {
+                    return self.push_int(v);
+                }
+            }
         }
+        self.push_str(s)
     }
 
     pub fn push_int(&mut self, v: i64) {
@@ -70,13 +76,27 @@ impl Builder {
         self.backlen(start);
     }
 
+    #[inline]
     pub fn push_str(&mut self, s: &[u8]) {
+        let n = s.len();
+        if n < 64 {
+            // The common element: encoding byte, data, and a one-byte
+            // backlen (1 + n < 128), with one capacity check.
+            self.buf.reserve(34);
+            self.buf.push(0x80 | n as u8);
+            crate::rdb::append(&mut self.buf, s);
+            self.buf.push(n as u8 + 1);
+            self.count += 1;
+            return;
+        }
+        self.push_long_str(s)
+    }
+
+    fn push_long_str(&mut self, s: &[u8]) {
         let start = self.buf.len();
         let b = &mut self.buf;
         let n = s.len();
-        if n < 64 {
-            b.push(0x80 | n as u8);
-        } else if n < 4096 {
+        if n < 4096 {
             b.extend_from_slice(&[0xE0 | (n >> 8) as u8, n as u8]);
         } else {
             b.push(0xF0);
@@ -87,8 +107,18 @@ impl Builder {
     }
 
     /// Appends the backlen of the element that started at `start`.
+    #[inline]
     fn backlen(&mut self, start: usize) {
         let l = (self.buf.len() - start) as u64;
+        if l < 128 {
+            self.buf.push(l as u8);
+            self.count += 1;
+            return;
+        }
+        self.long_backlen(l)
+    }
+
+    fn long_backlen(&mut self, l: u64) {
         let b = &mut self.buf;
         match l {
             0..=127 => b.push(l as u8),
@@ -154,6 +184,22 @@ pub struct Invalid(pub usize);
 /// Checks and decodes every element of `lp` (a blob read from a file,
 /// so nothing in it is trusted: sizes, backlens, the count, the end).
 pub fn decode(lp: &[u8]) -> Result<Vec<Elem<'_>>, Invalid> {
+    let mut out = Vec::with_capacity(lp.get(4..6).map_or(0, |c| {
+        let c = u16::from_le_bytes([c[0], c[1]]);
+        if c == COUNT_UNKNOWN {
+            0
+        } else {
+            c as usize
+        }
+    }));
+    walk(lp, |e| out.push(e))?;
+    Ok(out)
+}
+
+/// Checks `lp` as `decode` does, handing each element to `f` in order
+/// (a loader builds its value from them with no list in between; on an
+/// error it drops what it built); the element count.
+pub fn walk<'a>(lp: &'a [u8], mut f: impl FnMut(Elem<'a>)) -> Result<usize, Invalid> {
     if lp.len() < 7 {
         return Err(Invalid(0));
     }
@@ -163,11 +209,7 @@ pub fn decode(lp: &[u8]) -> Result<Vec<Elem<'_>>, Invalid> {
         return Err(Invalid(0));
     }
     let body = &lp[..total - 1];
-    let mut out = Vec::with_capacity(if count == COUNT_UNKNOWN {
-        0
-    } else {
-        count as usize
-    });
+    let mut seen = 0usize;
     let mut p = 6;
     while p < body.len() {
         let start = p;
@@ -219,19 +261,28 @@ pub fn decode(lp: &[u8]) -> Result<Vec<Elem<'_>>, Invalid> {
             }
         };
         p += len;
-        // The backlen must say `len`.
-        let bl = backlen_size(len as u64);
-        need(len + bl)?;
-        if read_backlen(&body[p..p + bl]) != Some(len as u64) {
-            return Err(Invalid(p));
+        // The backlen must say `len` (one byte, itself, below 128).
+        if len < 128 {
+            need(len + 1)?;
+            if body[p] as usize != len {
+                return Err(Invalid(p));
+            }
+            p += 1;
+        } else {
+            let bl = backlen_size(len as u64);
+            need(len + bl)?;
+            if read_backlen(&body[p..p + bl]) != Some(len as u64) {
+                return Err(Invalid(p));
+            }
+            p += bl;
         }
-        p += bl;
-        out.push(elem);
+        f(elem);
+        seen += 1;
     }
-    if count != COUNT_UNKNOWN && out.len() != count as usize {
+    if count != COUNT_UNKNOWN && seen != count as usize {
         return Err(Invalid(4));
     }
-    Ok(out)
+    Ok(seen)
 }
 
 fn backlen_size(l: u64) -> usize {

@@ -429,6 +429,25 @@ impl<'a> EntryRef<'a> {
         unsafe { std::ptr::read_unaligned(self.p().add(self.val_off()) as *const usize) }
     }
 
+    /// Starts loading what a collection entry's object points at (a
+    /// snapshot serializing entry after entry would otherwise wait for
+    /// each one's first cache line in turn).
+    /// Starts loading the entry's own first line (a walk that collected
+    /// many entries before using them finds them evicted again).
+    #[inline]
+    pub fn prefetch(&self) {
+        crate::util::prefetch(self.p());
+    }
+
+    /// `whole`: a compact form's every line (up to 4 KiB) rather than its
+    /// first, which must have arrived already (an earlier call).
+    #[inline]
+    pub fn prefetch_value(&self, whole: bool) {
+        if self.kind() != T_STRING {
+            crate::types::prefetch(self.kind(), self.enc(), self.obj_raw(), whole);
+        }
+    }
+
     /// Stores a new raw object (after an encoding conversion). The caller
     /// owns the old one, which it consumed to build the new.
     #[inline]

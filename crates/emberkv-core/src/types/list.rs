@@ -125,6 +125,21 @@ impl List {
         }
     }
 
+    /// Appends a whole compact node (a loaded quicklist's): it becomes
+    /// the list when the list is empty and it fits the compact budget
+    /// (no copy), else its elements are pushed.
+    pub fn append_lp(&mut self, lp: Lp) {
+        if let List::Lp(l) = self {
+            let (maxb, maxn) = budget();
+            if l.is_empty() && lp.bytes() <= maxb.min(super::lp::SAFETY_BYTES) && lp.len() <= maxn {
+                *l = lp;
+                return;
+            }
+        }
+        let elems: Vec<&[u8]> = lp.iter().collect();
+        self.push_many(&elems);
+    }
+
     pub fn pop(&mut self, front: bool) -> Option<Vec<u8>> {
         let v = match self {
             List::Lp(l) => {

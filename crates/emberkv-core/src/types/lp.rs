@@ -84,18 +84,46 @@ impl Lp {
         }
     }
 
-    /// Builds from elements.
-    pub fn from_elems<'a>(elems: impl IntoIterator<Item = &'a [u8]>) -> Lp {
-        let mut buf = Vec::new();
-        let mut n = 0;
-        let mut tmp = [0u8; 10];
-        for e in elems {
-            let k = put_varint(&mut tmp, e.len());
-            buf.extend_from_slice(&tmp[..k]);
-            buf.extend_from_slice(e);
-            n += 1;
+    /// An Lp of `bytes` zero bytes said to hold `count` elements, for the
+    /// caller to fill in.
+    fn zeroed(bytes: usize, count: usize) -> Lp {
+        let layout = Layout::from_size_align(HDR + bytes, 4).expect("lp size");
+        unsafe {
+            let p = std::alloc::alloc_zeroed(layout);
+            let Some(nn) = NonNull::new(p) else {
+                std::alloc::handle_alloc_error(layout)
+            };
+            (p as *mut u32).write(bytes as u32);
+            (p.add(4) as *mut u32).write(count as u32);
+            Lp(nn)
         }
-        Self::with_data(&buf, n)
+    }
+
+    fn data_mut(&mut self) -> &mut [u8] {
+        unsafe { std::slice::from_raw_parts_mut(self.0.as_ptr().add(HDR), self.bytes()) }
+    }
+
+    /// Builds from elements, in one allocation of the exact size (the
+    /// iterator is walked twice: sizes, then bytes).
+    pub fn from_elems<'a, I>(elems: I) -> Lp
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+        I::IntoIter: Clone,
+    {
+        let it = elems.into_iter();
+        let (bytes, n) = it
+            .clone()
+            .fold((0, 0), |(b, n), e| (b + elem_size(e), n + 1));
+        let mut lp = Self::zeroed(bytes, n);
+        let d = lp.data_mut();
+        let mut w = 0;
+        for e in it {
+            w += put_varint(&mut d[w..], e.len());
+            d[w..w + e.len()].copy_from_slice(e);
+            w += e.len();
+        }
+        debug_assert_eq!(w, bytes);
+        lp
     }
 
     #[inline]
@@ -255,6 +283,61 @@ impl Drop for Lp {
     }
 }
 
+/// An Lp built element by element into one buffer, then copied once
+/// into its exact-size allocation (a loader's, which knows the elements
+/// only as it decodes them).
+pub struct LpBuilder {
+    buf: Vec<u8>,
+    count: usize,
+}
+
+impl LpBuilder {
+    /// Room for about `bytes` of elements.
+    pub fn with_capacity(bytes: usize) -> Self {
+        LpBuilder {
+            buf: Vec::with_capacity(bytes),
+            count: 0,
+        }
+    }
+
+    #[inline]
+    pub fn push(&mut self, e: &[u8]) {
+        let mut tmp = [0u8; 10];
+        let k = put_varint(&mut tmp, e.len());
+        self.buf.extend_from_slice(&tmp[..k]);
+        self.buf.extend_from_slice(e);
+        self.count += 1;
+    }
+
+    /// Pushes an integer's text; its length.
+    #[inline]
+    pub fn push_int(&mut self, v: i64) -> usize {
+        let mut t = itoa::Buffer::new();
+        let s = t.format(v).as_bytes();
+        self.push(s);
+        s.len()
+    }
+
+    /// Elements pushed.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Bytes of element data so far (what `Lp::bytes` will say).
+    pub fn bytes(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub fn finish(self) -> Lp {
+        Lp::with_data(&self.buf, self.count)
+    }
+}
+
+#[derive(Clone)]
 pub struct LpIter<'a> {
     d: &'a [u8],
     off: usize,

@@ -29,7 +29,7 @@ pub use dict::Dict;
 pub use hash::Hash;
 pub use intset::IntSet;
 pub use list::List;
-pub use lp::Lp;
+pub use lp::{Lp, LpBuilder};
 pub use set::Set;
 pub use stream::Stream;
 pub use zset::ZSet;
@@ -74,6 +74,24 @@ pub enum Obj {
     Set(Set),
     ZSet(ZSet),
     Stream(Box<Stream>),
+}
+
+/// Starts loading the object at raw pointer `p` of a `kind`/`enc`
+/// collection: its first line, or with `whole` all of a compact form
+/// (an Lp's header gives its size) up to 4 KiB.
+#[inline]
+pub fn prefetch(kind: u8, enc: u8, p: usize, whole: bool) {
+    let compact = matches!((kind, enc), (T_LIST | T_HASH | T_ZSET, 0) | (T_SET, 1));
+    let bytes = if whole && compact {
+        // SAFETY: `p` is a live Lp (the encoding says so): its header is
+        // two u32s.
+        unsafe { (p as *const u32).read() as usize + 8 }
+    } else {
+        1
+    };
+    for off in (0..bytes.min(4096)).step_by(64) {
+        crate::util::prefetch((p + off) as *const u8);
+    }
 }
 
 impl Obj {

@@ -168,7 +168,7 @@ impl Quick {
         self.split_if_over(k);
     }
 
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> + '_ {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> + Clone + '_ {
         self.nodes.iter().flat_map(|n| {
             let v: Vec<&[u8]> = n.iter().collect();
             v.into_iter()

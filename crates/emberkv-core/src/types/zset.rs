@@ -358,8 +358,9 @@ impl ZSet {
     /// file's, checked by the caller): a small one is sorted once and
     /// appended, where `set` scans the listpack for every member.
     pub fn from_distinct_pairs(pairs: &[(&[u8], f64)]) -> ZSet {
-        let maxlen = pairs.iter().map(|p| p.0.len()).max().unwrap_or(0);
-        let bytes: usize = pairs.iter().map(|p| p.0.len() + 20).sum();
+        let (maxlen, bytes) = pairs
+            .iter()
+            .fold((0, 0), |(m, b), p| (p.0.len().max(m), b + p.0.len() + 20));
         if pairs.is_empty()
             || pairs.len() > limit(&LIMITS.zset_max_listpack_entries)
             || maxlen > limit(&LIMITS.zset_max_listpack_value)
@@ -367,26 +368,31 @@ impl ZSet {
         {
             return Self::from_pairs(pairs.iter().copied());
         }
-        // As `set`: an integer score in a listpack reads back -0 as 0.
-        let mut v: Vec<(&[u8], f64)> = pairs
-            .iter()
-            .map(|&(m, s)| (m, if s == 0.0 { 0.0 } else { s }))
-            .collect();
-        v.sort_by(|a, b| {
-            if before(a.1, a.0, b.1, b.0) {
-                std::cmp::Ordering::Less
-            } else if before(b.1, b.0, a.1, a.0) {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
+        // As `set`: an integer score in a listpack reads back -0 as 0. A
+        // file's listpack is in order already, which this pass checks.
+        let mut v: Vec<(&[u8], f64)> = Vec::with_capacity(pairs.len());
+        let mut sorted = true;
+        for &(m, s) in pairs {
+            let s = if s == 0.0 { 0.0 } else { s };
+            if let Some(&(pm, ps)) = v.last() {
+                sorted &= before(ps, pm, s, m);
             }
-        });
-        let mut l = Lp::new();
-        for (m, s) in v {
-            let at = l.bytes();
-            l.insert(at, &[m, &s.to_le_bytes()]);
+            v.push((m, s));
         }
-        ZSet::Lp(l)
+        if !sorted {
+            v.sort_by(|a, b| {
+                if before(a.1, a.0, b.1, b.0) {
+                    std::cmp::Ordering::Less
+                } else if before(b.1, b.0, a.1, a.0) {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            });
+        }
+        let scores: Vec<[u8; 8]> = v.iter().map(|p| p.1.to_le_bytes()).collect();
+        let elems = v.iter().zip(&scores).flat_map(|(p, s)| [p.0, &s[..]]);
+        ZSet::Lp(Lp::from_elems(elems))
     }
 
     /// A set holding `pairs`, encoded as Redis would for its size (store

@@ -5,6 +5,19 @@ pub mod longdouble;
 
 pub use emberkv_protocol::parse_i64_strict as parse_i64;
 
+/// Asks the CPU to start loading the cache line at `p` (a hint for a
+/// loop that will read it a little later).
+#[inline(always)]
+pub fn prefetch(p: *const u8) {
+    // SAFETY: a prefetch is a hint; it never faults, whatever the address.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// Wall-clock milliseconds since the Unix epoch.
 pub fn unix_ms() -> i64 {
     std::time::SystemTime::now()

@@ -19,15 +19,22 @@ const MAX_LIT: usize = 1 << 5;
 /// output bound is checked once per run, not once per byte.
 const SLACK: usize = MAX_LIT + 8;
 
+type Table = [u32; 1 << HLOG];
+
 thread_local! {
-    static TABLE: RefCell<Box<[u32]>> = RefCell::new(vec![0u32; 1 << HLOG].into_boxed_slice());
+    static TABLE: RefCell<Box<Table>> = RefCell::new(Box::new([0u32; 1 << HLOG]));
 }
 
+/// The three bytes at `i` (one 4-byte load where there is room for it).
 #[inline(always)]
-fn read3(d: &[u8], i: usize) -> u32 {
-    (d[i] as u32) << 16 | (d[i + 1] as u32) << 8 | d[i + 2] as u32
+fn load3(d: &[u8], i: usize) -> u32 {
+    match d.get(i..i + 4) {
+        Some(b) => u32::from_le_bytes(b.try_into().expect("4")) & 0xFF_FFFF,
+        None => u32::from_le_bytes([d[i], d[i + 1], d[i + 2], 0]),
+    }
 }
 
+/// Below 2^HLOG, so indexing the table needs no bounds check.
 #[inline(always)]
 fn hash(v: u32) -> usize {
     (v.wrapping_mul(2654435761) >> (32 - HLOG)) as usize
@@ -52,13 +59,29 @@ fn common(a: &[u8], b: &[u8], max: usize) -> usize {
     i
 }
 
-/// Literal runs of `lits` at `out[*op..]`, 32 bytes at most each.
+/// Literal runs of `data[from..to]` at `out[*op..]`, 32 bytes at most
+/// each. A run is moved as a fixed 32 bytes where `data` has them (runs
+/// are mostly a few bytes: a memcpy call each cost more than the move);
+/// what lands past the run is overwritten next or cut off at the end.
 #[inline(always)]
-fn literals(lits: &[u8], out: &mut [u8], op: &mut usize, max_out: usize) -> bool {
-    for run in lits.chunks(MAX_LIT) {
-        out[*op] = (run.len() - 1) as u8;
-        out[*op + 1..*op + 1 + run.len()].copy_from_slice(run);
-        *op += 1 + run.len();
+fn literals(
+    data: &[u8],
+    from: usize,
+    to: usize,
+    out: &mut [u8],
+    op: &mut usize,
+    max_out: usize,
+) -> bool {
+    let mut at = from;
+    while at < to {
+        let n = (to - at).min(MAX_LIT);
+        out[*op] = (n - 1) as u8;
+        match data.get(at..at + MAX_LIT) {
+            Some(run) => out[*op + 1..*op + 1 + MAX_LIT].copy_from_slice(run),
+            None => out[*op + 1..*op + 1 + n].copy_from_slice(&data[at..at + n]),
+        }
+        *op += 1 + n;
+        at += n;
         if *op >= max_out {
             return false;
         }
@@ -75,57 +98,7 @@ pub fn compress(data: &[u8], max_out: usize, out: &mut Vec<u8>) -> bool {
     }
     out.clear();
     out.resize(max_out + SLACK, 0);
-    let buf = &mut out[..];
-    let op = TABLE.with(|t| {
-        let t = &mut *t.borrow_mut();
-        let mut op = 0usize;
-        let mut lit = 0usize; // start of the literals not yet written
-        let mut ip = 0usize;
-        while ip + 2 < n {
-            let v = read3(data, ip);
-            let h = hash(v);
-            let r = t[h] as usize;
-            t[h] = ip as u32;
-            if r < ip && ip - r - 1 < MAX_OFF && read3(data, r) == v {
-                if !literals(&data[lit..ip], buf, &mut op, max_out) {
-                    return None;
-                }
-                let off = ip - r - 1;
-                let max = (n - ip).min(MAX_REF);
-                let len = 3 + common(&data[r + 3..], &data[ip + 3..], max - 3);
-                let l = len - 2;
-                if l < 7 {
-                    buf[op] = ((l << 5) | (off >> 8)) as u8;
-                    op += 1;
-                } else {
-                    buf[op] = ((7 << 5) | (off >> 8)) as u8;
-                    buf[op + 1] = (l - 7) as u8;
-                    op += 2;
-                }
-                buf[op] = off as u8;
-                op += 1;
-                if op >= max_out {
-                    return None;
-                }
-                ip += len;
-                lit = ip;
-                // The last two positions of the match feed the table, as
-                // liblzf's default mode (every position, its ultra mode,
-                // cost more than it gained on listpacks).
-                for p in ip.saturating_sub(2)..ip {
-                    if p + 2 < n {
-                        t[hash(read3(data, p))] = p as u32;
-                    }
-                }
-            } else {
-                ip += 1;
-            }
-        }
-        if !literals(&data[lit..], buf, &mut op, max_out) {
-            return None;
-        }
-        Some(op)
-    });
+    let op = TABLE.with(|t| compress_into(data, &mut out[..], max_out, &mut t.borrow_mut()));
     match op {
         Some(op) if op < max_out => {
             out.truncate(op);
@@ -135,24 +108,86 @@ pub fn compress(data: &[u8], max_out: usize, out: &mut Vec<u8>) -> bool {
     }
 }
 
+/// The compressor proper, over a table it owns for the call (so the
+/// table's address stays in a register) and an output with `SLACK` room
+/// past `max_out`.
+fn compress_into(data: &[u8], buf: &mut [u8], max_out: usize, t: &mut Table) -> Option<usize> {
+    let n = data.len();
+    let mut op = 0usize;
+    let mut lit = 0usize; // start of the literals not yet written
+    let mut ip = 0usize;
+    while ip + 2 < n {
+        let v = load3(data, ip);
+        let h = hash(v);
+        let r = t[h] as usize;
+        t[h] = ip as u32;
+        if r < ip && ip - r - 1 < MAX_OFF && load3(data, r) == v {
+            if !literals(data, lit, ip, buf, &mut op, max_out) {
+                return None;
+            }
+            let off = ip - r - 1;
+            let max = (n - ip).min(MAX_REF);
+            let len = 3 + common(&data[r + 3..], &data[ip + 3..], max - 3);
+            let l = len - 2;
+            if l < 7 {
+                buf[op] = ((l << 5) | (off >> 8)) as u8;
+                op += 1;
+            } else {
+                buf[op] = ((7 << 5) | (off >> 8)) as u8;
+                buf[op + 1] = (l - 7) as u8;
+                op += 2;
+            }
+            buf[op] = off as u8;
+            op += 1;
+            if op >= max_out {
+                return None;
+            }
+            ip += len;
+            lit = ip;
+            // The last two positions of the match feed the table, as
+            // liblzf's default mode (every position, its ultra mode,
+            // cost more than it gained on listpacks).
+            if ip + 2 < n {
+                let p = ip - 1;
+                t[hash(load3(data, p))] = p as u32;
+            }
+        } else {
+            ip += 1;
+        }
+    }
+    if !literals(data, lit, n, buf, &mut op, max_out) {
+        return None;
+    }
+    Some(op)
+}
+
 /// Expands LZF `src` into exactly `len` bytes; None on any inconsistency
 /// (a reference before the start, a run past either end, a different
-/// length). Literal runs and non-overlapping references are block
-/// copies (the crate's decoder went byte by byte: a fifth of a
-/// collection load).
+/// length). Copies go in fixed-size pieces into a buffer with room past
+/// `len` (a literal run as one 32-byte move, a reference 8 bytes at a time
+/// when it starts 8 or more back), so a short run costs no memcpy call:
+/// byte-sized and exact copies were a fifth of a collection load. What a
+/// piece writes past its run is overwritten by the next before anything
+/// reads it, since a reference reads only what is already final.
 pub fn decompress(src: &[u8], len: usize) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(len);
+    const ROOM: usize = MAX_LIT;
+    let mut out = vec![0u8; len + ROOM];
+    let mut op = 0;
     let mut ip = 0;
     while ip < src.len() {
         let ctrl = src[ip] as usize;
         ip += 1;
         if ctrl < MAX_LIT {
             let n = ctrl + 1;
-            let lit = src.get(ip..ip + n)?;
-            if out.len() + n > len {
+            if ip + n > src.len() || op + n > len {
                 return None;
             }
-            out.extend_from_slice(lit);
+            if ip + ROOM <= src.len() {
+                out[op..op + ROOM].copy_from_slice(&src[ip..ip + ROOM]);
+            } else {
+                out[op..op + n].copy_from_slice(&src[ip..ip + n]);
+            }
+            op += n;
             ip += n;
         } else {
             let mut n = ctrl >> 5;
@@ -163,22 +198,35 @@ pub fn decompress(src: &[u8], len: usize) -> Option<Vec<u8>> {
             n += 2;
             let back = ((ctrl & 0x1f) << 8) + *src.get(ip)? as usize + 1;
             ip += 1;
-            if back > out.len() || out.len() + n > len {
+            if back > op || op + n > len {
                 return None;
             }
-            let start = out.len() - back;
-            if back >= n {
-                out.extend_from_within(start..start + n);
+            let mut from = op - back;
+            let end = op + n;
+            if back >= 8 {
+                // Ends at most 7 bytes past `end`, within the room.
+                while op < end {
+                    let v: [u8; 8] = out[from..from + 8].try_into().expect("8");
+                    out[op..op + 8].copy_from_slice(&v);
+                    from += 8;
+                    op += 8;
+                }
+                op = end;
             } else {
                 // Overlapping: the run repeats what it is writing.
-                for i in start..start + n {
-                    let b = out[i];
-                    out.push(b);
+                while op < end {
+                    out[op] = out[from];
+                    from += 1;
+                    op += 1;
                 }
             }
         }
     }
-    (out.len() == len).then_some(out)
+    if op != len {
+        return None;
+    }
+    out.truncate(len);
+    Some(out)
 }
 
 #[cfg(test)]
@@ -217,6 +265,11 @@ mod tests {
                 assert_eq!(decompress(&c, data.len() - 1), None);
                 assert_eq!(decompress(&c, data.len() + 1), None);
                 assert_eq!(decompress(&c[..c.len() - 1], data.len()), None);
+            }
+            // The crate's compressor (liblzf's ultra mode) picks other
+            // references: ours reads them back too.
+            if let Ok(c) = lzf::compress(&data) {
+                assert_eq!(decompress(&c, data.len()).unwrap(), data, "case {case}");
             }
         }
         let text = b"the quick brown fox jumps over the lazy dog ".repeat(100);

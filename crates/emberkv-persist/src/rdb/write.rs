@@ -25,8 +25,20 @@ pub struct Writer<W: Write> {
     compress: bool,
     /// Bytes handed to `out` so far.
     flushed: u64,
-    /// Scratch for LZF output, reused from string to string.
-    lzf: Vec<u8>,
+}
+
+thread_local! {
+    /// LZF output, reused from string to string by every writer of the
+    /// thread (a snapshot makes a writer per segment).
+    static LZF_OUT: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Gives the LZF scratch back to the thread unless a huge string grew it
+/// (that memory is returned, not kept for the next small one).
+fn keep_lzf(c: Vec<u8>) {
+    if c.capacity() <= 1 << 20 {
+        LZF_OUT.set(c);
+    }
 }
 
 impl Writer<io::Sink> {
@@ -34,14 +46,20 @@ impl Writer<io::Sink> {
     /// checksum, which only the whole file's writer can keep; or a DUMP
     /// payload (`finish_dump`).
     pub fn piece(compress: bool, capacity: usize) -> Self {
+        Self::piece_in(compress, Vec::with_capacity(capacity))
+    }
+
+    /// A piece written into `buf` (emptied first; a reused buffer keeps
+    /// its capacity).
+    pub fn piece_in(compress: bool, mut buf: Vec<u8>) -> Self {
+        buf.clear();
         Writer {
             out: io::sink(),
-            buf: Vec::with_capacity(capacity),
+            buf,
             flush_at: usize::MAX,
             crc: None,
             compress,
             flushed: 0,
-            lzf: Vec::new(),
         }
     }
 
@@ -71,7 +89,6 @@ impl<W: Write> Writer<W> {
             crc: Some(Crc64::default()),
             compress,
             flushed: 0,
-            lzf: Vec::new(),
         }
     }
 
@@ -140,26 +157,39 @@ impl<W: Write> Writer<W> {
     /// A string as Redis stores it: an integer encoding for the text of
     /// an integer of up to 32 bits (11 characters at most), LZF when that
     /// saves at least 4 bytes of a string over 20 bytes, else raw.
+    #[inline]
     pub fn string(&mut self, s: &[u8]) -> io::Result<()> {
-        if s.len() <= 11 {
+        let n = s.len();
+        if n <= 11 && matches!(s.first(), Some(b'0'..=b'9' | b'-')) {
             if let Some(v) = canonical_int(s) {
                 return self.int_string(v);
             }
         }
+        if n <= LZF_MIN && self.buf.len() + 1 + 32 < self.flush_at {
+            // Short (most members and fields): a one-byte length, no LZF,
+            // into the buffer with no other check.
+            self.buf.push(n as u8);
+            super::append(&mut self.buf, s);
+            return Ok(());
+        }
+        self.long_string(s)
+    }
+
+    fn long_string(&mut self, s: &[u8]) -> io::Result<()> {
         if self.compress && s.len() > LZF_MIN {
             // Redis keeps the compressed form only if it fits in len - 4
             // bytes.
-            let mut c = std::mem::take(&mut self.lzf);
+            let mut c = LZF_OUT.take();
             if super::lzf::compress(s, s.len() - 3, &mut c) {
                 let r = self
                     .u8(0xC0 | enc::LZF)
                     .and_then(|_| self.length(c.len() as u64))
                     .and_then(|_| self.length(s.len() as u64))
                     .and_then(|_| self.raw(&c));
-                self.lzf = c;
+                keep_lzf(c);
                 return r;
             }
-            self.lzf = c;
+            keep_lzf(c);
         }
         self.length(s.len() as u64)?;
         self.raw(s)

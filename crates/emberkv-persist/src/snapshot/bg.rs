@@ -28,7 +28,14 @@ pub struct Collector {
     peak: AtomicUsize,
     keys: AtomicU64,
     adopted: Mutex<Vec<Table>>,
+    /// Drained piece buffers for the next segments (fresh ones grew by
+    /// doubling, a copy and new pages each time).
+    spare: Mutex<Vec<Vec<u8>>>,
 }
+
+/// Spare buffers kept, and the largest kept.
+const SPARE_MAX: usize = 16;
+const SPARE_BYTES: usize = 1 << 20;
 
 impl Collector {
     /// Keys serialized so far.
@@ -41,6 +48,19 @@ impl Collector {
             self.pending.load(Ordering::Relaxed),
             self.peak.load(Ordering::Relaxed),
         )
+    }
+
+    fn lock_spare(&self) -> std::sync::MutexGuard<'_, Vec<Vec<u8>>> {
+        self.spare.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A drained piece's buffer, for a later segment.
+    fn recycle(&self, mut buf: Vec<u8>) {
+        let mut spare = self.lock_spare();
+        if spare.len() < SPARE_MAX && buf.capacity() <= SPARE_BYTES {
+            buf.clear();
+            spare.push(buf);
+        }
     }
 
     fn push(&self, chunk: Vec<u8>) {
@@ -58,15 +78,28 @@ impl Collector {
 
 impl SegmentSink for Collector {
     fn segment(&self, db: usize, entries: &mut dyn Iterator<Item = EntryRef<'_>>) {
-        let mut w = Writer::piece(self.compress, 4096);
+        let buf = self.lock_spare().pop().unwrap_or_default();
+        let mut w = Writer::piece_in(self.compress, buf);
         // Writing into a Vec cannot fail.
         let _ = write_select(&mut w, db, None);
-        let mut n = 0;
-        for e in entries {
-            let _ = write_entry(&mut w, e);
-            n += 1;
+        // The entries first, so each value is on its way while the ones
+        // before it are written: the entry four ahead, the first line of
+        // the value two ahead (its entry has arrived), the rest of the
+        // next one's compact form (its first line has).
+        let entries: Vec<EntryRef<'_>> = entries.collect();
+        for (i, e) in entries.iter().enumerate() {
+            if let Some(next) = entries.get(i + 4) {
+                next.prefetch();
+            }
+            if let Some(next) = entries.get(i + 2) {
+                next.prefetch_value(false);
+            }
+            if let Some(next) = entries.get(i + 1) {
+                next.prefetch_value(true);
+            }
+            let _ = write_entry(&mut w, *e);
         }
-        self.keys.fetch_add(n, Ordering::Relaxed);
+        self.keys.fetch_add(entries.len() as u64, Ordering::Relaxed);
         self.push(w.into_bytes());
     }
 
@@ -105,6 +138,7 @@ pub fn begin(store: &Store, compress: bool) -> Snapshot {
         peak: AtomicUsize::new(0),
         keys: AtomicU64::new(0),
         adopted: Mutex::new(Vec::new()),
+        spare: Mutex::new(Vec::new()),
     });
     let mut sizes = vec![(0u64, 0u64); store.ndbs];
     let epoch = next_epoch();
@@ -378,6 +412,7 @@ impl Snapshot {
         for c in chunks {
             w.raw(&c)?;
             self.sink.pending.fetch_sub(c.len(), Ordering::Relaxed);
+            self.sink.recycle(c);
         }
         Ok(())
     }

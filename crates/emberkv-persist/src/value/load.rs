@@ -8,7 +8,7 @@ use super::stream::read_stream;
 use crate::listpack::{self, Elem};
 use crate::rdb::{ty, Error, Reader};
 use crate::{intset, ziplist, zipmap};
-use emberkv_core::types::{limit, Dict, Hash, IntSet, List, Lp, Obj, Set, ZSet, LIMITS};
+use emberkv_core::types::{limit, Dict, Hash, IntSet, List, Lp, LpBuilder, Obj, Set, ZSet, LIMITS};
 use foldhash::HashSet;
 
 /// A loaded value.
@@ -83,7 +83,18 @@ pub fn read_value(r: &mut Reader<'_>, t: u8) -> Result<Value, Error> {
         }
         ty::ZSET_ZIPLIST | ty::ZSET_LISTPACK | ty::HASH_ZIPLIST | ty::HASH_LISTPACK => {
             let at = r.offset();
-            let blob = r.string()?;
+            let blob = r.string_cow()?;
+            // A listpack that stays one here goes straight into it; the
+            // others (ziplists, big, out of order) by pairs below.
+            if t == ty::HASH_LISTPACK {
+                if let Some(h) = compact_hash(r, &blob, at)? {
+                    return Ok(Value::Obj(Obj::Hash(h)));
+                }
+            } else if t == ty::ZSET_LISTPACK {
+                if let Some(z) = compact_zset(r, &blob, at)? {
+                    return Ok(Value::Obj(Obj::ZSet(z)));
+                }
+            }
             let zip = matches!(t, ty::ZSET_ZIPLIST | ty::HASH_ZIPLIST);
             let elems = if zip {
                 ziplist::decode(&blob).map_err(|_| blob_error(at, "Ziplist"))?
@@ -96,22 +107,20 @@ pub fn read_value(r: &mut Reader<'_>, t: u8) -> Result<Value, Error> {
             // Elements borrowed from the blob (integers as text in one
             // arena): no allocation per element.
             let mut arena = Vec::new();
+            let texts = as_bytes(&elems, &mut arena);
             if matches!(t, ty::ZSET_ZIPLIST | ty::ZSET_LISTPACK) {
-                let members: Vec<Elem<'_>> = elems.iter().step_by(2).copied().collect();
-                let members = as_bytes(&members, &mut arena);
                 let mut pairs = Vec::with_capacity(elems.len() / 2);
-                for (m, c) in members.into_iter().zip(elems.chunks(2)) {
+                for (m, c) in texts.chunks(2).zip(elems.chunks(2)) {
                     let s = match c[1] {
                         Elem::Int(v) => v as f64,
                         Elem::Str(s) => {
                             parse_score(s).ok_or_else(|| blob_error(at, "Zset score"))?
                         }
                     };
-                    pairs.push((m, s));
+                    pairs.push((m[0], s));
                 }
                 Obj::ZSet(build_zset(r, &pairs)?)
             } else {
-                let texts = as_bytes(&elems, &mut arena);
                 let pairs: Vec<_> = texts.chunks(2).map(|c| (c[0], c[1])).collect();
                 Obj::Hash(build_hash(r, &pairs)?)
             }
@@ -185,6 +194,113 @@ fn as_bytes<'a>(elems: &[Elem<'a>], arena: &'a mut Vec<u8>) -> Vec<&'a [u8]> {
         .collect()
 }
 
+/// A HASH_LISTPACK blob as a compact hash, decoded once into it; None
+/// when it is too big to stay compact here (then built by pairs).
+fn compact_hash(r: &Reader<'_>, blob: &[u8], at: u64) -> Result<Option<Hash>, Error> {
+    let maxv = limit(&LIMITS.hash_max_listpack_value);
+    let mut b = LpBuilder::with_capacity(blob.len());
+    let mut fits = true;
+    let n = listpack::walk(blob, |e| {
+        let len = match e {
+            Elem::Str(s) => {
+                b.push(s);
+                s.len()
+            }
+            Elem::Int(v) => b.push_int(v),
+        };
+        fits &= len <= maxv;
+    })
+    .map_err(|_| blob_error(at, "Listpack"))?;
+    if n % 2 != 0 {
+        return Err(blob_error(at, "Odd element count in a pair"));
+    }
+    if n == 0 {
+        return r.fail("Empty keys skipped");
+    }
+    if !fits || n / 2 > limit(&LIMITS.hash_max_listpack_entries) {
+        return Ok(None);
+    }
+    let lp = b.finish();
+    if !unique(lp.iter().step_by(2)) {
+        return r.fail("Duplicate hash fields detected");
+    }
+    Ok(Some(Hash::Lp(lp)))
+}
+
+/// A ZSET_LISTPACK blob as a compact sorted set, decoded once into it
+/// (member, then the score's 8 bytes); None when it is too big to stay
+/// compact or not in order (then built by pairs, which sorts).
+fn compact_zset(r: &Reader<'_>, blob: &[u8], at: u64) -> Result<Option<ZSet>, Error> {
+    let maxv = limit(&LIMITS.zset_max_listpack_value);
+    let mut b = LpBuilder::with_capacity(blob.len() + blob.len() / 2);
+    let (mut fits, mut sorted, mut bad) = (true, true, false);
+    let mut member: Option<Elem<'_>> = None;
+    let mut prev: Option<(f64, Elem<'_>)> = None;
+    let n = listpack::walk(blob, |e| {
+        let Some(m) = member.take() else {
+            member = Some(e);
+            return;
+        };
+        let s = match e {
+            Elem::Int(v) => v as f64,
+            Elem::Str(s) => match parse_score(s) {
+                Some(v) => v,
+                None => {
+                    bad = true;
+                    return;
+                }
+            },
+        };
+        // As ZSet::set: an integral score in a listpack reads back -0 as 0.
+        let s = if s == 0.0 { 0.0 } else { s };
+        if let Some((ps, pm)) = prev {
+            sorted &= ps < s || (ps == s && elem_lt(pm, m));
+        }
+        prev = Some((s, m));
+        let len = match m {
+            Elem::Str(t) => {
+                b.push(t);
+                t.len()
+            }
+            Elem::Int(v) => b.push_int(v),
+        };
+        fits &= len <= maxv;
+        b.push(&s.to_le_bytes());
+    })
+    .map_err(|_| blob_error(at, "Listpack"))?;
+    if bad {
+        return Err(blob_error(at, "Zset score"));
+    }
+    if n % 2 != 0 {
+        return Err(blob_error(at, "Odd element count in a pair"));
+    }
+    if n == 0 {
+        return r.fail("Empty keys skipped");
+    }
+    if !fits || !sorted || n / 2 > limit(&LIMITS.zset_max_listpack_entries) {
+        return Ok(None);
+    }
+    let lp = b.finish();
+    if !unique(lp.iter().step_by(2)) {
+        return r.fail("Duplicate zset fields detected");
+    }
+    Ok(Some(ZSet::Lp(lp)))
+}
+
+/// Byte order of two elements' texts (members compare as bytes).
+fn elem_lt(a: Elem<'_>, b: Elem<'_>) -> bool {
+    let (mut x, mut y) = (itoa::Buffer::new(), itoa::Buffer::new());
+    let p: &[u8] = match a {
+        Elem::Str(s) => s,
+        Elem::Int(v) => x.format(v).as_bytes(),
+    };
+    let q: &[u8] = match b {
+        Elem::Str(s) => s,
+        Elem::Int(v) => y.format(v).as_bytes(),
+    };
+    p < q
+}
+
 fn read_list(r: &mut Reader<'_>, t: u8) -> Result<List, Error> {
     const PLAIN: u64 = 1;
     const PACKED: u64 = 2;
@@ -201,16 +317,25 @@ fn read_list(r: &mut Reader<'_>, t: u8) -> Result<List, Error> {
             PACKED
         };
         let at = r.offset();
-        let blob = r.string()?;
+        let blob = r.string_cow()?;
         match container {
             PLAIN => l.push(false, &blob),
-            PACKED => {
-                let elems = if t == ty::LIST_QUICKLIST_2 {
-                    listpack::decode(&blob).map_err(|_| blob_error(at, "Listpack"))?
-                } else {
-                    ziplist::decode(&blob).map_err(|_| blob_error(at, "Ziplist"))?
-                };
+            PACKED if t == ty::LIST_QUICKLIST_2 => {
+                let mut b = LpBuilder::with_capacity(blob.len());
+                listpack::walk(&blob, |e| match e {
+                    Elem::Str(s) => b.push(s),
+                    Elem::Int(v) => {
+                        b.push_int(v);
+                    }
+                })
+                .map_err(|_| blob_error(at, "Listpack"))?;
                 // An empty node is skipped, as Redis does.
+                if !b.is_empty() {
+                    l.append_lp(b.finish());
+                }
+            }
+            PACKED => {
+                let elems = ziplist::decode(&blob).map_err(|_| blob_error(at, "Ziplist"))?;
                 let mut arena = Vec::new();
                 l.push_many(&as_bytes(&elems, &mut arena));
             }
@@ -223,14 +348,36 @@ fn read_list(r: &mut Reader<'_>, t: u8) -> Result<List, Error> {
     Ok(l)
 }
 
-/// Fails on a repeated item (a hash set for more than a few).
-fn unique<'a>(items: impl Iterator<Item = &'a [u8]> + Clone, n: usize) -> bool {
-    if n <= 8 {
-        let v: Vec<&[u8]> = items.collect();
+/// Fails on a repeated item. Up to 255 items (every small collection
+/// at Redis's thresholds), an open-addressing table of item indexes on
+/// the stack: a hash set allocated per key was an eighth of a load.
+fn unique<'a>(items: impl Iterator<Item = &'a [u8]>) -> bool {
+    use std::hash::BuildHasher;
+    let v: Vec<&[u8]> = items.collect();
+    if v.len() <= 8 {
         return (0..v.len()).all(|i| !v[i + 1..].contains(&v[i]));
     }
-    let mut seen = HashSet::with_capacity_and_hasher(n, Default::default());
-    items.into_iter().all(|m| seen.insert(m))
+    let hasher = foldhash::fast::FixedState::with_seed(0x6d62_6572);
+    if v.len() < 256 {
+        let mask = (2 * v.len()).next_power_of_two() - 1;
+        let mut slots = [0u8; 512];
+        for (i, m) in v.iter().enumerate() {
+            let mut h = hasher.hash_one(m) as usize & mask;
+            loop {
+                match slots[h] {
+                    0 => {
+                        slots[h] = (i + 1) as u8;
+                        break;
+                    }
+                    s if v[s as usize - 1] == *m => return false,
+                    _ => h = (h + 1) & mask,
+                }
+            }
+        }
+        return true;
+    }
+    let mut seen = HashSet::with_capacity_and_hasher(v.len(), Default::default());
+    v.into_iter().all(|m| seen.insert(m))
 }
 
 fn build_set<'a>(
@@ -258,7 +405,7 @@ fn build_set<'a>(
         _ if n <= limit(&LIMITS.set_max_listpack_entries)
             && maxlen <= limit(&LIMITS.set_max_listpack_value) =>
         {
-            if !unique(items.clone(), n) {
+            if !unique(items.clone()) {
                 return r.fail("Duplicate set members detected");
             }
             Set::Lp(Lp::from_elems(items))
@@ -287,7 +434,7 @@ fn build_hash(r: &Reader<'_>, pairs: &[(&[u8], &[u8])]) -> Result<Hash, Error> {
             .iter()
             .all(|(f, v)| f.len() <= maxv && v.len() <= maxv);
     if small {
-        if !unique(pairs.iter().map(|p| p.0), n) {
+        if !unique(pairs.iter().map(|p| p.0)) {
             return r.fail("Duplicate hash fields detected");
         }
         let elems = pairs.iter().flat_map(|&(f, v)| [f, v]);
@@ -314,7 +461,7 @@ fn build_zset(r: &Reader<'_>, pairs: &[(&[u8], f64)]) -> Result<ZSet, Error> {
         && maxlen <= limit(&LIMITS.zset_max_listpack_value)
     {
         // Small: duplicates by a hash set, then one sort into the listpack.
-        if !unique(pairs.iter().map(|p| p.0), pairs.len()) {
+        if !unique(pairs.iter().map(|p| p.0)) {
             return r.fail("Duplicate zset fields detected");
         }
         return Ok(ZSet::from_distinct_pairs(pairs));
@@ -327,3 +474,7 @@ fn build_zset(r: &Reader<'_>, pairs: &[(&[u8], f64)]) -> Result<ZSet, Error> {
     }
     Ok(z)
 }
+
+#[cfg(test)]
+#[path = "load_tests.rs"]
+mod tests;

@@ -131,7 +131,7 @@ fn write_zset<W: Write>(w: &mut Writer<W>, z: &ZSet, key: Option<&[u8]>) -> io::
         ZSet::Lp(l) => {
             head(w, ty::ZSET_LISTPACK, key)?;
             let mut b = Builder::with_capacity(lp_capacity(l));
-            z.for_each(|m, s| {
+            z.walk_up(0, |m, s| {
                 b.push(m);
                 // An integral score is the integer d2string would print
                 // (and the builder would parse back): no text on the way.
@@ -146,6 +146,7 @@ fn write_zset<W: Write>(w: &mut Writer<W>, z: &ZSet, key: Option<&[u8]>) -> io::
                     let mut t = ScoreText::default();
                     b.push(t.format(s));
                 }
+                true
             });
             w.string(&b.finish())
         }

@@ -52,16 +52,7 @@ fn link_ptr(l: usize) -> *mut u8 {
     (l & PTR_MASK) as *mut u8
 }
 
-#[inline(always)]
-fn prefetch(p: *const u8) {
-    // SAFETY: a prefetch is a hint; it never faults, whatever the address.
-    #[cfg(target_arch = "x86_64")]
-    unsafe {
-        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0)
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
+use crate::util::prefetch;
 
 struct Segment {
     buckets: Box<[usize]>,
