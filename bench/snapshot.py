@@ -16,7 +16,8 @@ fork child too: affinity is inherited), load generator and probe on CPU 1.
    snapshot queue's peak), and a probe client's GET latency p99.9 / max
    while the save runs.
 
-Usage: bench/snapshot.py [--keys 10000000] [--skip-collections]
+Usage: bench/snapshot.py [--keys 10000000] [--skip-collections] [--skip-strings]
+                         [--skip-bgsave] [--only-bgsave]
 """
 import argparse, os, socket, subprocess, sys, tempfile, threading, time
 
@@ -170,9 +171,12 @@ def main():
     ap.add_argument("--keys", type=int, default=10_000_000)
     ap.add_argument("--skip-collections", action="store_true")
     ap.add_argument("--only-bgsave", action="store_true")
+    ap.add_argument("--skip-strings", action="store_true")
+    ap.add_argument("--skip-bgsave", action="store_true")
     a = ap.parse_args()
     rows = []
-    datasets = [(f"{a.keys // 1_000_000}M strings (16 B)", lambda port: prefill(port, a.keys, 16))]
+    datasets = [] if a.skip_strings else [
+        (f"{a.keys // 1_000_000}M strings (16 B)", lambda port: prefill(port, a.keys, 16))]
     if not a.skip_collections:
         datasets.append(("100k collections x 100", lambda port: pipe_load(port, collections())))
     for name, fill in ([] if a.only_bgsave else datasets):
@@ -187,6 +191,8 @@ def main():
         print(f"| {name} | {r['save']:.2f} | {e['save']:.2f} | {e['save'] / r['save']:.2f} | "
               f"{r['load']:.2f} | {e['load']:.2f} | {e['load'] / r['load']:.2f} | "
               f"{r['size'] >> 20} / {e['size'] >> 20} |")
+    if a.skip_bgsave:
+        return
     r = bgsave_under_load("redis", a.keys)
     e = bgsave_under_load("emberkv", a.keys)
     print(f"\nbgsave: redis {r}\n  emberkv {e}")

@@ -46,6 +46,12 @@ fn put_varint(out: &mut [u8], mut n: usize) -> usize {
 
 #[inline]
 fn get_varint(d: &[u8]) -> (usize, usize) {
+    // Elements under 128 bytes (nearly all): one byte, no loop.
+    if let Some(&b) = d.first() {
+        if b < 0x80 {
+            return (b as usize, 1);
+        }
+    }
     let mut n = 0usize;
     let mut shift = 0;
     for (i, &b) in d.iter().enumerate() {
@@ -302,10 +308,14 @@ impl LpBuilder {
 
     #[inline]
     pub fn push(&mut self, e: &[u8]) {
-        let mut tmp = [0u8; 10];
-        let k = put_varint(&mut tmp, e.len());
-        self.buf.extend_from_slice(&tmp[..k]);
-        self.buf.extend_from_slice(e);
+        if e.len() < 0x80 {
+            self.buf.push(e.len() as u8);
+        } else {
+            let mut tmp = [0u8; 10];
+            let k = put_varint(&mut tmp, e.len());
+            self.buf.extend_from_slice(&tmp[..k]);
+        }
+        crate::util::append(&mut self.buf, e);
         self.count += 1;
     }
 
@@ -362,6 +372,19 @@ impl<'a> Iterator for LpIter<'a> {
         let s = &self.d[self.off + n..self.off + n + len];
         self.off += n + len;
         Some(s)
+    }
+
+    /// Skips by lengths alone (`step_by(2)` over pairs calls this).
+    #[inline]
+    fn nth(&mut self, k: usize) -> Option<&'a [u8]> {
+        for _ in 0..k {
+            if self.off >= self.d.len() {
+                return None;
+            }
+            let (len, n) = get_varint(&self.d[self.off..]);
+            self.off += n + len;
+        }
+        self.next()
     }
 }
 

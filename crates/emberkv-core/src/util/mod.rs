@@ -18,6 +18,33 @@ pub fn prefetch(p: *const u8) {
     let _ = p;
 }
 
+/// Appends `s` to `buf`, without a memcpy call when it is 8 to 32 bytes
+/// (most members, fields and list elements are; the calls were a sixth
+/// of a collection save, and a tenth of its load): the buffer grows by a fixed 16 or 32 bytes,
+/// two overlapping fixed-size moves fill it from `s`, and it is cut back
+/// to `s`'s length. (Through a stack copy instead, the wide load of two
+/// narrow stores stalled the store buffer.)
+#[inline(always)]
+pub fn append(buf: &mut Vec<u8>, s: &[u8]) {
+    let n = s.len();
+    let len = buf.len();
+    if (8..=16).contains(&n) {
+        buf.extend_from_slice(&[0; 16]);
+        let d = &mut buf[len..len + 16];
+        d[..8].copy_from_slice(&s[..8]);
+        d[n - 8..n].copy_from_slice(&s[n - 8..]);
+        buf.truncate(len + n);
+    } else if (17..=32).contains(&n) {
+        buf.extend_from_slice(&[0; 32]);
+        let d = &mut buf[len..len + 32];
+        d[..16].copy_from_slice(&s[..16]);
+        d[n - 16..n].copy_from_slice(&s[n - 16..]);
+        buf.truncate(len + n);
+    } else {
+        buf.extend_from_slice(s);
+    }
+}
+
 /// Wall-clock milliseconds since the Unix epoch.
 pub fn unix_ms() -> i64 {
     std::time::SystemTime::now()

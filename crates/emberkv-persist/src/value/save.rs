@@ -143,6 +143,9 @@ fn write_zset<W: Write>(w: &mut Writer<W>, z: &ZSet, key: Option<&[u8]>) -> io::
                     // d2string's %.17g, byte for byte (a DUMP payload is
                     // Redis's), without the slow exact formatter when the
                     // score is a short decimal.
+                    // Through `push`: beyond 2^52 an integral score's
+                    // %.17g is an integer's text, which a listpack keeps
+                    // as an integer.
                     let mut t = ScoreText::default();
                     b.push(t.format(s));
                 }

@@ -86,8 +86,7 @@ pub static DIRECTIVES: &[Directive] = &[
     D::bool("aof-rewrite-incremental-fsync", true).later("the AOF issue"),
     D::bool("no-appendfsync-on-rewrite", false).later("the AOF issue"),
     D::bool("cluster-require-full-coverage", true).later("the cluster issue"),
-    D::bool("rdb-save-incremental-fsync", true)
-        .moot("saves run off the event loops: the one fsync at the end stalls no client"),
+    D::bool("rdb-save-incremental-fsync", true),
     D::bool("aof-load-truncated", true).later("the AOF issue"),
     D::bool("aof-use-rdb-preamble", true).later("the AOF issue"),
     D::bool("aof-timestamp-enabled", false).later("the AOF issue"),

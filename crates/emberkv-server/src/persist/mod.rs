@@ -10,6 +10,7 @@
 
 pub mod load;
 pub mod save;
+mod sync;
 
 use crate::server::Server;
 use parking_lot::Mutex;

@@ -9,7 +9,6 @@ use crate::server::Server;
 use emberkv_persist::snapshot::bg::{self, Snapshot, WriteError, Written};
 use emberkv_persist::snapshot::save::Aux;
 use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
@@ -49,9 +48,13 @@ fn write_file(
     snap: Snapshot,
     walker_init: Option<&(dyn Fn() + Sync)>,
 ) -> Result<Written, String> {
-    let (checksum, delay) = {
+    let (checksum, delay, incremental) = {
         let c = srv.config.read();
-        (c.yes("rdbchecksum"), c.int("rdb-key-save-delay"))
+        (
+            c.yes("rdbchecksum"),
+            c.int("rdb-key-save-delay"),
+            c.yes("rdb-save-incremental-fsync"),
+        )
     };
     let tmp = temp_name();
     let file = File::create(&tmp).map_err(|e| {
@@ -78,7 +81,10 @@ fn write_file(
     };
     let result = snap.write(
         &srv.store,
-        BufWriter::with_capacity(1 << 20, file),
+        // Unbuffered: the writer gathers small records into 64 KiB and
+        // hands segment pieces over whole (a BufWriter copied every byte
+        // of the file once more).
+        super::sync::SyncingFile::new(file, incremental),
         &aux,
         &functions,
         checksum,
@@ -89,7 +95,7 @@ fn write_file(
         let _ = std::fs::remove_file(&tmp);
         msg
     };
-    let (bw, written) = match result {
+    let (out, written) = match result {
         Ok(x) => x,
         Err(WriteError::Cancelled) => return Err(fail("cancelled".into())),
         Err(WriteError::Io(e)) => {
@@ -99,12 +105,7 @@ fn write_file(
             )))
         }
     };
-    let file = bw.into_inner().map_err(|e| {
-        fail(format!(
-            "Write error saving DB on disk: {}",
-            crate::config::os_reason(e.error())
-        ))
-    })?;
+    let file = out.into_inner();
     file.sync_all().map_err(|e| {
         fail(format!(
             "Write error saving DB on disk: {}",
