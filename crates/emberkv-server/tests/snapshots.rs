@@ -697,32 +697,3 @@ fn shutdown_while_loading_keeps_the_file() {
     }
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
-
-/// A file of several writeback steps (4 MiB each) saved with and without
-/// `rdb-save-incremental-fsync`, by SAVE and BGSAVE, loads back whole.
-#[test]
-fn incremental_fsync_saves_whole_files() {
-    let dir = TempDir::new("snap-fsync");
-    let want = {
-        let srv = ember_on(&dir, &[]);
-        let mut c = srv.client();
-        let _: () = q(&mut c, &["DEBUG", "POPULATE", "50000", "k", "300"]).unwrap();
-        // POPULATE's values are mostly zeros: kept whole, they are 15 MB.
-        let _: () = q(&mut c, &["CONFIG", "SET", "rdbcompression", "no"]).unwrap();
-        let d = digest(&mut c);
-        for (inc, cmd) in [("yes", "SAVE"), ("no", "SAVE"), ("yes", "BGSAVE")] {
-            let _: () = q(
-                &mut c,
-                &["CONFIG", "SET", "rdb-save-incremental-fsync", inc],
-            )
-            .unwrap();
-            let _: String = q(&mut c, &[cmd]).unwrap();
-            wait_bgsave(&mut c);
-            let size = std::fs::metadata(dir.path("dump.rdb")).unwrap().len();
-            assert!(size > 12 << 20, "{size}");
-        }
-        d
-    };
-    let srv = ember_on(&dir, &[]);
-    assert_eq!(digest(&mut srv.client()), want);
-}

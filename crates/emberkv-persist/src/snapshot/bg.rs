@@ -279,7 +279,7 @@ impl Snapshot {
         let walked = AtomicBool::new(false);
         let (io, walk) = std::thread::scope(|s| {
             let walker = std::thread::Builder::new()
-                .name("emberkv-snapwalk".into())
+                .name("emberkv-bgwalk".into()) // 15 bytes at most: the kernel cuts longer names
                 .spawn_scoped(s, || {
                     init();
                     // The writer is behind when the queue is high: adding

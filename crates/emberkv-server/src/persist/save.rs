@@ -165,12 +165,20 @@ pub fn cancel_bgsave(srv: &Server) -> bool {
 /// SAVE: the whole file from the caller's thread. Err(the reason, which
 /// is also logged).
 pub fn save_now(srv: &Server) -> Result<(), String> {
-    {
+    loop {
         let mut st = srv.persist.st.lock();
+        if st.saving {
+            // Another client's SAVE (or SHUTDOWN's): in Redis this one
+            // would have run after it, so it waits its turn.
+            drop(st);
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            continue;
+        }
         if super::Persist::busy(&st) {
             return Err("Background save already in progress".into());
         }
         st.saving = true;
+        break;
     }
     let at = dirty(srv);
     let snap = begin(srv);
@@ -201,6 +209,13 @@ pub fn bgsave(srv: &Server) -> Result<(), BgsaveError> {
         return Err(BgsaveError::InProgress);
     };
     let mut st = srv.persist.st.lock();
+    while st.saving {
+        // Behind another client's SAVE, as in Redis (where it would run
+        // once that SAVE returned).
+        drop(st);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        st = srv.persist.st.lock();
+    }
     if super::Persist::busy(&st) {
         return Err(BgsaveError::InProgress);
     }
@@ -332,6 +347,11 @@ pub fn schedule(srv: &Server) {
 /// SAVE, or save points and no NOSAVE, the final snapshot is written.
 /// Err when it failed and FORCE was not given: the server keeps running.
 pub fn before_shutdown(srv: &Server, save: bool, nosave: bool, force: bool) -> Result<(), String> {
+    // Another client's SAVE finishes first: in Redis it would have, the
+    // SHUTDOWN waiting behind it.
+    while srv.persist.st.lock().saving {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
     if cancel_bgsave(srv) {
         warn!("There is a child saving an .rdb. Killing it!");
     }
