@@ -1,7 +1,7 @@
 //! The command part of an AOF file: RESP multi-bulk commands, one after
 //! the other, with `#...` annotation lines between them (Redis 7's
 //! `#TS:<unix time>` timestamps). Read as Redis's loader reads it: a
-//! header line (`*<argc>`, `$<len>`, at most 127 bytes, through its
+//! header line (`*<argc>`, `$<len>`, at most 1023 bytes, through its
 //! newline), then `len` bytes of argument and two bytes that end it. A file
 //! that stops inside a command is *truncated* (the loader may cut it back
 //! to the last whole command); anything else out of place is a *format*
@@ -13,9 +13,9 @@
 
 use std::io::{self, Read};
 
-/// Longest header line Redis's loader reads (its line buffer is 128 bytes
-/// with the terminating zero).
-const LINE_MAX: usize = 127;
+/// Longest header line Redis's loader reads (its line buffer is 1024
+/// bytes with the terminating zero).
+const LINE_MAX: usize = 1023;
 /// Bytes read from the file at a time.
 const CHUNK: usize = 64 * 1024;
 
@@ -289,7 +289,7 @@ mod tests {
         assert!(matches!(fault, Some(Fault::Format { at: 104 })));
         let (_, fault) = items(b"*1\r\n:4\r\nPING\r\n");
         assert!(matches!(fault, Some(Fault::Format { at: 104 })));
-        let long = [b"*1".as_slice(), &[b'0'; 200]].concat();
+        let long = [b"*1".as_slice(), &[b'0'; 1100]].concat();
         let (_, fault) = items(&long);
         assert!(matches!(fault, Some(Fault::Format { at: 100 })));
         // A huge claimed count or length in a short file is truncation,

@@ -74,7 +74,7 @@ impl Manifest {
                 match key.as_str() {
                     "file" => {
                         let n = String::from_utf8_lossy(&kv[1]).into_owned();
-                        if n.contains('/') {
+                        if n.contains('/') || n.contains('\\') {
                             return Err("File can't be a path, just a filename");
                         }
                         name = Some(n);
@@ -166,13 +166,15 @@ fn atoll(b: &[u8]) -> u64 {
     }
 }
 
-/// A file name as Redis writes it in the manifest: bare when it needs no
-/// quoting, else in double quotes with C escapes (`sdscatrepr`).
+/// A file name as Redis writes it in the manifest: bare unless it holds a
+/// blank, a quote `"`, a backslash or an unprintable byte (`sdsneedsrepr`;
+/// a `'` stays bare, as there), else in double quotes with C escapes
+/// (`sdscatrepr`).
 fn quote(name: &str) -> String {
     let plain = !name.is_empty()
         && name
             .bytes()
-            .all(|c| c.is_ascii_graphic() && !matches!(c, b'"' | b'\'' | b'\\'));
+            .all(|c| c.is_ascii_graphic() && !matches!(c, b'"' | b'\\'));
     if plain {
         return name.to_string();
     }
@@ -328,6 +330,10 @@ mod tests {
             ),
             (
                 b"file d/a seq 1 type i\n",
+                "File can't be a path, just a filename",
+            ),
+            (
+                b"file d\\a seq 1 type i\n",
                 "File can't be a path, just a filename",
             ),
             (b"file a seq 1 type x\n", "Unknown AOF file type"),
