@@ -6,7 +6,10 @@
 mod common;
 use common::*;
 use emberkv_persist::aof::commands::{CommandReader, Item};
+use emberkv_persist::aof::load::{load_dir, Options, Replay, Status};
 use emberkv_persist::aof::manifest::{FileInfo, Kind, Manifest};
+use emberkv_persist::snapshot::load::{Lru, Options as RdbOptions, Sink};
+use emberkv_persist::value::Value;
 use std::process::Command;
 
 /// The commands (as text) and annotations of an AOF command file.
@@ -24,6 +27,48 @@ fn read(path: &std::path::Path) -> Vec<String> {
         });
     }
     out
+}
+
+/// Counts what a load hands over.
+#[derive(Default)]
+struct Count {
+    keys: usize,
+    cmds: Vec<String>,
+}
+
+impl Sink for Count {
+    fn aux(&mut self, _: &[u8], _: &[u8]) {}
+    fn function(&mut self, _: &[u8]) -> Result<(), String> {
+        Ok(())
+    }
+    fn resize(&mut self, _: usize, _: u64, _: u64) {}
+    fn entry(
+        &mut self,
+        _: usize,
+        _: Vec<u8>,
+        _: Value,
+        _: Option<i64>,
+        _: Lru,
+    ) -> Result<(), String> {
+        self.keys += 1;
+        Ok(())
+    }
+}
+
+impl Replay for Count {
+    fn rdb(&mut self) -> &mut dyn Sink {
+        self
+    }
+    fn command(&mut self, _: &str, args: &[&[u8]]) -> Result<(), String> {
+        let t: Vec<String> = args
+            .iter()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        self.cmds.push(t.join(" "));
+        Ok(())
+    }
+    fn discard(&mut self) {}
+    fn log(&mut self, _: bool, _: String) {}
 }
 
 #[test]
@@ -96,6 +141,26 @@ fn redis_aof_directories_read_back() {
     assert!(m.base.as_ref().unwrap().name.ends_with(".base.rdb"));
     let cmds = read(&aofdir.join(&m.incrs[0].name));
     assert!(cmds.contains(&"SET c 3".to_string()), "{cmds:?}");
+    // The whole directory through the loader: the RDB base's four keys,
+    // then the incr file's commands.
+    let mut count = Count::default();
+    let opts = Options {
+        load_truncated: true,
+        appendfilename: "appendonly.aof",
+        rdb: RdbOptions {
+            checksum: true,
+            databases: 16,
+            progress_every: 1 << 20,
+        },
+    };
+    let l = load_dir(&aofdir, &m, &opts, &mut count).unwrap();
+    assert_eq!(l.status, Status::Ok);
+    assert_eq!(count.keys, 4);
+    assert!(
+        count.cmds.contains(&"SET c 3".to_string()),
+        "{:?}",
+        count.cmds
+    );
 }
 
 #[test]

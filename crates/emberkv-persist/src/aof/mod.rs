@@ -4,4 +4,5 @@
 //! command files.
 
 pub mod commands;
+pub mod load;
 pub mod manifest;
