@@ -15,8 +15,9 @@ use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Entries serialized per shard-lock hold by the walker (about 10-50 us).
-const STEP: usize = 512;
+/// Bytes serialized per shard-lock hold by the walker (about 30-100 us;
+/// a step always finishes the segment it started).
+const STEP: usize = 32 << 10;
 /// Queued bytes past which the walker only drains.
 const QUEUE_HIGH: usize = 8 << 20;
 
@@ -77,7 +78,7 @@ impl Collector {
 }
 
 impl SegmentSink for Collector {
-    fn segment(&self, db: usize, entries: &mut dyn Iterator<Item = EntryRef<'_>>) {
+    fn segment(&self, db: usize, entries: &mut dyn Iterator<Item = EntryRef<'_>>) -> usize {
         let buf = self.lock_spare().pop().unwrap_or_default();
         let mut w = Writer::piece_in(self.compress, buf);
         // Writing into a Vec cannot fail.
@@ -100,7 +101,10 @@ impl SegmentSink for Collector {
             let _ = write_entry(&mut w, *e);
         }
         self.keys.fetch_add(entries.len() as u64, Ordering::Relaxed);
-        self.push(w.into_bytes());
+        let piece = w.into_bytes();
+        let cost = piece.len();
+        self.push(piece);
+        cost
     }
 
     fn adopt(&self, table: Table) {
