@@ -150,3 +150,22 @@ fn process_title() {
         .collect();
     assert_eq!(comm(), want);
 }
+
+/// docs/CONFIG.md's table is what `--list-directives` prints (it went stale
+/// once: directives that had become live were still listed as future).
+#[test]
+fn config_doc_lists_the_directives_that_change_nothing() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_emberkv-server"))
+        .arg("--list-directives")
+        .output()
+        .unwrap();
+    let listed = String::from_utf8(out.stdout).unwrap();
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/CONFIG.md"))
+        .unwrap();
+    let table: Vec<&str> = doc.lines().filter(|l| l.starts_with("| `")).collect();
+    let want: Vec<&str> = listed.lines().filter(|l| l.starts_with("| `")).collect();
+    assert_eq!(
+        table, want,
+        "regenerate the table in docs/CONFIG.md with `emberkv-server --list-directives`"
+    );
+}
