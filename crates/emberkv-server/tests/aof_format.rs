@@ -208,3 +208,94 @@ fn redis_check_aof_accepts_a_manifest_rendered_here() {
         "{text}"
     );
 }
+
+/// A redis-server AOF directory (an RDB base from a rewrite, then an incr
+/// file of every kind of write: TTLs, transactions, scripts, several
+/// databases, deletions) replayed into emberkv through its loader client
+/// holds Redis's dataset (DEBUG DIGEST).
+#[test]
+fn redis_aof_replays_into_the_same_dataset() {
+    let dir = TempDir::new("aof-replay");
+    let Some(srv) = Server::redis_with(&[
+        "--dir",
+        dir.0.to_str().unwrap(),
+        "--appendonly",
+        "yes",
+        "--enable-debug-command",
+        "yes",
+    ]) else {
+        return;
+    };
+    let mut c = srv.client();
+    let mut p = redis::pipe();
+    for i in 0..200 {
+        p.cmd("SET").arg(format!("s{i}")).arg(i).ignore();
+        p.cmd("HSET")
+            .arg("h")
+            .arg(format!("f{i}"))
+            .arg(i * 3)
+            .ignore();
+        p.cmd("ZADD")
+            .arg("z")
+            .arg(i as f64 / 7.0)
+            .arg(format!("m{i}"))
+            .ignore();
+        p.cmd("RPUSH").arg("l").arg(format!("e{i}")).ignore();
+        p.cmd("SADD").arg("set").arg(i).ignore();
+    }
+    let _: () = p.query(&mut c).unwrap();
+    let _: String = q(&mut c, &["BGREWRITEAOF"]).unwrap();
+    let aofdir = dir.0.join("appendonlydir");
+    eventually("the rewrite", std::time::Duration::from_secs(20), || {
+        let text = std::fs::read(aofdir.join("appendonly.aof.manifest")).unwrap();
+        Manifest::parse(&text)
+            .unwrap()
+            .base
+            .is_some_and(|b| b.seq == 2)
+    });
+    let cmds: &[&[&str]] = &[
+        &["SET", "ttl", "v", "EX", "1000"],
+        &["EXPIRE", "s1", "5000"],
+        &["INCRBYFLOAT", "fl", "1.5"],
+        &["DEL", "s2"],
+        &["LPOP", "l"],
+        &["ZINCRBY", "z", "2.5", "m3"],
+        &["HDEL", "h", "f4"],
+        &["SELECT", "5"],
+        &["SET", "other", "db"],
+        &["XADD", "st", "1-1", "a", "1"],
+        &["SELECT", "0"],
+        &[
+            "EVAL",
+            "redis.call('set', KEYS[1], 'x'); redis.call('incr', 'cnt'); return 1",
+            "1",
+            "scripted",
+        ],
+        &["SPOP", "set"],
+    ];
+    for args in cmds {
+        let _: redis::Value = q(&mut c, args).unwrap();
+    }
+    let mut p = redis::pipe();
+    p.atomic()
+        .cmd("INCR")
+        .arg("n")
+        .cmd("RPUSH")
+        .arg("l")
+        .arg("tail");
+    let _: () = p.query(&mut c).unwrap();
+    let want: String = q(&mut c, &["DEBUG", "DIGEST"]).unwrap();
+    drop(c);
+    drop(srv);
+    let (port, _log, ember) = start_in_process(&["--enable-debug-command", "yes"]);
+    let loaded = emberkv_server::persist::aof::load_dir(&ember, &aofdir).unwrap();
+    assert_eq!(loaded.status, Status::Ok);
+    let mut e = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let got: String = q(&mut e, &["DEBUG", "DIGEST"]).unwrap();
+    assert_eq!(got, want);
+    let v: String = q(&mut e, &["GET", "scripted"]).unwrap();
+    assert_eq!(v, "x");
+}

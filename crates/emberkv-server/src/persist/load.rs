@@ -13,7 +13,7 @@ use tracing::info;
 
 const BATCH: usize = 1024;
 
-struct Loader<'a> {
+pub(super) struct Loader<'a> {
     srv: &'a Server,
     now_ms: i64,
     lru: u32,
@@ -29,7 +29,40 @@ struct Loader<'a> {
     file_len: u64,
 }
 
-impl Loader<'_> {
+impl<'a> Loader<'a> {
+    /// A loader into `srv`'s keyspace; `file_len` bounds what a RESIZEDB
+    /// may reserve.
+    pub(super) fn new(srv: &'a Server, merge: bool, file_len: u64) -> Self {
+        let now_ms = crate::util::unix_ms();
+        Loader {
+            srv,
+            now_ms,
+            lru: ((now_ms / 1000) as u32) & 0xff_ffff,
+            merge,
+            delay: srv.config.read().int("key-load-delay"),
+            batch: Vec::with_capacity(BATCH),
+            loaded: 0,
+            expired: 0,
+            functions: Vec::new(),
+            file_len,
+        }
+    }
+
+    /// The last batch in, then the function libraries the file held.
+    pub(super) fn finish(&mut self) -> Result<(), String> {
+        self.flush()?;
+        for code in std::mem::take(&mut self.functions) {
+            let lib = crate::script::library::build(self.srv, &code)
+                .map_err(|e| format!("Failed loading library, {e}"))?;
+            self.srv
+                .scripts
+                .functions
+                .add(lib, self.merge)
+                .map_err(|e| format!("Failed loading library, {e}"))?;
+        }
+        Ok(())
+    }
+
     /// One key into the batch: a master drops keys that expired while the
     /// file sat on disk; `make` builds the entry of the others.
     fn add(
@@ -216,19 +249,8 @@ pub fn load_file(srv: &Server, path: &Path, merge: bool) -> Result<Loaded, Faile
             c.int("loading-process-events-interval-bytes").max(1024) as u64,
         )
     };
-    let now_ms = crate::util::unix_ms();
-    let mut sink = Loader {
-        srv,
-        now_ms,
-        lru: ((now_ms / 1000) as u32) & 0xff_ffff,
-        merge,
-        delay,
-        batch: Vec::with_capacity(BATCH),
-        loaded: 0,
-        expired: 0,
-        functions: Vec::new(),
-        file_len: total,
-    };
+    let mut sink = Loader::new(srv, merge, total);
+    sink.delay = delay;
     let opts = Options {
         checksum,
         databases: srv.store.ndbs,
@@ -243,18 +265,7 @@ pub fn load_file(srv: &Server, path: &Path, merge: bool) -> Result<Loaded, Faile
         LoadError::Io(e) => Failed::Io(crate::config::os_reason(&e)),
         LoadError::Format(e) => Failed::Format(e.to_string()),
     });
-    let r = r.and_then(|l| sink.flush().map(|_| l).map_err(Failed::Format));
-    let result = r.and_then(|l| {
-        for code in std::mem::take(&mut sink.functions) {
-            let lib = crate::script::library::build(srv, &code)
-                .map_err(|e| Failed::Format(format!("Failed loading library, {e}")))?;
-            srv.scripts
-                .functions
-                .add(lib, merge)
-                .map_err(|e| Failed::Format(format!("Failed loading library, {e}")))?;
-        }
-        Ok(l)
-    });
+    let result = r.and_then(|l| sink.finish().map(|_| l).map_err(Failed::Format));
     if result.is_ok() {
         info!(
             "Done loading RDB, keys loaded: {}, keys expired: {}.",

@@ -8,6 +8,7 @@
 //! child (the copy-on-write size) is reported about the snapshot's queue
 //! of serialized bytes, its only extra memory.
 
+pub mod aof;
 pub mod load;
 pub mod save;
 mod sync;
