@@ -299,3 +299,43 @@ fn redis_aof_replays_into_the_same_dataset() {
     let v: String = q(&mut e, &["GET", "scripted"]).unwrap();
     assert_eq!(v, "x");
 }
+
+/// A manifest written by the server's writer reads back as written, over
+/// the previous one, with no temporary file left.
+#[test]
+fn manifests_are_replaced_whole() {
+    let dir = TempDir::new("aof-manifest");
+    let one = |seq: u64| Manifest {
+        base: Some(FileInfo {
+            name: format!("appendonly.aof.{seq}.base.rdb"),
+            seq,
+            kind: Kind::Base,
+        }),
+        history: vec![],
+        incrs: vec![FileInfo {
+            name: format!("appendonly.aof.{seq}.incr.aof"),
+            seq,
+            kind: Kind::Incr,
+        }],
+    };
+    for seq in [1, 2] {
+        emberkv_server::persist::aof::write_manifest(&dir.0, "appendonly.aof", &one(seq)).unwrap();
+        let text = std::fs::read(dir.0.join("appendonly.aof.manifest")).unwrap();
+        assert_eq!(Manifest::parse(&text).unwrap(), one(seq));
+    }
+    let names: Vec<String> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["appendonly.aof.manifest"]);
+    let err = emberkv_server::persist::aof::write_manifest(
+        &dir.0.join("missing"),
+        "appendonly.aof",
+        &one(3),
+    )
+    .unwrap_err();
+    assert!(
+        err.starts_with("Can't open the AOF manifest file "),
+        "{err}"
+    );
+}

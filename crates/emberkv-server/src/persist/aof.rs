@@ -162,3 +162,52 @@ pub fn load_dir(srv: &Server, dir: &Path) -> Result<Loaded, String> {
     }
     Ok(loaded)
 }
+
+/// Writes `m` as `dir`'s manifest the way Redis does: into
+/// `temp-<appendfilename>.manifest`, fsynced, renamed over the manifest,
+/// then the directory fsynced, so a crash leaves the old manifest or the
+/// new one whole. The error is Redis's log line.
+pub fn write_manifest(dir: &Path, appendfilename: &str, m: &Manifest) -> Result<(), String> {
+    use std::io::Write;
+    let tmp = dir.join(format!("temp-{appendfilename}.manifest"));
+    let path = dir.join(format!("{appendfilename}.manifest"));
+    let reason = |e: &std::io::Error| crate::config::os_reason(e);
+    let mut f = std::fs::File::create(&tmp).map_err(|e| {
+        format!(
+            "Can't open the AOF manifest file {}: {}",
+            tmp.display(),
+            reason(&e)
+        )
+    })?;
+    f.write_all(m.render().as_bytes()).map_err(|e| {
+        format!(
+            "Error trying to write the temporary AOF manifest file {}: {}",
+            tmp.display(),
+            reason(&e)
+        )
+    })?;
+    f.sync_data().map_err(|e| {
+        format!(
+            "Fail to fsync the temp AOF file {}: {}.",
+            tmp.display(),
+            reason(&e)
+        )
+    })?;
+    drop(f);
+    std::fs::rename(&tmp, &path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!(
+            "Error trying to rename the temporary AOF manifest file {} into {}: {}",
+            tmp.display(),
+            path.display(),
+            reason(&e)
+        )
+    })?;
+    super::save::fsync_dir(&path).map_err(|e| {
+        format!(
+            "Fail to fsync AOF directory {}: {}.",
+            dir.display(),
+            reason(&e)
+        )
+    })
+}

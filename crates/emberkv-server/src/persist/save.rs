@@ -134,7 +134,7 @@ fn write_file(
 }
 
 /// The rename is durable only once the directory entry is.
-fn fsync_dir(file: &Path) -> std::io::Result<()> {
+pub(super) fn fsync_dir(file: &Path) -> std::io::Result<()> {
     let dir = match file.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
