@@ -688,7 +688,15 @@ fn shutdown_while_loading_keeps_the_file() {
     let before = std::fs::read(&path).unwrap();
     let (mut child, mut raw) =
         start_loading(&dir, &["--save", "3600 1", "--key-load-delay", "1000"]);
-    assert!(s(&raw.cmd(&["INFO", "persistence"])).contains("loading:1"));
+    // The listener opens just before the load begins: wait for it.
+    let end = Instant::now() + Duration::from_secs(10);
+    while !s(&raw.cmd(&["INFO", "persistence"])).contains("loading:1") {
+        if Instant::now() > end {
+            let _ = child.kill();
+            panic!("never seen loading");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
     raw.send(&encode(&[b"SHUTDOWN"]));
     let end = Instant::now() + Duration::from_secs(30);
     while child.try_wait().unwrap().is_none() {
