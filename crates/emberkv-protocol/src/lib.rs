@@ -7,6 +7,8 @@
 
 mod parse;
 mod reply;
+mod split;
 
 pub use parse::{parse_i64_strict, Limits, ProtoError, RequestParser};
 pub use reply::{format_double, ReplyWriter, Resp};
+pub use split::split_args;

@@ -31,6 +31,39 @@ pub struct ClientShared {
 }
 
 impl ClientShared {
+    /// A client's shared state as it connects (`fd` -1 and empty addresses
+    /// for an internal client such as the AOF loader's).
+    pub fn new(
+        id: u64,
+        addr: String,
+        laddr: String,
+        fd: i32,
+        unix: bool,
+        worker: usize,
+        now_ms: i64,
+    ) -> Self {
+        ClientShared {
+            id,
+            addr,
+            laddr,
+            fd,
+            unix,
+            worker,
+            created_ms: now_ms,
+            last_ms: now_ms.into(),
+            db: 0.into(),
+            resp: 2.into(),
+            last_cmd: 0.into(),
+            qbuf: 0.into(),
+            qbuf_cap: 0.into(),
+            obuf: 0.into(),
+            name: Default::default(),
+            no_evict: false.into(),
+            no_touch: false.into(),
+            killed: false.into(),
+        }
+    }
+
     /// On the unix socket or from 127.0.0.1 or ::1 exactly (Redis's
     /// islocalClient compares the peer's address with those two strings,
     /// so 127.0.0.2 is not local).

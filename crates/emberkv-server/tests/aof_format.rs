@@ -29,6 +29,34 @@ fn read(path: &std::path::Path) -> Vec<String> {
     out
 }
 
+/// Waits for redis-server's first rewrite to list its base (seq 2).
+fn wait_second_base(aofdir: &std::path::Path) {
+    eventually("the rewrite", std::time::Duration::from_secs(20), || {
+        let text = std::fs::read(aofdir.join("appendonly.aof.manifest")).unwrap();
+        Manifest::parse(&text)
+            .unwrap()
+            .base
+            .is_some_and(|b| b.seq == 2)
+    });
+}
+
+/// A manifest of one base and one incr file of sequence `seq`.
+fn manifest_of(seq: u64, base: &str, incr: &str) -> Manifest {
+    Manifest {
+        base: Some(FileInfo {
+            name: base.into(),
+            seq,
+            kind: Kind::Base,
+        }),
+        history: vec![],
+        incrs: vec![FileInfo {
+            name: incr.into(),
+            seq,
+            kind: Kind::Incr,
+        }],
+    }
+}
+
 /// Counts what a load hands over.
 #[derive(Default)]
 struct Count {
@@ -127,13 +155,7 @@ fn redis_aof_directories_read_back() {
     assert!(read(&aofdir.join(incr))[0].starts_with("#TS:"));
     // After a rewrite: a new base and incr, the old ones gone.
     let _: String = q(&mut c, &["BGREWRITEAOF"]).unwrap();
-    eventually("the rewrite", std::time::Duration::from_secs(20), || {
-        let text = std::fs::read(aofdir.join("appendonly.aof.manifest")).unwrap();
-        Manifest::parse(&text)
-            .unwrap()
-            .base
-            .is_some_and(|b| b.seq == 2)
-    });
+    wait_second_base(&aofdir);
     let _: () = q(&mut c, &["SET", "c", "3"]).unwrap();
     let text = std::fs::read(aofdir.join("appendonly.aof.manifest")).unwrap();
     let m = Manifest::parse(&text).unwrap();
@@ -185,19 +207,7 @@ fn redis_check_aof_accepts_a_manifest_rendered_here() {
         b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n#TS:1700000000\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n",
     )
     .unwrap();
-    let m = Manifest {
-        base: Some(FileInfo {
-            name: base.into(),
-            seq: 1,
-            kind: Kind::Base,
-        }),
-        history: vec![],
-        incrs: vec![FileInfo {
-            name: incr.into(),
-            seq: 1,
-            kind: Kind::Incr,
-        }],
-    };
+    let m = manifest_of(1, base, incr);
     let path = dir.0.join("appendonly.aof.manifest");
     std::fs::write(&path, m.render()).unwrap();
     let out = Command::new("redis-check-aof").arg(&path).output().unwrap();
@@ -246,13 +256,7 @@ fn redis_aof_replays_into_the_same_dataset() {
     let _: () = p.query(&mut c).unwrap();
     let _: String = q(&mut c, &["BGREWRITEAOF"]).unwrap();
     let aofdir = dir.0.join("appendonlydir");
-    eventually("the rewrite", std::time::Duration::from_secs(20), || {
-        let text = std::fs::read(aofdir.join("appendonly.aof.manifest")).unwrap();
-        Manifest::parse(&text)
-            .unwrap()
-            .base
-            .is_some_and(|b| b.seq == 2)
-    });
+    wait_second_base(&aofdir);
     let cmds: &[&[&str]] = &[
         &["SET", "ttl", "v", "EX", "1000"],
         &["EXPIRE", "s1", "5000"],
@@ -305,18 +309,12 @@ fn redis_aof_replays_into_the_same_dataset() {
 #[test]
 fn manifests_are_replaced_whole() {
     let dir = TempDir::new("aof-manifest");
-    let one = |seq: u64| Manifest {
-        base: Some(FileInfo {
-            name: format!("appendonly.aof.{seq}.base.rdb"),
+    let one = |seq: u64| {
+        manifest_of(
             seq,
-            kind: Kind::Base,
-        }),
-        history: vec![],
-        incrs: vec![FileInfo {
-            name: format!("appendonly.aof.{seq}.incr.aof"),
-            seq,
-            kind: Kind::Incr,
-        }],
+            &format!("appendonly.aof.{seq}.base.rdb"),
+            &format!("appendonly.aof.{seq}.incr.aof"),
+        )
     };
     for seq in [1, 2] {
         emberkv_server::persist::aof::write_manifest(&dir.0, "appendonly.aof", &one(seq)).unwrap();

@@ -64,7 +64,8 @@ impl Manifest {
             if line.is_empty() {
                 return Err("Invalid AOF manifest file format");
             }
-            let argv = split_args(line).ok_or("Invalid AOF manifest file format")?;
+            let argv =
+                emberkv_protocol::split_args(line).ok_or("Invalid AOF manifest file format")?;
             if argv.len() < 6 || argv.len() % 2 != 0 {
                 return Err("Invalid AOF manifest file format");
             }
@@ -194,94 +195,6 @@ fn quote(name: &str) -> String {
     }
     s.push('"');
     s
-}
-
-/// Splits a line into arguments as `sdssplitargs` does: blanks separate,
-/// "double quotes" take C escapes (\xHH, \n, \r, \t, \b, \a), 'single
-/// quotes' only \'; a closing quote must be followed by a blank or the
-/// end. None on unbalanced quotes.
-fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    let n = line.len();
-    loop {
-        while i < n && line[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i >= n {
-            return Some(out);
-        }
-        let mut cur = Vec::new();
-        let (mut inq, mut insq) = (false, false);
-        loop {
-            if inq {
-                if i >= n {
-                    return None;
-                }
-                let c = line[i];
-                if c == b'\\' && i + 3 < n && line[i + 1] == b'x' {
-                    let hex = std::str::from_utf8(&line[i + 2..i + 4]).ok();
-                    if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                        cur.push(v);
-                        i += 4;
-                        continue;
-                    }
-                }
-                if c == b'\\' && i + 1 < n {
-                    cur.push(match line[i + 1] {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 8,
-                        b'a' => 7,
-                        o => o,
-                    });
-                    i += 2;
-                    continue;
-                }
-                if c == b'"' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
-                        return None;
-                    }
-                    i += 1;
-                    break;
-                }
-                cur.push(c);
-                i += 1;
-            } else if insq {
-                if i >= n {
-                    return None;
-                }
-                let c = line[i];
-                if c == b'\\' && i + 1 < n && line[i + 1] == b'\'' {
-                    cur.push(b'\'');
-                    i += 2;
-                    continue;
-                }
-                if c == b'\'' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
-                        return None;
-                    }
-                    i += 1;
-                    break;
-                }
-                cur.push(c);
-                i += 1;
-            } else {
-                if i >= n {
-                    break;
-                }
-                match line[i] {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => break,
-                    b'"' => inq = true,
-                    b'\'' => insq = true,
-                    c => cur.push(c),
-                }
-                i += 1;
-            }
-        }
-        out.push(cur);
-    }
 }
 
 #[cfg(test)]

@@ -81,83 +81,17 @@ impl std::fmt::Display for ConfigError {
     }
 }
 
-/// Splits a config line as Redis's `sdssplitargs` does: words, "double
-/// quotes" with C escapes and \xHH, 'single quotes'.
+/// Splits a config line as Redis's `sdssplitargs` does (see
+/// `emberkv_protocol::split_args`).
 fn split_line(line: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    let mut cur: Vec<u8> = Vec::new();
-    let b = line.as_bytes();
-    let mut i = 0;
-    let mut in_word = false;
-    while i < b.len() {
-        let c = b[i];
-        match c {
-            b'"' | b'\'' => {
-                in_word = true;
-                let q = c;
-                i += 1;
-                loop {
-                    let Some(&x) = b.get(i) else {
-                        return Err("Unbalanced quotes in configuration line".into());
-                    };
-                    if x == b'\\' && q == b'"' {
-                        let hex = |k: usize| b.get(k).and_then(|&h| (h as char).to_digit(16));
-                        if b.get(i + 1) == Some(&b'x')
-                            && hex(i + 2).is_some()
-                            && hex(i + 3).is_some()
-                        {
-                            cur.push((hex(i + 2).unwrap() * 16 + hex(i + 3).unwrap()) as u8);
-                            i += 4;
-                            continue;
-                        }
-                        let Some(&e) = b.get(i + 1) else {
-                            return Err("Unbalanced quotes in configuration line".into());
-                        };
-                        cur.push(match e {
-                            b'n' => b'\n',
-                            b't' => b'\t',
-                            b'r' => b'\r',
-                            b'b' => 8,
-                            b'a' => 7,
-                            o => o,
-                        });
-                        i += 2;
-                        continue;
-                    }
-                    if x == b'\\' && q == b'\'' && b.get(i + 1) == Some(&b'\'') {
-                        cur.push(b'\'');
-                        i += 2;
-                        continue;
-                    }
-                    i += 1;
-                    if x == q {
-                        // A closing quote must be followed by a blank.
-                        if b.get(i).is_some_and(|c| !c.is_ascii_whitespace()) {
-                            return Err("Unbalanced quotes in configuration line".into());
-                        }
-                        break;
-                    }
-                    cur.push(x);
-                }
-            }
-            c if c.is_ascii_whitespace() => {
-                if in_word {
-                    out.push(String::from_utf8_lossy(&std::mem::take(&mut cur)).into_owned());
-                    in_word = false;
-                }
-                i += 1;
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-                i += 1;
-            }
-        }
-    }
-    if in_word {
-        out.push(String::from_utf8_lossy(&cur).into_owned());
-    }
-    Ok(out)
+    emberkv_protocol::split_args(line.as_bytes())
+        .map(|words| {
+            words
+                .into_iter()
+                .map(|w| String::from_utf8_lossy(&w).into_owned())
+                .collect()
+        })
+        .ok_or_else(|| "Unbalanced quotes in configuration line".into())
 }
 
 /// Redis's fatal config error, as it prints it.

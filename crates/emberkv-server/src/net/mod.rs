@@ -340,26 +340,15 @@ impl Worker {
                 continue;
             }
             let id = self.srv.next_client_id.fetch_add(1, Relaxed);
-            let shared = Arc::new(ClientShared {
+            let shared = Arc::new(ClientShared::new(
                 id,
-                addr: acc.addr,
-                laddr: acc.laddr,
-                fd: sock.fd(),
-                unix: acc.unix,
-                worker: self.idx,
-                created_ms: self.now_ms,
-                last_ms: self.now_ms.into(),
-                db: 0.into(),
-                resp: 2.into(),
-                last_cmd: 0.into(),
-                qbuf: 0.into(),
-                qbuf_cap: 0.into(),
-                obuf: 0.into(),
-                name: Default::default(),
-                no_evict: false.into(),
-                no_touch: false.into(),
-                killed: false.into(),
-            });
+                acc.addr,
+                acc.laddr,
+                sock.fd(),
+                acc.unix,
+                self.idx,
+                self.now_ms,
+            ));
             let entry = self.conns.vacant_entry();
             let key = entry.key();
             if let Err(e) = self.poll.registry().register(

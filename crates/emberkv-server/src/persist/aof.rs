@@ -110,26 +110,15 @@ pub fn load_dir(srv: &Server, dir: &Path) -> Result<Loaded, String> {
     })?;
     let manifest = Manifest::parse(&text).map_err(|e| e.to_string())?;
     let id = srv.next_client_id.fetch_add(1, Relaxed);
-    let shared = Arc::new(ClientShared {
+    let shared = Arc::new(ClientShared::new(
         id,
-        addr: String::new(),
-        laddr: String::new(),
-        fd: -1,
-        unix: false,
-        worker: 0,
-        created_ms: crate::util::unix_ms(),
-        last_ms: 0.into(),
-        db: 0.into(),
-        resp: 2.into(),
-        last_cmd: 0.into(),
-        qbuf: 0.into(),
-        qbuf_cap: 0.into(),
-        obuf: 0.into(),
-        name: Default::default(),
-        no_evict: false.into(),
-        no_touch: false.into(),
-        killed: false.into(),
-    });
+        String::new(),
+        String::new(),
+        -1,
+        false,
+        0,
+        crate::util::unix_ms(),
+    ));
     // What a base's RESIZEDB may reserve is bounded by the files' size.
     let size: u64 = manifest
         .load_order()

@@ -49,19 +49,38 @@ impl SyncingFile {
                 Err(io::Error::last_os_error())
             }
         };
-        if self.waited < self.started {
-            range(
-                self.waited,
-                self.started,
-                libc::SYNC_FILE_RANGE_WAIT_BEFORE
-                    | libc::SYNC_FILE_RANGE_WRITE
-                    | libc::SYNC_FILE_RANGE_WAIT_AFTER,
-            )?;
-            self.waited = self.started;
+        let r = (|| {
+            if self.waited < self.started {
+                range(
+                    self.waited,
+                    self.started,
+                    libc::SYNC_FILE_RANGE_WAIT_BEFORE
+                        | libc::SYNC_FILE_RANGE_WRITE
+                        | libc::SYNC_FILE_RANGE_WAIT_AFTER,
+                )?;
+            }
+            range(self.started, self.written, libc::SYNC_FILE_RANGE_WRITE)
+        })();
+        match r {
+            Ok(()) => {
+                self.waited = self.started;
+                self.started = self.written;
+                Ok(())
+            }
+            // A file system without the call (or a descriptor it does not
+            // apply to): the fsync at the end still makes the file
+            // durable, so the save goes on without the early writeback.
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ENOSYS | libc::EINVAL | libc::ESPIPE)
+                ) =>
+            {
+                self.incremental = false;
+                Ok(())
+            }
+            Err(e) => Err(e),
         }
-        range(self.started, self.written, libc::SYNC_FILE_RANGE_WRITE)?;
-        self.started = self.written;
-        Ok(())
     }
 
     /// Elsewhere the fsync at the end does it all.
