@@ -130,6 +130,13 @@ impl<'a> ReplyWriter<'a> {
         }
     }
 
+    /// An attribute map of `n` pairs before a reply (RESP3 `|`); the
+    /// caller writes none in RESP2, where attributes do not exist.
+    pub fn attribute(&mut self, n: usize) {
+        debug_assert!(self.resp == Resp::V3);
+        self.line(b'|', n as i64);
+    }
+
     /// A boolean; the integer 1 or 0 in RESP2.
     pub fn boolean(&mut self, b: bool) {
         match self.resp {

@@ -67,6 +67,17 @@ pub enum Served {
     WrongType,
 }
 
+/// Who runs a pop: the command itself, or the writer serving a waiter.
+/// A key of another type refuses the command (-WRONGTYPE) but only passes
+/// a waiter by (Redis serves a blocked client from a key only while it
+/// holds the type waited for); a move's destination of another type
+/// refuses both, and the waiter is unblocked with the error.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    Command,
+    Waiter,
+}
+
 /// The pop of the first of `keys` that has anything: the notification
 /// (the pop's event, and "del" if it emptied the key) and the reply.
 /// The pop is propagated as its non-blocking form, `verb key [count]`
@@ -78,6 +89,7 @@ fn first_pop<T>(
     keys: &[Vec<u8>],
     (class, event): (u32, &'static str),
     (verb, counted): (&[u8], bool),
+    caller: Caller,
     pop: impl Fn(&mut Table, u64, &[u8]) -> Result<Option<Vec<T>>, crate::cmd::OpError>,
     reply: impl FnOnce(&[u8], Vec<T>),
 ) -> Served {
@@ -86,6 +98,7 @@ fn first_pop<T>(
         let mut shard = srv.store.lock(h);
         let t = &mut shard.dbs[db];
         match pop(t, h, k) {
+            Err(_) if caller == Caller::Waiter => {}
             Err(_) => return Served::WrongType,
             Ok(Some(v)) if !v.is_empty() => {
                 notify::popped(class, event, k, db, t, h, v.len() as u64);
@@ -130,6 +143,7 @@ impl BlockOp {
         srv: &Server,
         db: usize,
         now: i64,
+        caller: Caller,
         out: &mut ReplyWriter<'_>,
     ) -> Served {
         let lru = ((now / 1000) as u32) & 0xff_ffff;
@@ -141,6 +155,7 @@ impl BlockOp {
                 keys,
                 (notify::LIST, notify::list_event(*front, false)),
                 (end_verb(*front, b"LPOP", b"RPOP"), false),
+                caller,
                 |t, h, k| emberkv_core::ops::lists::pop_from(t, h, k, *front, 1, now, lru),
                 |k, v| {
                     out.array(2);
@@ -154,6 +169,7 @@ impl BlockOp {
                 keys,
                 (notify::LIST, notify::list_event(*front, false)),
                 (end_verb(*front, b"LPOP", b"RPOP"), true),
+                caller,
                 |t, h, k| emberkv_core::ops::lists::pop_from(t, h, k, *front, *count, now, lru),
                 |k, v| {
                     out.array(2);
@@ -173,7 +189,12 @@ impl BlockOp {
                 let t = locked.table(hs, db);
                 match t.lookup(hs, src, now) {
                     None => return Served::No,
-                    Some(e) if e.kind() != crate::store::entry::T_LIST => return Served::WrongType,
+                    Some(e) if e.kind() != crate::store::entry::T_LIST => {
+                        return match caller {
+                            Caller::Command => Served::WrongType,
+                            Caller::Waiter => Served::No,
+                        };
+                    }
                     _ => {}
                 }
                 let td = locked.table(hd, db);
@@ -219,6 +240,7 @@ impl BlockOp {
                 keys,
                 (notify::ZSET, if *min { "zpopmin" } else { "zpopmax" }),
                 (end_verb(*min, b"ZPOPMIN", b"ZPOPMAX"), false),
+                caller,
                 |t, h, k| emberkv_core::ops::zsets::pop_from(t, h, k, *min, 1, now, lru),
                 |k, v| {
                     out.array(3);
@@ -245,6 +267,7 @@ impl BlockOp {
                 keys,
                 (notify::ZSET, if *min { "zpopmin" } else { "zpopmax" }),
                 (end_verb(*min, b"ZPOPMIN", b"ZPOPMAX"), true),
+                caller,
                 |t, h, k| emberkv_core::ops::zsets::pop_from(t, h, k, *min, *count, now, lru),
                 |k, v| {
                     out.array(2);
@@ -344,7 +367,13 @@ pub fn block(ctx: &mut Ctx<'_>, op: BlockOp, deadline: i64) {
     let b = &srv.blocking;
     let mut inner = b.inner.lock();
     b.interest.blocked.fetch_add(1, SeqCst);
-    match op.try_serve(srv, ctx.client.db, ctx.now_ms, &mut ctx.out) {
+    match op.try_serve(
+        srv,
+        ctx.client.db,
+        ctx.now_ms,
+        Caller::Command,
+        &mut ctx.out,
+    ) {
         Served::No => {}
         Served::Yes => {
             b.interest.blocked.fetch_sub(1, SeqCst);
@@ -389,7 +418,16 @@ pub fn signal<'a>(srv: &Server, db: usize, keys: impl IntoIterator<Item = &'a [u
             // Each served pop is its own unit of the write funnel.
             let served = crate::funnel::unit(srv, now, || {
                 let mut out = ReplyWriter::new(&mut buf, w.resp);
-                w.op.try_serve(srv, w.db, now, &mut out)
+                match w.op.try_serve(srv, w.db, now, Caller::Waiter, &mut out) {
+                    // The move's destination holds another type: the
+                    // waiter is answered the error and unblocked, the
+                    // element stays in the source (Redis undoes the pop).
+                    Served::WrongType => {
+                        out.error(crate::errors::WRONGTYPE);
+                        Served::Yes
+                    }
+                    s => s,
+                }
             });
             if !matches!(served, Served::Yes) {
                 break;

@@ -95,7 +95,23 @@ pub struct Client {
     pub deferred: Vec<(usize, Box<[u8]>)>,
     /// Channels and patterns subscribed to (None: never subscribed).
     pub subs: Option<Box<crate::pubsub::Subs>>,
+    /// CLIENT REPLY: which command replies are sent.
+    pub reply: ReplyMode,
+    /// After SYNC: its subscription to the propagation stream.
+    pub replica_sub: Option<u64>,
     pub shared: Arc<ClientShared>,
+}
+
+/// CLIENT REPLY ON|OFF|SKIP. Push messages (pub/sub) are sent whatever
+/// the mode, as Redis sends them.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum ReplyMode {
+    #[default]
+    On,
+    Off,
+    /// SKIP was just run: the next command's reply is dropped, then
+    /// replies are on again.
+    SkipNext,
 }
 
 impl Client {
@@ -115,6 +131,8 @@ impl Client {
             nested: false,
             deferred: Vec::new(),
             subs: None,
+            reply: ReplyMode::On,
+            replica_sub: None,
             shared,
         }
     }

@@ -2,7 +2,7 @@
 //! handler runs: lookup (unknown command / subcommand), arity, protected
 //! commands, then authentication. Handlers never repeat these checks.
 
-use crate::client::Client;
+use crate::client::{Client, ReplyMode};
 use crate::cmd::{flags, Args, Ctx};
 use crate::errors;
 use crate::gate::Gate;
@@ -12,7 +12,65 @@ use std::sync::atomic::Ordering::Relaxed;
 
 /// Runs one request and appends its reply to `out`. `gate` is the
 /// transaction gate as the caller holds it (see gate.rs).
+#[inline]
 pub fn dispatch<'s>(
+    srv: &'s Server,
+    client: &mut Client,
+    out: &mut Vec<u8>,
+    args: &Args<'_>,
+    now_ms: i64,
+    stats: &WorkerStats,
+    gate: &mut Gate<'s>,
+) {
+    // Commands inside EXEC or a script reply to it, not to the socket.
+    if client.reply == ReplyMode::On || client.nested {
+        return run(srv, client, out, args, now_ms, stats, gate);
+    }
+    silenced(srv, client, out, args, now_ms, stats, gate);
+}
+
+/// A command under CLIENT REPLY OFF or SKIP: it runs, and its reply is
+/// dropped, except the subscription commands' confirmations, which Redis
+/// sends as pushes whatever the mode.
+#[cold]
+fn silenced<'s>(
+    srv: &'s Server,
+    client: &mut Client,
+    out: &mut Vec<u8>,
+    args: &Args<'_>,
+    now_ms: i64,
+    stats: &WorkerStats,
+    gate: &mut Gate<'s>,
+) {
+    // A skipped command runs with replies on again after it (it may set
+    // another mode itself: CLIENT REPLY OFF, or SKIP once more).
+    let skipped = client.reply == ReplyMode::SkipNext;
+    if skipped {
+        client.reply = ReplyMode::On;
+    }
+    let at = out.len();
+    run(srv, client, out, args, now_ms, stats, gate);
+    // CLIENT REPLY ON under OFF turns replies on before its +OK, as Redis.
+    let silenced = skipped || client.reply == ReplyMode::Off;
+    const PUSHING: [&str; 6] = [
+        "subscribe",
+        "psubscribe",
+        "ssubscribe",
+        "unsubscribe",
+        "punsubscribe",
+        "sunsubscribe",
+    ];
+    let name = args.get(0);
+    if silenced
+        && !PUSHING
+            .iter()
+            .any(|p| name.eq_ignore_ascii_case(p.as_bytes()))
+    {
+        out.truncate(at);
+    }
+}
+
+fn run<'s>(
     srv: &'s Server,
     client: &mut Client,
     out: &mut Vec<u8>,
@@ -122,7 +180,7 @@ pub fn dispatch<'s>(
     // 6. A script running past its busy threshold holds the gate.
     if gate.is_busy() && !cmd.has(flags::ALLOW_BUSY) {
         cs.rejected.add(1);
-        reject(client, &mut w, stats, is_exec, errors::BUSY);
+        reject(client, &mut w, stats, is_exec, srv.scripts.busy_text());
         return;
     }
 
@@ -146,7 +204,7 @@ pub fn dispatch<'s>(
     // 8. Execute.
     if cmd.has(flags::EXCLUSIVE) && !gate.exclusive(srv) {
         cs.rejected.add(1);
-        reject(client, &mut w, stats, is_exec, errors::BUSY);
+        reject(client, &mut w, stats, is_exec, srv.scripts.busy_text());
         return;
     }
     client.shared.last_cmd.store(id as u32 + 1, Relaxed);

@@ -48,6 +48,14 @@ impl Outbox {
         std::mem::swap(&mut g.buf, buf);
     }
 
+    /// Appends `bytes` for the connection; true when it must be scheduled
+    /// on its worker (it was not already).
+    pub fn push(&self, bytes: &[u8]) -> bool {
+        let mut g = self.inner.lock();
+        g.buf.extend_from_slice(bytes);
+        !std::mem::replace(&mut g.scheduled, true)
+    }
+
     /// Appends the pending bytes to `buf` (which has unsent data), keeping
     /// the outbox's allocation for the next messages.
     pub fn append_to(&self, buf: &mut Vec<u8>) {
@@ -329,6 +337,23 @@ fn sub_of(c: &Client, outbox: &Arc<Outbox>) -> Sub {
         outbox: outbox.clone(),
         shared: c.shared.clone(),
     }
+}
+
+/// The outbox of `c` (made on first use): how bytes from other threads
+/// reach its socket (pub/sub messages, a replica's stream).
+pub fn outbox_of(c: &mut Client) -> Arc<Outbox> {
+    subs_of(c).outbox.clone()
+}
+
+fn subs_of(c: &mut Client) -> &mut Subs {
+    c.subs.get_or_insert_with(|| {
+        Box::new(Subs {
+            channels: HashSet::new(),
+            patterns: HashSet::new(),
+            shard: HashSet::new(),
+            outbox: Arc::new(Outbox::default()),
+        })
+    })
 }
 
 /// Subscribes `c` to `name`; returns the count Redis replies with.

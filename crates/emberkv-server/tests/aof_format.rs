@@ -294,10 +294,7 @@ fn redis_aof_replays_into_the_same_dataset() {
     let (port, _log, ember) = start_in_process(&["--enable-debug-command", "yes"]);
     let loaded = emberkv_server::persist::aof::load_dir(&ember, &aofdir).unwrap();
     assert_eq!(loaded.status, Status::Ok);
-    let mut e = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let mut e = connect(port);
     let got: String = q(&mut e, &["DEBUG", "DIGEST"]).unwrap();
     assert_eq!(got, want);
     let v: String = q(&mut e, &["GET", "scripted"]).unwrap();

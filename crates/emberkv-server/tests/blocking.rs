@@ -215,3 +215,85 @@ fn many_waiters_across_threads_each_get_one_element() {
     assert_eq!(got, want);
     wait_blocked(&mut c, 0);
 }
+
+/// Redis answers a blocked BLMOVE/BRPOPLPUSH -WRONGTYPE as soon as its
+/// source gets an element while the destination holds another type, and
+/// leaves the element in the source (it was left blocked for ever).
+#[test]
+fn blocked_move_to_a_wrong_type_destination_is_answered_wrongtype() {
+    let srv = Server::start(&[]);
+    let mut c = srv.client();
+    for cmd in [
+        &["BRPOPLPUSH", "src", "dst", "0"][..],
+        &["BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"][..],
+    ] {
+        let _: () = q(&mut c, &["DEL", "src", "dst"]).unwrap();
+        let _: () = q(&mut c, &["SET", "dst", "string"]).unwrap();
+        let mut w = srv.raw();
+        send(&mut w, cmd);
+        wait_blocked(&mut c, 1);
+        let _: i64 = q(&mut c, &["RPUSH", "src", "foo"]).unwrap();
+        let r = s(&w.reply());
+        assert!(r.starts_with("-WRONGTYPE"), "{cmd:?}: {r}");
+        wait_blocked(&mut c, 0);
+        let left: Vec<String> = q(&mut c, &["LRANGE", "src", "0", "-1"]).unwrap();
+        assert_eq!(left, ["foo"]);
+        assert_eq!(q::<String>(&mut c, &["GET", "dst"]).unwrap(), "string");
+    }
+}
+
+/// A waiter whose first key holds another type is served from a later
+/// key that gets data (the wrong-type key only passes it by).
+#[test]
+fn blpop_skips_a_wrong_type_key_when_served() {
+    let srv = Server::start(&[]);
+    let mut c = srv.client();
+    let mut w = srv.raw();
+    send(&mut w, &["BLPOP", "a", "b", "0"]);
+    wait_blocked(&mut c, 1);
+    let _: () = q(&mut c, &["SET", "a", "x"]).unwrap();
+    let _: i64 = q(&mut c, &["RPUSH", "b", "y"]).unwrap();
+    assert_eq!(s(&w.reply()), "*2\r\n$1\r\nb\r\n$1\r\ny\r\n");
+}
+
+/// FLUSHALL and FLUSHDB answer a client blocked in XREADGROUP on a stream
+/// they removed, as Redis does; a plain XREAD stays blocked.
+#[test]
+fn flush_unblocks_xreadgroup_but_not_xread() {
+    let srv = Server::start(&[]);
+    let mut c = srv.client();
+    for flush in ["FLUSHALL", "FLUSHDB"] {
+        let _: () = q(&mut c, &["DEL", "s"]).unwrap();
+        let _: String = q(&mut c, &["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]).unwrap();
+        let mut g = srv.raw();
+        send(
+            &mut g,
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "c",
+                "BLOCK",
+                "0",
+                "STREAMS",
+                "s",
+                ">",
+            ],
+        );
+        let mut x = srv.raw();
+        send(&mut x, &["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]);
+        wait_blocked(&mut c, 2);
+        let _: () = q(&mut c, &[flush]).unwrap();
+        assert_eq!(
+            s(&g.reply()),
+            "-UNBLOCKED the stream key no longer exists\r\n"
+        );
+        wait_blocked(&mut c, 1);
+        let _: String = q(&mut c, &["XADD", "s", "1-1", "f", "v"]).unwrap();
+        assert_eq!(
+            s(&x.reply()),
+            "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
+        );
+        wait_blocked(&mut c, 0);
+    }
+}

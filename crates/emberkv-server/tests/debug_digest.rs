@@ -672,3 +672,53 @@ fn set_active_expire_keeps_expired_keys_in_the_digest() {
     ));
     assert_ne!(v[0], "0".repeat(40));
 }
+
+/// DEBUG PROTOCOL answers each RESP type as Redis does, in RESP2 and RESP3
+/// (byte for byte against redis-server when it is installed).
+#[test]
+fn debug_protocol_matches_redis() {
+    let ember = Server::start(&["--enable-debug-command", "yes"]);
+    let redis = Server::redis_with(&["--enable-debug-command", "yes"]);
+    let types = [
+        "string", "integer", "double", "bignum", "null", "array", "set", "map", "attrib", "push",
+        "true", "false", "verbatim", "nosuch",
+    ];
+    for proto in ["2", "3"] {
+        let mut e = ember.raw();
+        e.cmd(&["HELLO", proto]);
+        let mut r = redis.as_ref().map(|r| {
+            let mut c = r.raw();
+            c.cmd(&["HELLO", proto]);
+            c
+        });
+        for t in types {
+            let mut got = e.cmd(&["DEBUG", "PROTOCOL", t]);
+            // An attribute or push comes before the real reply.
+            if (t == "attrib" || t == "push") && proto == "3" {
+                got.extend(e.reply());
+            }
+            if let Some(r) = r.as_mut() {
+                let mut want = r.cmd(&["DEBUG", "PROTOCOL", t]);
+                if (t == "attrib" || t == "push") && proto == "3" {
+                    want.extend(r.reply());
+                }
+                assert_eq!(s(&got), s(&want), "RESP{proto} {t}");
+            }
+        }
+        let got = s(&e.cmd(&["DEBUG", "PROTOCOL", "verbatim"]));
+        if proto == "3" {
+            assert_eq!(got, "=29\r\ntxt:This is a verbatim\nstring\r\n");
+        }
+    }
+    let mut e = ember.raw();
+    assert_eq!(
+        e.cmd(&["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1b"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(
+        e.cmd(&["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0"]),
+        b"+OK\r\n"
+    );
+    assert!(s(&e.cmd(&["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "5gb"]))
+        .starts_with("-ERR argument must be"));
+}

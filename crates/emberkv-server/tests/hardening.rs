@@ -18,6 +18,7 @@ fn partial_request_then_close_frees_the_client() {
     for _round in 0..5 {
         for i in 0..15 {
             let mut c = TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+            c.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
             if i % 3 == 0 {
                 let mut req = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4194304\r\n".to_vec();
                 req.extend(std::iter::repeat_n(b'x', 1 << 20));

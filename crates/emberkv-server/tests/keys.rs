@@ -383,3 +383,64 @@ fn object_subcommands() {
     let help: Vec<String> = q(&mut c, &["OBJECT", "HELP"]).unwrap();
     assert!(help[0].starts_with("OBJECT <subcommand>"));
 }
+
+/// MEMORY USAGE answers for every type (bytes, growing with the value),
+/// nil for a missing key, and refuses bad options in Redis's order.
+#[test]
+fn memory_usage_answers_for_every_type() {
+    let srv = Server::start(&[]);
+    let mut c = srv.raw();
+    assert_eq!(c.cmd(&["MEMORY", "USAGE", "nokey"]), b"$-1\r\n");
+    assert_eq!(
+        s(&c.cmd(&["MEMORY", "USAGE", "nokey", "SAMPLES", "x"])),
+        "-ERR value is not an integer or out of range\r\n"
+    );
+    assert_eq!(
+        s(&c.cmd(&["MEMORY", "USAGE", "nokey", "SAMPLES", "-1"])),
+        "-ERR syntax error\r\n"
+    );
+    assert_eq!(
+        s(&c.cmd(&["MEMORY", "USAGE", "nokey", "FOO"])),
+        "-ERR syntax error\r\n"
+    );
+    let int = |r: Vec<u8>| -> i64 {
+        let t = s(&r);
+        assert!(t.starts_with(':'), "{t}");
+        t[1..t.len() - 2].parse().unwrap()
+    };
+    c.cmd(&["SET", "str", "hello"]);
+    let small = int(c.cmd(&["MEMORY", "USAGE", "str"]));
+    assert!(small > 5, "{small}");
+    let big = "x".repeat(10_000);
+    c.cmd(&["SET", "str", &big]);
+    let n = int(c.cmd(&["MEMORY", "USAGE", "str"]));
+    assert!((10_000..42_000).contains(&n), "{n}");
+    for (small, big) in [
+        (vec!["RPUSH", "l", "a"], "RPUSH"),
+        (vec!["HSET", "h", "f", "v"], "HSET"),
+        (vec!["SADD", "s", "m"], "SADD"),
+        (vec!["ZADD", "z", "1", "m"], "ZADD"),
+        (vec!["XADD", "x", "*", "f", "v"], "XADD"),
+    ] {
+        c.cmd(&small);
+        let key = small[1];
+        let before = int(c.cmd(&["MEMORY", "USAGE", key]));
+        // Grow well past the compact encodings.
+        for i in 0..2000 {
+            let i = i.to_string();
+            let args: Vec<&str> = match big {
+                "RPUSH" | "SADD" => vec![big, key, &i],
+                "HSET" => vec![big, key, &i, &i],
+                "ZADD" => vec![big, key, &i, &i],
+                _ => vec![big, key, "*", "f", &i],
+            };
+            c.cmd(&args);
+        }
+        let after = int(c.cmd(&["MEMORY", "USAGE", key, "SAMPLES", "0"]));
+        assert!(after > before + 2000, "{key}: {before} -> {after}");
+        let sampled = int(c.cmd(&["MEMORY", "USAGE", key]));
+        assert!(sampled > before, "{key}: {sampled}");
+    }
+    assert_eq!(c.cmd(&["MEMORY", "PURGE"]), b"+OK\r\n");
+    assert!(s(&c.cmd(&["MEMORY", "HELP"])).contains("USAGE <key> [SAMPLES <count>]"));
+}

@@ -341,3 +341,34 @@ fn soft_output_limit_disconnects_after_its_seconds() {
         "disconnected after {t:?}, before the soft seconds"
     );
 }
+
+/// CLIENT REPLY OFF silences command replies but not pub/sub pushes;
+/// SKIP drops exactly the next reply; ON answers +OK.
+#[test]
+fn client_reply_off_skip_on() {
+    let srv = Server::start(&[]);
+    let mut c = srv.raw();
+    let mut p = srv.raw();
+    c.send(&encode(&[b"CLIENT", b"REPLY", b"OFF"]));
+    c.send(&encode(&[b"SET", b"k", b"v"]));
+    c.send(&encode(&[b"GET", b"k"]));
+    c.send(&encode(&[b"NOSUCHCOMMAND"]));
+    c.send(&encode(&[b"SUBSCRIBE", b"ch"]));
+    assert_eq!(s(&c.reply()), "*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n");
+    assert_eq!(p.cmd(&["PUBLISH", "ch", "hi"]), b":1\r\n");
+    assert_eq!(
+        s(&c.reply()),
+        "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n"
+    );
+    c.send(&encode(&[b"UNSUBSCRIBE", b"ch"]));
+    assert_eq!(
+        s(&c.reply()),
+        "*3\r\n$11\r\nunsubscribe\r\n$2\r\nch\r\n:0\r\n"
+    );
+    assert_eq!(c.cmd(&["CLIENT", "REPLY", "ON"]), b"+OK\r\n");
+    c.send(&encode(&[b"CLIENT", b"REPLY", b"SKIP"]));
+    c.send(&encode(&[b"INCR", b"n"]));
+    assert_eq!(c.cmd(&["INCR", "n"]), b":2\r\n");
+    assert_eq!(c.cmd(&["GET", "k"]), b"$1\r\nv\r\n");
+    assert!(s(&c.cmd(&["CLIENT", "REPLY", "MAYBE"])).starts_with("-ERR syntax error"));
+}

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{encode, reply_len, Raw, Rng, Server};
+use common::{encode, reply_len, s, Raw, Rng, Server};
 use parking_lot::Mutex;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -542,4 +542,54 @@ fn stream_carries_effects_in_redis_form() {
     e.cmd(&["RPUSH", "q", "x"]);
     assert_eq!(w.reply(), b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n");
     assert_eq!(lines(&take()), ["SELECT 0", "RPUSH q x", "LPOP q"]);
+}
+
+/// SYNC (the suite's replication-stream helper, `redis-cli --replica`):
+/// `$<len>\r\n` and an RDB of the dataset at that instant, then every
+/// write after it as commands, with SELECT, exactly once.
+#[test]
+fn sync_sends_a_copy_then_the_stream() {
+    let srv = Server::start(&[]);
+    let mut c = srv.raw();
+    c.cmd(&["SET", "before", "1"]);
+    let mut r = srv.raw();
+    r.send(b"SYNC\r\n");
+    // The header line, then exactly len bytes of RDB.
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    use std::io::Read;
+    while !head.ends_with(b"\r\n") {
+        r.s.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    let h = s(&head);
+    assert!(h.starts_with('$'), "{h}");
+    let len: usize = h[1..h.len() - 2].parse().unwrap();
+    let mut rdb = vec![0u8; len];
+    r.s.read_exact(&mut rdb).unwrap();
+    assert!(
+        rdb.starts_with(b"REDIS0010"),
+        "{:?}",
+        &rdb[..9.min(rdb.len())]
+    );
+    assert!(rdb.windows(6).any(|w| w == b"before"));
+    c.cmd(&["SET", "after", "2"]);
+    c.cmd(&["SELECT", "3"]);
+    c.cmd(&["INCR", "n"]);
+    let want = "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n2\r\n\
+*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n";
+    let mut got = Vec::new();
+    let end = Instant::now() + Duration::from_secs(10);
+    while got.len() < want.len() && Instant::now() < end {
+        let mut buf = [0u8; 4096];
+        match r.s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(_) => {}
+        }
+    }
+    assert_eq!(s(&got), want);
+    // The replica's link ends with its connection; the server goes on.
+    drop(r);
+    assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
 }

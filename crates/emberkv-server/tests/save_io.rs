@@ -87,10 +87,7 @@ fn commands_behind_a_running_save_wait_for_it() {
     let _: () = q(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "2000"]).unwrap();
     let port = srv.port;
     let first = std::thread::spawn(move || {
-        let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
-            .unwrap()
-            .get_connection()
-            .unwrap();
+        let mut c = connect(port);
         q::<String>(&mut c, &["SAVE"])
     });
     // Seen in the directory, not by INFO: this client may share the
@@ -111,10 +108,7 @@ fn commands_behind_a_running_save_wait_for_it() {
     let _: () = q(&mut c, &["DEBUG", "POPULATE", "300"]).unwrap();
     let _: () = q(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "2000"]).unwrap();
     let second = std::thread::spawn(move || {
-        let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
-            .unwrap()
-            .get_connection()
-            .unwrap();
+        let mut c = connect(port);
         q::<String>(&mut c, &["SAVE"])
     });
     eventually("the second SAVE to start", Duration::from_secs(10), || {

@@ -401,3 +401,68 @@ fn eval_script_cache_is_bounded() {
 fn script_sha(body: &str) -> String {
     sha1_smol::Sha1::from(body).digest().to_string()
 }
+
+/// A running function is visible in FUNCTION STATS (name, command,
+/// duration) and FUNCTION KILL stops it; the BUSY text names FUNCTION KILL,
+/// and SCRIPT KILL refuses to kill a function.
+#[test]
+fn function_stats_shows_a_running_function_and_kill_stops_it() {
+    let srv = Server::start(&["--busy-reply-threshold", "100"]);
+    let mut c = srv.raw();
+    let lib = "#!lua name=test\nredis.register_function{function_name='test', \
+callback=function() local a = 1 while true do a = a + 1 end end, flags={'no-writes'}}";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", lib]), b"$4\r\ntest\r\n");
+    let mut runner = srv.raw();
+    // Looked up regardless of case, as Redis's function dictionary does.
+    runner.send(&encode(&[b"FCALL", b"TEST", b"0"]));
+    let mut o = srv.raw();
+    eventually("the function is busy", Duration::from_secs(10), || {
+        o.cmd(&["PING"]).starts_with(b"-BUSY")
+    });
+    assert_eq!(
+        s(&o.cmd(&["PING"])),
+        "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n"
+    );
+    let stats = s(&o.cmd(&["FUNCTION", "STATS"]));
+    assert!(
+        stats.starts_with(
+            "*4\r\n$14\r\nrunning_script\r\n*6\r\n$4\r\nname\r\n$4\r\ntest\r\n$7\r\ncommand\r\n\
+*3\r\n$5\r\nFCALL\r\n$4\r\nTEST\r\n$1\r\n0\r\n$11\r\nduration_ms\r\n:"
+        ),
+        "{stats}"
+    );
+    assert_eq!(
+        s(&o.cmd(&["SCRIPT", "KILL"])),
+        "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n"
+    );
+    assert_eq!(o.cmd(&["FUNCTION", "KILL"]), b"+OK\r\n");
+    let r = s(&runner.reply());
+    assert!(r.starts_with("-ERR Script killed by user"), "{r}");
+    assert_eq!(o.cmd(&["PING"]), b"+PONG\r\n");
+    let stats = s(&o.cmd(&["FUNCTION", "STATS"]));
+    assert!(
+        stats.starts_with("*4\r\n$14\r\nrunning_script\r\n$-1\r\n"),
+        "{stats}"
+    );
+}
+
+/// A library whose top-level code loops is stopped after Redis's FUNCTION
+/// LOAD timeout (it had wedged its worker thread for good).
+#[test]
+fn function_load_times_out() {
+    let srv = Server::start(&[]);
+    let mut c = srv.raw();
+    let t = Instant::now();
+    let r = s(&c.cmd(&[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=lib\nlocal a = 1\nwhile 1 do a = a + 1 end",
+    ]));
+    assert!(
+        r.starts_with("-ERR") && r.contains("FUNCTION LOAD timeout"),
+        "{r}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+    assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+    assert_eq!(c.cmd(&["FUNCTION", "LIST"]), b"*0\r\n");
+}

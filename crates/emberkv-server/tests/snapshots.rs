@@ -258,10 +258,7 @@ fn bgsave_is_one_instant_under_writes() {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stop2 = stop.clone();
     let writer = std::thread::spawn(move || {
-        let mut w = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
-            .unwrap()
-            .get_connection()
-            .unwrap();
+        let mut w = connect(port);
         let mut rng = Rng(7);
         let mut log: Vec<(u64, u64, Option<u64>)> = Vec::new();
         let mut seq = 0u64;
@@ -394,10 +391,7 @@ fn sigkill_during_bgsave_and_save_leaves_the_previous_file() {
         let _: () = q(&mut c, &["DEBUG", "POPULATE", "4000", "more"]).unwrap();
         let port = srv.port;
         let saver = std::thread::spawn(move || {
-            let mut s = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
-                .unwrap()
-                .get_connection()
-                .unwrap();
+            let mut s = connect(port);
             q::<Value>(&mut s, &["SAVE"]).is_err()
         });
         std::thread::sleep(Duration::from_millis(200));

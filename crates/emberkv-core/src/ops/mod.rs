@@ -7,6 +7,7 @@ pub mod bits;
 pub mod geo;
 pub mod hll;
 pub mod lists;
+pub mod memory;
 pub mod strings;
 pub mod zsets;
 

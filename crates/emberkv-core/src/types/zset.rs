@@ -13,6 +13,19 @@ pub struct ZLarge {
     tree: ZTree,
 }
 
+impl ZLarge {
+    /// The member index (MEMORY USAGE samples it).
+    pub fn dict(&self) -> &Dict {
+        &self.dict
+    }
+    pub fn len(&self) -> usize {
+        self.dict.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.dict.is_empty()
+    }
+}
+
 pub enum ZSet {
     Lp(Lp),
     Tree(Box<ZLarge>),

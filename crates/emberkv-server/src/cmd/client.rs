@@ -275,6 +275,24 @@ fn no_touch(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     }
 }
 
+/// CLIENT REPLY ON|OFF|SKIP: only ON answers (OFF and SKIP silence
+/// their own reply too); SKIP inside OFF changes nothing.
+fn reply(ctx: &mut Ctx<'_>, args: &Args<'_>) {
+    use crate::client::ReplyMode;
+    if args.is(2, "on") {
+        ctx.client.reply = ReplyMode::On;
+        ctx.out.ok();
+    } else if args.is(2, "off") {
+        ctx.client.reply = ReplyMode::Off;
+    } else if args.is(2, "skip") {
+        if ctx.client.reply != ReplyMode::Off {
+            ctx.client.reply = ReplyMode::SkipNext;
+        }
+    } else {
+        ctx.syntax();
+    }
+}
+
 fn client_help(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
     help(
         ctx,
@@ -298,6 +316,8 @@ fn client_help(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
             "    Protect current client connection from eviction.",
             "NO-TOUCH (ON|OFF)",
             "    Will not touch LRU/LFU stats when this mode is on.",
+            "REPLY (ON|OFF|SKIP)",
+            "    Control the replies sent to the current connection.",
             "SETNAME <name>",
             "    Assign the name <name> to the current connection.",
             "SETINFO <option> <value>",
@@ -353,6 +373,12 @@ static SUBS: &[Command] = &[
         "5.0.0",
         "O(log N) where N is the number of client connections",
         "Unblocks a client blocked by a blocking command from a different connection.",
+    ),
+    Command::new("reply", 3, F, reply).doc(
+        C,
+        "3.2.0",
+        "O(1)",
+        "Instructs the server whether to reply to commands.",
     ),
     Command::new("no-evict", 3, ADMIN | F, no_evict).doc(
         C,

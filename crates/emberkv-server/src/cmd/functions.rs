@@ -25,8 +25,9 @@ fn fcall_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, ro: bool) {
         return ctx.err(errors::WRITE_SCRIPT_RO);
     }
     let readonly = ro || meta.no_writes();
+    let cmd = args.iter().map(<[u8]>::to_vec).collect();
     super::multi::run_nested(ctx, |ctx| {
-        library::run_function(ctx, &name, &keys, &argv, readonly)
+        library::run_function(ctx, &meta.name, cmd, (&keys, &argv), readonly)
     });
 }
 
@@ -218,10 +219,27 @@ fn list(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 
 /// FUNCTION STATS
 fn stats(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
-    let (libs, funcs) = ctx.srv.scripts.functions.counts();
+    let scripts = &ctx.srv.scripts;
+    // While an EVAL runs, Redis refuses this with the EVAL busy text.
+    if scripts.with_running(|r| r.is_some_and(|r| r.eval)) {
+        return ctx.err(errors::BUSY_EVAL);
+    }
+    let (libs, funcs) = scripts.functions.counts();
     ctx.out.map(2);
     ctx.out.bulk(b"running_script");
-    ctx.out.null();
+    scripts.with_running(|r| match r {
+        None => ctx.out.null(),
+        Some(r) => {
+            ctx.out.map(3);
+            ctx.out.bulk(b"name");
+            ctx.out.bulk(r.name.as_bytes());
+            ctx.out.bulk(b"command");
+            ctx.out.array(r.argv.len());
+            r.argv.iter().for_each(|a| ctx.out.bulk(a));
+            ctx.out.bulk(b"duration_ms");
+            ctx.out.int(r.start.elapsed().as_millis() as i64);
+        }
+    });
     ctx.out.bulk(b"engines");
     ctx.out.map(1);
     ctx.out.bulk(b"LUA");
@@ -343,7 +361,7 @@ static FUNCTION_SUBS: &[Command] = &[
         "kill",
         2,
         NOSCRIPT | ALLOW_BUSY,
-        super::scripting::script_kill,
+        super::scripting::function_kill,
     )
     .tips(&["request_policy:all_shards", "response_policy:one_succeeded"])
     .doc(

@@ -230,6 +230,11 @@ fn flush(ctx: &mut Ctx<'_>, dbs: std::ops::Range<usize>, asynchronous: bool) -> 
             }
         }
     }
+    // Clients blocked with XREADGROUP on a stream that is gone are
+    // answered -UNBLOCKED now, as Redis does on a flush; others wait on.
+    for db in dbs {
+        crate::blocking::signal_db(ctx.srv, db, ctx.now_ms);
+    }
     let had_data = removed > 0;
     // Redis counts the keys removed, and propagates the flush even of an
     // empty database.

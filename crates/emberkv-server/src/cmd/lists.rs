@@ -399,7 +399,13 @@ fn side(ctx: &mut Ctx<'_>, a: &[u8]) -> Option<bool> {
 /// Runs `op` now; if there is nothing to pop, blocks the client (or, with
 /// `timeout` None, replies the empty result).
 pub(crate) fn run_block_op(ctx: &mut Ctx<'_>, op: BlockOp, timeout: Option<i64>) {
-    match op.try_serve(ctx.srv, ctx.client.db, ctx.now_ms, &mut ctx.out) {
+    match op.try_serve(
+        ctx.srv,
+        ctx.client.db,
+        ctx.now_ms,
+        blocking::Caller::Command,
+        &mut ctx.out,
+    ) {
         Served::Yes => {}
         Served::WrongType => ctx.wrongtype(),
         // Inside MULTI/EXEC or a script a blocking command does not block.

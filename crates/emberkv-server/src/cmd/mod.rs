@@ -22,6 +22,7 @@ pub mod introspect;
 pub mod keys;
 pub mod keyspace;
 pub mod lists;
+pub mod memory;
 pub mod multi;
 pub mod num;
 pub mod persist;
@@ -334,6 +335,7 @@ impl Registry {
             server::COMMANDS,
             config::COMMANDS,
             info::COMMANDS,
+            memory::COMMANDS,
             introspect::COMMANDS,
             debug::COMMANDS,
             persist::COMMANDS,

@@ -182,7 +182,24 @@ fn restore(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 const G: Group = Group::Generic;
 const S: Group = Group::Server;
 
+/// SYNC: a full copy, then the command stream (persist/replica.rs).
+fn sync(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
+    if let Err(e) = crate::persist::replica::start(ctx.srv, ctx.client) {
+        ctx.err(&e);
+    }
+}
+
 pub static COMMANDS: &[Command] = &[
+    // Exclusive: the copy's instant and the stream's start coincide with
+    // no command running anywhere.
+    Command::new(
+        "sync",
+        1,
+        NO_ASYNC_LOADING | ADMIN | NO_MULTI | NOSCRIPT | EXCLUSIVE,
+        sync,
+    )
+    .acl(acl::DANGEROUS)
+    .doc(S, "1.0.0", "", "An internal command used in replication."),
     Command::new("save", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, save)
         .acl(acl::DANGEROUS)
         .doc(S, "1.0.0", "O(N) where N is the total number of keys in all databases", "Synchronously saves the database(s) to disk."),

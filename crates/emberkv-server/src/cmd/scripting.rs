@@ -104,15 +104,31 @@ fn script_flush(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     ctx.out.ok();
 }
 
-/// SCRIPT KILL (and FUNCTION KILL): runs while a script holds the gate
-/// (ALLOW_BUSY).
-pub(crate) fn script_kill(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
+/// SCRIPT KILL: runs while a script holds the gate (ALLOW_BUSY).
+fn script_kill(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
+    kill(ctx, true)
+}
+
+/// FUNCTION KILL
+pub(crate) fn function_kill(ctx: &mut Ctx<'_>, _args: &Args<'_>) {
+    kill(ctx, false)
+}
+
+/// Stops the running script if it is of the kind the command kills (SCRIPT
+/// KILL an EVAL, FUNCTION KILL a function), checked in Redis's order.
+fn kill(ctx: &mut Ctx<'_>, eval: bool) {
     let s = &ctx.srv.scripts;
-    if !s.running.load(Relaxed) {
+    let Some(running_eval) = s.with_running(|r| r.map(|r| r.eval)) else {
         return ctx.err(errors::NOTBUSY);
-    }
+    };
     if s.wrote.load(Relaxed) {
         return ctx.err(errors::UNKILLABLE);
+    }
+    if eval && !running_eval {
+        return ctx.err(errors::BUSY_FUNCTION);
+    }
+    if !eval && running_eval {
+        return ctx.err(errors::BUSY_EVAL);
     }
     s.kill.store(true, Relaxed);
     ctx.out.ok();

@@ -582,6 +582,7 @@ impl Worker {
         }
         crate::cmd::multi::unwatch_all(&self.srv, &mut conn.client);
         crate::pubsub::unsubscribe_all(&self.srv, &mut conn.client);
+        crate::persist::replica::closed(&self.srv, &mut conn.client);
         let _ = self.poll.registry().deregister(&mut conn.sock);
         self.srv.clients.lock().remove(&conn.client.id);
         self.srv.connected.fetch_sub(1, Relaxed);

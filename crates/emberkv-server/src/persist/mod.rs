@@ -10,6 +10,7 @@
 
 pub mod aof;
 pub mod load;
+pub mod replica;
 pub mod save;
 mod sync;
 

@@ -285,11 +285,29 @@ pub(super) fn user_line(lua: &Lua) -> Option<usize> {
     })?
 }
 
+thread_local! {
+    /// When the library being loaded on this thread must have finished.
+    pub(super) static LOAD_DEADLINE: std::cell::Cell<Option<std::time::Instant>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// How long a library's top-level code may run (Redis's FUNCTION LOAD
+/// timeout).
+pub(super) const LOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Every HOOK_EVERY instructions: past the busy threshold, other clients
 /// start getting -BUSY; after SCRIPT KILL, the script fails.
 fn hook(_: &Lua, _: &mlua::debug::Debug) -> mlua::Result<VmState> {
     let p = RUN.with(|r| r.get());
     if p.is_null() {
+        // A library's load (FUNCTION LOAD) runs with a time limit instead:
+        // its code may not loop (it would wedge this worker for good).
+        if LOAD_DEADLINE
+            .with(|d| d.get())
+            .is_some_and(|d| std::time::Instant::now() > d)
+        {
+            return Err(mlua::Error::RuntimeError("FUNCTION LOAD timeout".into()));
+        }
         return Ok(VmState::Continue);
     }
     // SAFETY: RUN points at the RunState of the script running on this
@@ -529,9 +547,15 @@ pub fn run(
         let readonly = readonly || sflags & NO_WRITES != 0;
         let label = std::str::from_utf8(sha).unwrap_or("");
         let res = fill(eng, keys, argv).and_then(|()| {
-            call(ctx, eng, readonly, label, "user_script", |eng| {
-                eng.run.call::<(bool, Value)>(&f)
-            })
+            call(
+                ctx,
+                eng,
+                readonly,
+                label,
+                "user_script",
+                Vec::new(),
+                |eng| eng.run.call::<(bool, Value)>(&f),
+            )
         });
         if let Err(e) = res {
             ctx.err(&single_line(&format!("ERR {e}")));
@@ -565,6 +589,7 @@ pub(super) fn call(
     readonly: bool,
     label: &str,
     chunk: &str,
+    argv: Vec<Vec<u8>>,
     invoke: impl FnOnce(&Engine) -> mlua::Result<(bool, Value)>,
 ) -> mlua::Result<()> {
     let srv = ctx.srv;
@@ -583,6 +608,12 @@ pub(super) fn call(
     let s = &srv.scripts;
     s.wrote.store(false, Relaxed);
     s.kill.store(false, Relaxed);
+    s.set_running(Some(super::Running {
+        name: label.to_string(),
+        argv,
+        eval: chunk == "user_script",
+        start: std::time::Instant::now(),
+    }));
     s.running.store(true, Relaxed);
     RUN.with(|r| r.set(&mut st));
     // The memory bound is on only while Lua code runs: mlua then runs its
@@ -599,6 +630,7 @@ pub(super) fn call(
         ctx.client.shared.db.store(db as u32, Relaxed);
     }
     s.running.store(false, Relaxed);
+    s.set_running(None);
     let killed = s.kill.swap(false, Relaxed);
     s.set_busy(false);
     let (ok, v) = res?;

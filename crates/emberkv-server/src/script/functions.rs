@@ -84,9 +84,9 @@ impl Functions {
             return Err(errors::library_exists(&lib.name));
         }
         for f in &lib.funcs {
-            let clash = libs
-                .values()
-                .any(|l| l.name != lib.name && l.funcs.iter().any(|g| g.name == f.name));
+            let clash = libs.values().any(|l| {
+                l.name != lib.name && l.funcs.iter().any(|g| g.name.eq_ignore_ascii_case(&f.name))
+            });
             if clash {
                 return Err(errors::function_exists(&f.name));
             }
@@ -112,7 +112,9 @@ impl Functions {
                 .filter(|l| !new.iter().any(|n| n.name == l.name));
             for l in kept {
                 for f in &l.funcs {
-                    if new.iter().any(|n| n.funcs.iter().any(|g| g.name == f.name)) {
+                    let clash =
+                        |n: &Library| n.funcs.iter().any(|g| g.name.eq_ignore_ascii_case(&f.name));
+                    if new.iter().any(clash) {
                         return Err(format!("ERR Function {} already exists", f.name));
                     }
                 }
@@ -144,12 +146,15 @@ impl Functions {
         self.libs.read().values().cloned().collect()
     }
 
-    /// The metadata of function `name`.
+    /// The metadata of function `name`, matched regardless of case as
+    /// Redis's function dictionary matches it.
     pub fn find(&self, name: &str) -> Option<FuncMeta> {
-        self.libs
-            .read()
-            .values()
-            .find_map(|l| l.funcs.iter().find(|f| f.name == name).cloned())
+        self.libs.read().values().find_map(|l| {
+            l.funcs
+                .iter()
+                .find(|f| f.name.eq_ignore_ascii_case(name))
+                .cloned()
+        })
     }
 
     pub fn counts(&self) -> (usize, usize) {

@@ -125,7 +125,10 @@ fn load_into(eng: &Engine, body: &[u8]) -> Result<Registered, String> {
     };
     REGISTERED.with(|r| r.borrow_mut().clear());
     let _ = eng.lua.set_memory_limit(LUA_MEMORY_LIMIT);
+    let deadline = std::time::Instant::now() + super::engine::LOAD_TIMEOUT;
+    super::engine::LOAD_DEADLINE.with(|d| d.set(Some(deadline)));
     let res = eng.load_library.call::<(bool, Value)>((f, &eng.register));
+    super::engine::LOAD_DEADLINE.with(|d| d.set(None));
     let _ = eng.lua.set_memory_limit(0);
     let registered = REGISTERED.with(|r| std::mem::take(&mut *r.borrow_mut()));
     match res {
@@ -189,7 +192,15 @@ fn with_engine<R>(
 
 /// FCALL / FCALL_RO: runs function `name` with `keys` and `args` (passed
 /// as its two arguments).
-pub fn run_function(ctx: &mut Ctx<'_>, name: &str, keys: &[&[u8]], args: &[&[u8]], readonly: bool) {
+/// Runs function `name` (its registered spelling); `cmd` is the calling
+/// command as sent, shown by FUNCTION STATS while it runs.
+pub fn run_function(
+    ctx: &mut Ctx<'_>,
+    name: &str,
+    cmd: Vec<Vec<u8>>,
+    (keys, args): (&[&[u8]], &[&[u8]]),
+    readonly: bool,
+) {
     let srv = ctx.srv;
     let r = with_engine(srv, |eng| {
         let fe = srv.scripts.functions.epoch.load(Relaxed);
@@ -197,14 +208,15 @@ pub fn run_function(ctx: &mut Ctx<'_>, name: &str, keys: &[&[u8]], args: &[&[u8]
             eng.funcs.clear();
             for lib in srv.scripts.functions.libraries() {
                 for (m, f) in load_into(eng, &lib.body)? {
-                    eng.funcs.insert(m.name, f);
+                    // Function names are matched regardless of case.
+                    eng.funcs.insert(m.name.to_ascii_lowercase(), f);
                 }
             }
             eng.fn_epoch = fe;
         }
         let f = eng
             .funcs
-            .get(name)
+            .get(&name.to_ascii_lowercase())
             .cloned()
             .ok_or_else(|| crate::errors::FUNCTION_NOT_FOUND.to_string())?;
         let mk = |items: &[&[u8]]| -> mlua::Result<Table> {
@@ -218,7 +230,7 @@ pub fn run_function(ctx: &mut Ctx<'_>, name: &str, keys: &[&[u8]], args: &[&[u8]
             (Ok(k), Ok(a)) => (k, a),
             (Err(e), _) | (_, Err(e)) => return Err(format!("ERR {e}")),
         };
-        call(ctx, eng, readonly, name, "user_function", |eng| {
+        call(ctx, eng, readonly, name, "user_function", cmd, |eng| {
             eng.run_fn.call::<(bool, Value)>((&f, kt, at))
         })
         .map_err(|e| single_line(&format!("ERR {e}")))

@@ -134,6 +134,19 @@ pub struct Scripts {
     threshold_ms: AtomicU64,
     /// FUNCTION libraries.
     pub functions: functions::Functions,
+    /// What is running, for FUNCTION STATS and the KILL commands' checks.
+    current: parking_lot::Mutex<Option<Running>>,
+}
+
+/// The script or function running now.
+pub struct Running {
+    /// The function's registered name (an EVAL's SHA1).
+    pub name: String,
+    /// The calling command as sent (FUNCTION STATS shows it).
+    pub argv: Vec<Vec<u8>>,
+    /// EVAL/EVALSHA (FUNCTION KILL refuses those, SCRIPT KILL functions).
+    pub eval: bool,
+    pub start: std::time::Instant,
 }
 
 impl Scripts {
@@ -147,7 +160,26 @@ impl Scripts {
             busy: AtomicBool::new(false),
             threshold_ms: AtomicU64::new(threshold_ms),
             functions: Default::default(),
+            current: parking_lot::Mutex::new(None),
         }
+    }
+
+    pub(crate) fn set_running(&self, r: Option<Running>) {
+        *self.current.lock() = r;
+    }
+
+    /// The -BUSY text for what is running: an EVAL's or a function's.
+    pub fn busy_text(&self) -> &'static str {
+        if self.with_running(|r| r.is_some_and(|r| !r.eval)) {
+            errors::BUSY_FUNCTION
+        } else {
+            errors::BUSY
+        }
+    }
+
+    /// Reads what is running now (None when nothing is).
+    pub fn with_running<R>(&self, f: impl FnOnce(Option<&Running>) -> R) -> R {
+        f(self.current.lock().as_ref())
     }
     #[inline]
     pub fn is_busy(&self) -> bool {

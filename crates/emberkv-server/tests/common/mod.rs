@@ -161,19 +161,7 @@ impl Server {
     /// (and said on stderr): a reset at connect time happened in CI with
     /// no trace on the server's side, and it is not what the tests test.
     pub fn client(&self) -> redis::Connection {
-        let client = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).unwrap();
-        let mut tries = 0;
-        loop {
-            match client.get_connection() {
-                Ok(c) => return c,
-                Err(e) if tries < 2 && e.is_io_error() => {
-                    tries += 1;
-                    eprintln!("connect to port {} failed ({e}); retrying", self.port);
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                Err(e) => panic!("connect to port {}: {e}", self.port),
-            }
-        }
+        connect(self.port)
     }
 
     pub fn raw(&self) -> Raw {
@@ -329,6 +317,34 @@ pub fn reply_len(b: &[u8]) -> Option<usize> {
     }
 }
 
+/// How long a test client waits for one reply or one write: past it the
+/// call fails (and the test with it, by name) instead of hanging the run.
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A `redis` crate connection to 127.0.0.1:`port`, with read and write
+/// timeouts. A connect that fails is retried twice (and said on stderr): a
+/// reset at connect time happened in CI with no trace on the server's
+/// side, and it is not what the tests test.
+pub fn connect(port: u16) -> redis::Connection {
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
+    let mut tries = 0;
+    loop {
+        match client.get_connection_with_timeout(Duration::from_secs(10)) {
+            Ok(c) => {
+                c.set_read_timeout(Some(CLIENT_TIMEOUT)).unwrap();
+                c.set_write_timeout(Some(CLIENT_TIMEOUT)).unwrap();
+                return c;
+            }
+            Err(e) if tries < 2 && e.is_io_error() => {
+                tries += 1;
+                eprintln!("connect to port {port} failed ({e}); retrying");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => panic!("connect to port {port}: {e}"),
+        }
+    }
+}
+
 /// A raw TCP connection speaking bytes.
 pub struct Raw {
     pub s: TcpStream,
@@ -339,6 +355,7 @@ impl Raw {
     pub fn connect(port: u16) -> Raw {
         let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.set_write_timeout(Some(CLIENT_TIMEOUT)).unwrap();
         s.set_nodelay(true).unwrap();
         Raw { s, buf: Vec::new() }
     }

@@ -61,6 +61,21 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         persist::object(ctx, args);
     } else if n == 3 && is("set-skip-checksum-validation") {
         persist::skip_checksum(ctx, args);
+    } else if n == 3 && is("protocol") {
+        protocol(ctx, args.get(2));
+    } else if n == 3 && is("quicklist-packed-threshold") {
+        // Redis stores list elements past this size as "plain" nodes; an
+        // emberkv list node holds an element of any size the same way, so
+        // the knob is validated as Redis validates it and has no effect
+        // (README: differences).
+        let v = std::str::from_utf8(args.get(2))
+            .ok()
+            .and_then(crate::config::parse_memory);
+        match v {
+            // 0 restores the default; at most 4 GiB less 1 MiB.
+            Some(v) if v <= (1u64 << 32) - (1 << 20) => ctx.out.ok(),
+            _ => ctx.err("ERR argument must be a memory value bigger than 1 and smaller than 4gb"),
+        }
     } else if n == 3 && is("log") {
         let msg = args.get(2);
         let msg = &msg[..memchr::memchr(0, msg).unwrap_or(msg.len())];
@@ -69,6 +84,67 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     } else {
         ctx.out
             .error_bytes(&errors::subcommand_syntax(sub, "debug"));
+    }
+}
+
+/// DEBUG PROTOCOL <type>: one reply of each RESP type, as Redis sends
+/// them, for clients to test their parsers.
+fn protocol(ctx: &mut Ctx<'_>, name: &[u8]) {
+    let is = |t: &str| name.eq_ignore_ascii_case(t.as_bytes());
+    let out = &mut ctx.out;
+    let resp3 = out.resp == emberkv_protocol::Resp::V3;
+    if is("string") {
+        out.bulk(b"Hello World");
+    } else if is("integer") {
+        out.int(12345);
+    } else if is("double") {
+        // Redis's literal, not pi.
+        #[allow(clippy::approx_constant)]
+        out.double(3.141);
+    } else if is("bignum") {
+        out.big_number(b"1234567999999999999999999999999999999");
+    } else if is("null") {
+        out.null();
+    } else if is("array") {
+        out.array(3);
+        (0..3).for_each(|j| out.int(j));
+    } else if is("set") {
+        out.set(3);
+        (0..3).for_each(|j| out.int(j));
+    } else if is("map") {
+        out.map(3);
+        for j in 0..3 {
+            out.int(j);
+            out.boolean(j == 1);
+        }
+    } else if is("attrib") {
+        if resp3 {
+            out.attribute(1);
+            out.bulk(b"key-popularity");
+            out.array(2);
+            out.bulk(b"key:123");
+            out.int(90);
+        }
+        out.bulk(b"Some real reply following the attribute");
+    } else if is("push") {
+        if !resp3 {
+            return out.error("ERR RESP2 is not supported by this command");
+        }
+        out.push(2);
+        out.bulk(b"server-cpu-usage");
+        out.int(42);
+        out.bulk(b"Some real reply following the push reply");
+    } else if is("true") {
+        out.boolean(true);
+    } else if is("false") {
+        out.boolean(false);
+    } else if is("verbatim") {
+        out.verbatim(b"This is a verbatim\nstring");
+    } else {
+        out.error(
+            "ERR Wrong protocol type name. Please use one of the following: \
+string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+        );
     }
 }
 
