@@ -341,6 +341,11 @@ impl Blocking {
         self.interest.blocked.load(SeqCst)
     }
 
+    /// Whether client `id` waits here (CLIENT LIST's `b` flag).
+    pub fn is_blocked(&self, id: u64) -> bool {
+        self.any() && self.inner.lock().waiters.contains_key(&id)
+    }
+
     /// Removes client `id`'s registration; None if it is not blocked (or
     /// was just served).
     pub fn unblock(&self, id: u64) -> Option<Waiter> {

@@ -45,6 +45,19 @@ fn main() {
             std::process::exit(1);
         }
     };
+    // Relative paths (dbfilename, aclfile, appenddirname, the log file)
+    // hang off `dir`, as in Redis, which changes into it while it reads its
+    // configuration: so before the log file is opened.
+    if !config.dir().is_empty() {
+        if let Err(e) = std::env::set_current_dir(config.dir()) {
+            eprintln!(
+                "Can't chdir to '{}': {}",
+                config.dir(),
+                config::os_reason(&e)
+            );
+            std::process::exit(1);
+        }
+    }
     // Before any thread exists: fork() keeps only the calling thread.
     if config.yes("daemonize") {
         if let Err(e) = process::daemonize() {
@@ -88,17 +101,6 @@ fn run(config: Config, set_level: logging::SetLevel) -> Result<(), String> {
     match &config.config_file {
         Some(f) => warn!("Configuration loaded from {}", f.display()),
         None => warn!("No config file specified, using the default config. In order to specify a config file use emberkv-server /path/to/redis.conf"),
-    }
-    // Relative paths (dbfilename, aclfile, appenddirname, the log file
-    // once reopened) hang off `dir`, as in Redis.
-    if !config.dir().is_empty() {
-        std::env::set_current_dir(config.dir()).map_err(|e| {
-            format!(
-                "Can't chdir to '{}': {}",
-                config.dir(),
-                config::os_reason(&e)
-            )
-        })?;
     }
     let threads = thread_count(&config);
     let maxclients = process::raise_fd_limit(config.uint("maxclients"));

@@ -297,3 +297,21 @@ fn flush_unblocks_xreadgroup_but_not_xread() {
         wait_blocked(&mut c, 0);
     }
 }
+
+/// CLIENT LIST shows a blocked client with the `b` flag.
+#[test]
+fn client_list_flags_a_blocked_client() {
+    let srv = Server::start(&[]);
+    let mut c = srv.client();
+    let mut w = srv.raw();
+    let id = s(&w.cmd(&["CLIENT", "ID"]));
+    let id = id.trim_start_matches(':').trim();
+    send(&mut w, &["BRPOP", "nothing", "0"]);
+    wait_blocked(&mut c, 1);
+    let line: String = q(&mut c, &["CLIENT", "LIST", "ID", id]).unwrap();
+    assert!(line.contains(" flags=b "), "{line}");
+    let _: i64 = q(&mut c, &["CLIENT", "UNBLOCK", id]).unwrap();
+    assert_eq!(w.reply(), b"*-1\r\n");
+    let line: String = q(&mut c, &["CLIENT", "LIST", "ID", id]).unwrap();
+    assert!(line.contains(" flags=N "), "{line}");
+}

@@ -466,3 +466,50 @@ fn function_load_times_out() {
     assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
     assert_eq!(c.cmd(&["FUNCTION", "LIST"]), b"*0\r\n");
 }
+
+/// redis.register_function's argument checks answer in Redis's words; a
+/// library sees only `redis` while it loads, and a kept reference to
+/// register_function is refused once the load is over.
+#[test]
+fn function_registration_errors_as_redis() {
+    let srv = Server::start(&[]);
+    let mut c = srv.raw();
+    let load = |c: &mut Raw, body: &str| {
+        s(&c.cmd(&["FUNCTION", "LOAD", &format!("#!lua name=lib\n{body}")]))
+    };
+    for (body, want) in [
+        ("redis.register_function()", "wrong number of arguments to redis.register_function"),
+        ("redis.register_function('f1', function() end, 'x')", "wrong number of arguments to redis.register_function"),
+        ("redis.register_function('f1')", "calling redis.register_function with a single argument is only applicable to Lua table"),
+        ("redis.register_function({}, function() end)", "first argument to redis.register_function must be a string"),
+        ("redis.register_function('f1', 'x')", "second argument to redis.register_function must be a function"),
+        ("redis.register_function{function_name='f1', callback=function() end, what=1}", "unknown argument given to redis.register_function"),
+        ("redis.register_function{callback=function() end}", "redis.register_function must get a function name argument"),
+        ("redis.register_function{function_name='f1'}", "redis.register_function must get a callback argument"),
+        ("local x = math.random()", "attempted to access nonexistent global variable 'math'"),
+        ("redis.setresp(3)", "attempted to access nonexistent global variable 'setresp'"),
+    ] {
+        let r = load(&mut c, body);
+        assert!(r.starts_with("-ERR") && r.contains(want), "{body}: {r}");
+    }
+    let kept = "local rf = redis.register_function\n\
+redis.register_function('f1', function() return rf('f2', function() end) end)";
+    assert_eq!(load(&mut c, kept), "$3\r\nlib\r\n");
+    let r = s(&c.cmd(&["FCALL", "f1", "0"]));
+    assert!(
+        r.contains("redis.register_function can only be called on FUNCTION LOAD command"),
+        "{r}"
+    );
+    // Functions themselves see every global.
+    let lib = "redis.register_function('f3', function() return math.floor(2.5) end)";
+    let r = load(&mut c, lib);
+    assert!(r.starts_with("-ERR Library 'lib' already exists"), "{r}");
+    c.cmd(&["FUNCTION", "FLUSH"]);
+    assert_eq!(load(&mut c, lib), "$3\r\nlib\r\n");
+    assert_eq!(c.cmd(&["FCALL", "f3", "0"]), b":2\r\n");
+    let r = s(&c.cmd(&["FUNCTION", "flush", "a", "b"]));
+    assert!(
+        r.starts_with("-ERR unknown subcommand or wrong number of arguments for 'flush'"),
+        "{r}"
+    );
+}

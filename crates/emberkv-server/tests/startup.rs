@@ -169,3 +169,30 @@ fn config_doc_lists_the_directives_that_change_nothing() {
         "regenerate the table in docs/CONFIG.md with `emberkv-server --list-directives`"
     );
 }
+
+/// A relative log file hangs off `dir`, as Redis's does (it changes into
+/// `dir` while reading its configuration, before it logs anything).
+#[test]
+fn relative_logfile_is_under_dir() {
+    let tmp = TempDir::new("logdir");
+    let cwd = TempDir::new("logcwd");
+    let port = free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_emberkv-server"))
+        .current_dir(cwd.path(""))
+        .args(["--port", &port.to_string(), "--save", ""])
+        .args(["--dir", &tmp.path(""), "--logfile", "rel.log"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let end = Instant::now() + Duration::from_secs(10);
+    let mut log = String::new();
+    while Instant::now() < end && !log.contains("Ready to accept connections") {
+        std::thread::sleep(Duration::from_millis(20));
+        log = std::fs::read_to_string(tmp.path("rel.log")).unwrap_or_default();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(log.contains("Ready to accept connections"), "{log}");
+    assert!(!std::path::Path::new(&cwd.path("rel.log")).exists());
+}

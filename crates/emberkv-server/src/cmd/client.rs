@@ -13,6 +13,10 @@ use std::sync::Arc;
 fn describe(ctx: &Ctx<'_>, c: &ClientShared) -> String {
     let now = ctx.now_ms;
     let mut flags = String::new();
+    // In Redis's order of flag letters.
+    if ctx.srv.blocking.is_blocked(c.id) {
+        flags.push('b');
+    }
     if c.unix {
         flags.push('U');
     }

@@ -153,7 +153,14 @@ fn delete(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 
 /// FUNCTION FLUSH [ASYNC|SYNC]
 fn flush(ctx: &mut Ctx<'_>, args: &Args<'_>) {
-    if args.len() > 3 || (args.len() == 3 && !args.is(2, "async") && !args.is(2, "sync")) {
+    // Too many arguments is Redis's subcommand syntax error; one that is
+    // neither SYNC nor ASYNC its own text.
+    if args.len() > 3 {
+        return ctx
+            .out
+            .error_bytes(&errors::subcommand_syntax(args.get(1), "function"));
+    }
+    if args.len() == 3 && !args.is(2, "async") && !args.is(2, "sync") {
         return ctx.err(errors::FUNCTION_FLUSH_MODE);
     }
     ctx.srv.scripts.functions.flush();

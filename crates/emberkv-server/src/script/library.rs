@@ -31,54 +31,107 @@ pub(super) fn register_function(_: &Lua, args: MultiValue) -> mlua::Result<()> {
         "no-cluster",
         "allow-cross-slot-keys",
     ];
-    let mut it = args.into_iter();
-    let (name, cb, flags, desc) = match (it.next(), it.next()) {
-        (Some(Value::String(n)), Some(Value::Function(f))) => {
-            (n.to_string_lossy(), f, Vec::new(), None)
+    // Only while a library loads (a reference kept and called later is
+    // refused, as Redis refuses it).
+    if LOAD_DEADLINE.with(|d| d.get()).is_none() {
+        return Err(reg_error(
+            "redis.register_function can only be called on FUNCTION LOAD command",
+        ));
+    }
+    // A string argument as Redis's luaGetStringSds takes it (a number too).
+    let text = |v: &Value| -> Option<String> {
+        match v {
+            Value::String(s) => Some(s.to_string_lossy()),
+            Value::Integer(i) => Some(i.to_string()),
+            // Lua's %.14g: integral values print without a fraction (a
+            // fractional name fails the name check whatever its text).
+            Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => Some((*n as i64).to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
         }
-        (Some(Value::Table(t)), None) => {
-            let name =
-                match t.raw_get::<Value>("function_name")? {
-                    Value::String(s) => s.to_string_lossy(),
-                    _ => return Err(reg_error(
-                        "function_name argument given to redis.register_function must be a string",
-                    )),
-                };
-            let cb = match t.raw_get::<Value>("callback")? {
-                Value::Function(f) => f,
-                _ => {
-                    return Err(reg_error(
-                        "callback argument given to redis.register_function must be a function",
-                    ))
-                }
+    };
+    let args: Vec<Value> = args.into_iter().collect();
+    let (name, cb, flags, desc) = match args.as_slice() {
+        [n, f] => {
+            let Some(name) = text(n) else {
+                return Err(reg_error(
+                    "first argument to redis.register_function must be a string",
+                ));
             };
-            let mut flags = Vec::new();
-            match t.raw_get::<Value>("flags")? {
-                Value::Nil => {}
-                Value::Table(ft) => {
-                    for v in ft.sequence_values::<mlua::LuaString>() {
-                        let f = v?.to_string_lossy();
-                        if !FLAGS.contains(&f.as_str()) {
-                            return Err(reg_error("unknown flag given"));
+            let Value::Function(f) = f else {
+                return Err(reg_error(
+                    "second argument to redis.register_function must be a function",
+                ));
+            };
+            (name, f.clone(), Vec::new(), None)
+        }
+        [t] => {
+            let Value::Table(t) = t else {
+                return Err(reg_error("calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments)."));
+            };
+            let (mut name, mut cb, mut flags, mut desc) = (None, None, Vec::new(), None);
+            for pair in t.clone().pairs::<Value, Value>() {
+                let (k, v) = pair?;
+                let Value::String(k) = k else {
+                    return Err(reg_error(
+                        "named argument key given to redis.register_function is not a string",
+                    ));
+                };
+                let k = k.to_string_lossy().to_ascii_lowercase();
+                match k.as_str() {
+                    "function_name" => match text(&v) {
+                        Some(n) => name = Some(n),
+                        None => return Err(reg_error(
+                            "function_name argument given to redis.register_function must be a string",
+                        )),
+                    },
+                    "description" => match text(&v) {
+                        Some(d) => desc = Some(d),
+                        None => return Err(reg_error(
+                            "description argument given to redis.register_function must be a string",
+                        )),
+                    },
+                    "callback" => match v {
+                        Value::Function(f) => cb = Some(f),
+                        _ => return Err(reg_error(
+                            "callback argument given to redis.register_function must be a function",
+                        )),
+                    },
+                    "flags" => {
+                        let Value::Table(ft) = v else {
+                            return Err(reg_error("flags argument to redis.register_function must be a table representing function flags"));
+                        };
+                        for f in ft.sequence_values::<Value>() {
+                            match f? {
+                                Value::String(f) if FLAGS.contains(&&*f.to_string_lossy()) => {
+                                    flags.push(f.to_string_lossy())
+                                }
+                                _ => return Err(reg_error("unknown flag given")),
+                            }
                         }
-                        flags.push(f);
+                    }
+                    _ => {
+                        return Err(reg_error(
+                            "unknown argument given to redis.register_function",
+                        ))
                     }
                 }
-                _ => return Err(reg_error("flags argument to redis.register_function must be a table representing function flags")),
             }
-            let desc =
-                match t.raw_get::<Value>("description")? {
-                    Value::String(s) => Some(s.to_string_lossy()),
-                    Value::Nil => None,
-                    _ => return Err(reg_error(
-                        "description argument given to redis.register_function must be a string",
-                    )),
-                };
+            let Some(name) = name else {
+                return Err(reg_error(
+                    "redis.register_function must get a function name argument",
+                ));
+            };
+            let Some(cb) = cb else {
+                return Err(reg_error(
+                    "redis.register_function must get a callback argument",
+                ));
+            };
             (name, cb, flags, desc)
         }
         _ => {
             return Err(reg_error(
-                "wrong arguments given to redis.register_function",
+                "wrong number of arguments to redis.register_function",
             ))
         }
     };

@@ -88,7 +88,7 @@ pairs = function(t) return next_, backing_of[t] or t, nil end
 -- FUNCTION LOAD: the library runs in its own environment whose `redis`
 -- offers only register_function, log and the constants while loading, and
 -- the whole API once loaded (to the functions it registered).
-local LOAD_API = {log = true, setresp = true, LOG_DEBUG = true, LOG_VERBOSE = true,
+local LOAD_API = {log = true, LOG_DEBUG = true, LOG_VERBOSE = true,
     LOG_NOTICE = true, LOG_WARNING = true, REDIS_VERSION = true, REDIS_VERSION_NUM = true}
 local load_library = function(f, register)
     local loading = true
@@ -103,9 +103,14 @@ local load_library = function(f, register)
         __newindex = function() error('Attempt to modify a readonly table', 2) end,
         __metatable = false,
     })
+    -- While it loads, a library sees no global but `redis` (as in Redis,
+    -- whose load environment holds only that); its functions see them all.
     local env = setmetatable_({}, {
         __index = function(_, k)
             if k == 'redis' then return api end
+            if loading then
+                error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+            end
             return _G[k]
         end,
         __newindex = function() error('Attempt to modify a readonly table', 2) end,
