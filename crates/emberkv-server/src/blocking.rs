@@ -260,6 +260,7 @@ impl BlockOp {
                 now,
                 out,
                 (keys, ids, *count, group.as_ref()),
+                caller,
             ),
             BlockOp::ZMPop { keys, min, count } => first_pop(
                 srv,
@@ -457,6 +458,34 @@ pub fn signal<'a>(srv: &Server, db: usize, keys: impl IntoIterator<Item = &'a [u
             }
             deliver(srv, &w, id, buf);
         }
+    }
+}
+
+thread_local! {
+    /// Databases replaced or emptied by the command running on this thread
+    /// (SWAPDB, FLUSHDB, FLUSHALL): their waiters are served once the
+    /// command has closed its frame, so what serving them changes (a key
+    /// found expired, a pop) follows the command in the stream, as in
+    /// Redis.
+    static DB_SIGNALS: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Marks `db` for [`signal_pending_dbs`] after the running command.
+pub fn signal_db_later(db: usize) {
+    DB_SIGNALS.with(|d| {
+        let mut d = d.borrow_mut();
+        if !d.contains(&db) {
+            d.push(db);
+        }
+    });
+}
+
+/// Serves the waiters of the databases marked by the command that just
+/// closed (called by dispatch outside EXEC and scripts).
+pub fn signal_pending_dbs(srv: &Server, now: i64) {
+    let dbs = DB_SIGNALS.with(|d| std::mem::take(&mut *d.borrow_mut()));
+    for db in dbs {
+        signal_db(srv, db, now);
     }
 }
 

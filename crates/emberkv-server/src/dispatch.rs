@@ -246,6 +246,20 @@ fn run<'s>(
             crate::funnel::wake(srv, wake, now_ms);
         }
     }
+    if !client.nested {
+        // What the EXEC or script that just ended woke, and SWAPDB/FLUSH*
+        // (here or inside it): served now that its frame is closed.
+        // The clock is read again: an EXEC or script may have run long,
+        // and a key that expired meanwhile must not serve a waiter.
+        if !client.deferred.is_empty() {
+            let now = crate::util::unix_ms();
+            let keys = std::mem::take(&mut client.deferred);
+            for (db, k) in &keys {
+                crate::blocking::signal(srv, *db, [&k[..]], now);
+            }
+        }
+        crate::blocking::signal_pending_dbs(srv, now_ms);
+    }
     #[cfg(feature = "stall-diagnostics")]
     diag::report(&entry.full_name, cpu0, usec);
     cs.calls.add(1);

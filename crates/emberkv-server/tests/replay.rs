@@ -593,3 +593,57 @@ fn sync_sends_a_copy_then_the_stream() {
     drop(r);
     assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
 }
+
+/// Clients woken by SWAPDB or by an EXEC are served after the command has
+/// closed its frame: what serving them changes (a key found expired, so
+/// `DEL`) follows SWAPDB / EXEC in the stream, as Redis propagates it.
+#[test]
+fn wakeups_follow_swapdb_and_exec_in_the_stream() {
+    let srv = Server::start(&["--enable-debug-command", "yes"]);
+    let mut c = srv.raw();
+    c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    let mut r = srv.raw();
+    r.send(b"SYNC\r\n");
+    let mut got = Vec::new();
+    let read_until = |r: &mut Raw, got: &mut Vec<u8>, what: &str| {
+        use std::io::Read;
+        let end = Instant::now() + Duration::from_secs(10);
+        while !s(got).contains(what) && Instant::now() < end {
+            let mut buf = [0u8; 4096];
+            if let Ok(n) = r.s.read(&mut buf) {
+                got.extend_from_slice(&buf[..n]);
+            }
+        }
+        assert!(s(got).contains(what), "{:?}", s(got));
+    };
+    read_until(&mut r, &mut got, "REDIS0010");
+    // SWAPDB: the waiter in db 9 finds k expired once db 1 is swapped in.
+    c.cmd(&["SELECT", "1"]);
+    c.cmd(&["RPUSH", "k", "hello"]);
+    c.cmd(&["PEXPIRE", "k", "50"]);
+    let mut w = srv.raw();
+    w.cmd(&["SELECT", "9"]);
+    w.send(&encode(&[b"BRPOP", b"k", b"0"]));
+    std::thread::sleep(Duration::from_millis(120));
+    c.cmd(&["SWAPDB", "1", "9"]);
+    read_until(&mut r, &mut got, "$3\r\nDEL\r\n$1\r\nk\r\n");
+    let text = s(&got);
+    let swap = text.find("SWAPDB").expect("swapdb");
+    let del = text.rfind("$3\r\nDEL").expect("del");
+    assert!(swap < del, "{text:?}");
+    // EXEC: the same after the transaction's EXEC.
+    c.cmd(&["SELECT", "9"]);
+    c.cmd(&["MULTI"]);
+    c.cmd(&["RPUSH", "k", "again"]);
+    c.cmd(&["PEXPIRE", "k", "50"]);
+    c.cmd(&["DEBUG", "SLEEP", "0.1"]);
+    c.cmd(&["EXEC"]);
+    got.clear();
+    read_until(&mut r, &mut got, "$3\r\nDEL\r\n$1\r\nk\r\n");
+    let text = s(&got);
+    assert!(
+        text.find("EXEC").expect("exec") < text.rfind("$3\r\nDEL").unwrap(),
+        "{text:?}"
+    );
+    c.cmd(&["CLIENT", "UNBLOCK", "1"]);
+}

@@ -178,7 +178,7 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &Args<'_>) {
         drop(locked);
         // Clients blocked in either database may now find their keys.
         for db in [a, b] {
-            crate::blocking::signal_db(ctx.srv, db, ctx.now_ms);
+            crate::blocking::signal_db_later(db);
         }
     }
     // Propagated even when both databases are empty, as Redis does.
@@ -233,7 +233,7 @@ fn flush(ctx: &mut Ctx<'_>, dbs: std::ops::Range<usize>, asynchronous: bool) -> 
     // Clients blocked with XREADGROUP on a stream that is gone are
     // answered -UNBLOCKED now, as Redis does on a flush; others wait on.
     for db in dbs {
-        crate::blocking::signal_db(ctx.srv, db, ctx.now_ms);
+        crate::blocking::signal_db_later(db);
     }
     let had_data = removed > 0;
     // Redis counts the keys removed, and propagates the flush even of an

@@ -100,12 +100,9 @@ pub fn run_nested<R>(ctx: &mut Ctx<'_>, f: impl FnOnce(&mut Ctx<'_>) -> R) -> R 
     let was = std::mem::replace(&mut ctx.client.nested, true);
     let r = f(ctx);
     ctx.client.nested = was;
-    if !was && !ctx.client.deferred.is_empty() {
-        let keys = std::mem::take(&mut ctx.client.deferred);
-        for (db, k) in &keys {
-            crate::blocking::signal(ctx.srv, *db, [&k[..]], ctx.now_ms);
-        }
-    }
+    // The blocked clients its commands woke are served by dispatch once
+    // the whole EXEC or script has closed its frame (`client.deferred`),
+    // so what serving them changes follows it in the stream.
     r
 }
 

@@ -295,6 +295,12 @@ thread_local! {
 /// timeout).
 pub(super) const LOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// True while a script or function runs on this thread (commands it
+/// calls refuse what Redis refuses from scripts: XREAD's BLOCK).
+pub fn in_script() -> bool {
+    RUN.with(|r| !r.get().is_null())
+}
+
 /// Every HOOK_EVERY instructions: past the busy threshold, other clients
 /// start getting -BUSY; after SCRIPT KILL, the script fails.
 fn hook(_: &Lua, _: &mlua::debug::Debug) -> mlua::Result<VmState> {

@@ -172,38 +172,40 @@ fn header(out: &mut Vec<u8>, n: usize, fix: u8, m16: u8, m32: u8) {
 
 fn encode_table(t: &Table, out: &mut Vec<u8>, level: usize) -> mlua::Result<()> {
     // An array only if every key is a positive whole number and they are
-    // exactly 1..n (lua-cmsgpack's table_is_an_array).
-    let mut pairs = Vec::new();
-    t.for_each(|k: Value, v: Value| {
-        pairs.push((k, v));
-        Ok(())
-    })?;
-    let mut max = 0f64;
-    let is_array = pairs.iter().all(|(k, _)| {
+    // exactly 1..n (lua-cmsgpack's table_is_an_array). Two passes over the
+    // table, each value dropped as soon as it is seen: a value held from
+    // Rust takes a slot of Lua's C stack (8000 in Lua 5.1), so collecting a
+    // big table's pairs first ran out of stack.
+    let (mut count, mut max, mut numeric) = (0usize, 0f64, true);
+    t.for_each(|k: Value, _: Value| {
+        count += 1;
         let n = match k {
-            Value::Integer(i) => *i as f64,
-            Value::Number(n) => *n,
-            _ => return false,
+            Value::Integer(i) => i as f64,
+            Value::Number(n) => n,
+            _ => {
+                numeric = false;
+                return Ok(());
+            }
         };
         if n > 0.0 && n.trunc() == n {
             max = max.max(n);
-            true
         } else {
-            false
+            numeric = false;
         }
-    }) && max == pairs.len() as f64;
-    if is_array {
+        Ok(())
+    })?;
+    if numeric && max == count as f64 {
         let n = t.raw_len();
         header(out, n, 0x90, 0xdc, 0xdd);
         for i in 1..=n {
             encode(&t.raw_get::<Value>(i)?, out, level + 1)?;
         }
     } else {
-        header(out, pairs.len(), 0x80, 0xde, 0xdf);
-        for (k, v) in &pairs {
-            encode(k, out, level + 1)?;
-            encode(v, out, level + 1)?;
-        }
+        header(out, count, 0x80, 0xde, 0xdf);
+        t.for_each(|k: Value, v: Value| {
+            encode(&k, out, level + 1)?;
+            encode(&v, out, level + 1)
+        })?;
     }
     Ok(())
 }

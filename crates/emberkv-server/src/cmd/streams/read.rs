@@ -242,6 +242,12 @@ fn read_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, xreadgroup: bool) {
     while i < argc {
         let more = argc - i - 1;
         if args.is(i, "block") && more > 0 {
+            if crate::script::engine::in_script() {
+                let mut m = b"ERR ".to_vec();
+                m.extend_from_slice(args.get(0));
+                m.extend_from_slice(b" command is not allowed with BLOCK option from scripts");
+                return ctx.out.error_bytes(&m);
+            }
             i += 1;
             let t = match crate::util::parse_i64(args.get(i)) {
                 None => return ctx.err(errors::TIMEOUT_NOT_INT),
@@ -435,7 +441,20 @@ pub fn serve_blocked(
     now: i64,
     out: &mut ReplyWriter<'_>,
     (keys, ids, count, group): (&[Vec<u8>], &[Id], usize, Option<&GroupRead>),
+    caller: crate::blocking::Caller,
 ) -> Served {
+    // The blocking command's own retry (under the registry lock) serves
+    // only entries that exist: entries added and deleted before it blocked
+    // leave it blocked, as in Redis; a woken waiter is served by the last
+    // ID alone (below).
+    let retry = caller == crate::blocking::Caller::Command;
+    let newer = |s: &crate::types::stream::Stream, id: Id| {
+        if retry {
+            s.edge_id(true).is_some_and(|m| m > id)
+        } else {
+            s.last_id > id
+        }
+    };
     // Served once the stream's last ID passed the one waited for, as
     // Redis tests it: entries added then deleted in the same transaction
     // still serve the client, with no entries.
@@ -461,7 +480,7 @@ pub fn serve_blocked(
                     return Served::Yes;
                 };
                 let last = grp.last_id;
-                if s.last_id <= last {
+                if !newer(s, last) {
                     continue;
                 }
                 let consumer = consumer_of(db, key, s, &gr.group, &gr.consumer, gr.noack, now);
@@ -476,7 +495,7 @@ pub fn serve_blocked(
                 serve_new(out, db, key, s, last, count, gsel, now);
             }
             None => {
-                if s.last_id <= want {
+                if !newer(s, want) {
                     continue;
                 }
                 if resp3 {
