@@ -112,6 +112,9 @@ pub enum ReplyMode {
     /// SKIP was just run: the next command's reply is dropped, then
     /// replies are on again.
     SkipNext,
+    /// The command being skipped runs (CLIENT REPLY ON in it turns replies
+    /// on before its +OK, as in Redis).
+    Skipping,
 }
 
 impl Client {

@@ -42,16 +42,22 @@ fn silenced<'s>(
     stats: &WorkerStats,
     gate: &mut Gate<'s>,
 ) {
-    // A skipped command runs with replies on again after it (it may set
-    // another mode itself: CLIENT REPLY OFF, or SKIP once more).
+    // A skipped command runs as Skipping: unless it sets a mode itself
+    // (CLIENT REPLY ON/OFF/SKIP), replies are on again after it.
     let skipped = client.reply == ReplyMode::SkipNext;
     if skipped {
-        client.reply = ReplyMode::On;
+        client.reply = ReplyMode::Skipping;
     }
     let at = out.len();
     run(srv, client, out, args, now_ms, stats, gate);
-    // CLIENT REPLY ON under OFF turns replies on before its +OK, as Redis.
-    let silenced = skipped || client.reply == ReplyMode::Off;
+    let silenced = match client.reply {
+        ReplyMode::Skipping => {
+            client.reply = ReplyMode::On;
+            true
+        }
+        ReplyMode::On => false,
+        ReplyMode::Off | ReplyMode::SkipNext => true,
+    };
     const PUSHING: [&str; 6] = [
         "subscribe",
         "psubscribe",

@@ -370,5 +370,9 @@ fn client_reply_off_skip_on() {
     c.send(&encode(&[b"INCR", b"n"]));
     assert_eq!(c.cmd(&["INCR", "n"]), b":2\r\n");
     assert_eq!(c.cmd(&["GET", "k"]), b"$1\r\nv\r\n");
+    // ON right after SKIP turns replies on before its own +OK.
+    c.send(&encode(&[b"CLIENT", b"REPLY", b"SKIP"]));
+    assert_eq!(c.cmd(&["CLIENT", "REPLY", "ON"]), b"+OK\r\n");
+    assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
     assert!(s(&c.cmd(&["CLIENT", "REPLY", "MAYBE"])).starts_with("-ERR syntax error"));
 }
