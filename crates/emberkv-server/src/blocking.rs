@@ -418,8 +418,15 @@ pub fn signal<'a>(srv: &Server, db: usize, keys: impl IntoIterator<Item = &'a [u
         .filter(|kid| inner.keys.contains_key(kid))
         .collect();
     while let Some(kid) = pending.pop() {
-        while let Some(&id) = inner.keys.get(&kid).and_then(|q| q.front()) {
+        // Waiters in arrival order. A pop nobody can be served leaves the
+        // rest waiting too (the key has nothing), but stream readers each
+        // wait for their own ID or group: one not served (an XREAD when the
+        // key is gone) must not hold up the next (an XREADGROUP answered
+        // -UNBLOCKED).
+        let mut pos = 0;
+        while let Some(&id) = inner.keys.get(&kid).and_then(|q| q.get(pos)) {
             let w = &inner.waiters[&id];
+            let reader = matches!(w.op, BlockOp::XRead { .. });
             let mut buf = Vec::new();
             // Each served pop is its own unit of the write funnel.
             let served = crate::funnel::unit(srv, now, || {
@@ -436,6 +443,10 @@ pub fn signal<'a>(srv: &Server, db: usize, keys: impl IntoIterator<Item = &'a [u
                 }
             });
             if !matches!(served, Served::Yes) {
+                if reader {
+                    pos += 1;
+                    continue;
+                }
                 break;
             }
             let w = inner.waiters.remove(&id).expect("waiter");

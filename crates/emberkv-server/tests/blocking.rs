@@ -161,7 +161,10 @@ fn moves_renames_and_sorted_sets_wake_waiters() {
     let _: () = q(&mut c, &["RENAME", "tmp", "target"]).unwrap();
     assert_eq!(s(&popper.reply()), "*2\r\n$6\r\ntarget\r\n$1\r\ny\r\n");
     // Sorted sets.
+    // The popper blocks first (the two connections may sit on different
+    // workers: sent together, either could register first).
     send(&mut popper, &["BZPOPMIN", "z", "0"]);
+    wait_blocked(&mut c, 1);
     send(&mut mover, &["BZMPOP", "0", "1", "z", "MAX", "COUNT", "5"]);
     wait_blocked(&mut c, 2);
     let _: i64 = q(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c"]).unwrap();
